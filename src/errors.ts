@@ -1,0 +1,176 @@
+/**
+ * The one error hierarchy of Causeway. Every failure has a stable `code` that callers can switch
+ * on, and structured `details` that say where and why; messages are for people and may change.
+ */
+
+/** Stable codes of every Causeway failure. */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_COORDINATE'
+  | 'UNSERIALIZABLE_DATA'
+  | 'EVENT_TOO_LARGE'
+  | 'WRONG_EXPECTED_VERSION'
+  | 'SCOPE_MISMATCH'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'EVENT_NOT_FOUND'
+  | 'JOURNAL_LOCKED'
+  | 'JOURNAL_CLOSED'
+  | 'JOURNAL_READ_ONLY'
+  | 'JOURNAL_FAILED'
+  | 'CORRUPT_DATA'
+  | 'WAIT_TIMEOUT'
+  | 'IO_ERROR';
+
+/** Base class of every error Causeway throws on purpose. */
+export class CausewayError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+  /** Structured context: stream, segment, offset, expected/actual, ... */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** A parameter or option is malformed; nothing was changed. */
+export class InvalidArgument extends CausewayError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INVALID_ARGUMENT', message, details);
+  }
+}
+
+/** An entity or scope is not a valid coordinate part. */
+export class InvalidCoordinate extends CausewayError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INVALID_COORDINATE', message, details);
+  }
+}
+
+/** Event data or metadata holds a value MessagePack cannot round-trip (function, symbol, cycle...). */
+export class UnserializableData extends CausewayError {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super('UNSERIALIZABLE_DATA', `cannot serialize ${path}: ${reason}`, { path, reason });
+  }
+}
+
+/** An encoded event exceeds the journal's `maxEventBytes`. */
+export class EventTooLarge extends CausewayError {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super('EVENT_TOO_LARGE', `event is ${size} bytes, the limit is ${limit}`, { size, limit });
+  }
+}
+
+/** The stream was not at the version the append expected. */
+export class WrongExpectedVersion extends CausewayError {
+  constructor(
+    readonly stream: string,
+    readonly expected: number | string,
+    readonly actual: number | 'no-stream',
+  ) {
+    super(
+      'WRONG_EXPECTED_VERSION',
+      `stream ${JSON.stringify(stream)} expected ${expected}, actual ${actual}`,
+      { stream, expected, actual },
+    );
+  }
+}
+
+/** A stream belongs to one scope; an append named another. */
+export class ScopeMismatch extends CausewayError {
+  constructor(
+    readonly stream: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(
+      'SCOPE_MISMATCH',
+      `stream ${JSON.stringify(stream)} belongs to scope ${JSON.stringify(expected)}, not ${JSON.stringify(actual)}`,
+      { stream, expected, actual },
+    );
+  }
+}
+
+/** An idempotency key was reused for a different event. */
+export class IdempotencyConflict extends CausewayError {
+  constructor(
+    readonly key: string,
+    reason = 'key was already used for a different event',
+  ) {
+    super('IDEMPOTENCY_CONFLICT', `idempotency key ${JSON.stringify(key)}: ${reason}`, { key });
+  }
+}
+
+/** No event with that id exists (or is visible yet). */
+export class EventNotFound extends CausewayError {
+  constructor(readonly id: string) {
+    super('EVENT_NOT_FOUND', `no event with id ${id}`, { id });
+  }
+}
+
+/** Another writer holds the journal directory. */
+export class JournalLocked extends CausewayError {
+  constructor(
+    readonly dir: string,
+    readonly holder: string,
+  ) {
+    super('JOURNAL_LOCKED', `journal ${dir} is locked by ${holder}`, { dir, holder });
+  }
+}
+
+/** The journal was closed. */
+export class JournalClosed extends CausewayError {
+  constructor() {
+    super('JOURNAL_CLOSED', 'journal is closed');
+  }
+}
+
+/** A write was attempted through a read-only journal. */
+export class JournalReadOnly extends CausewayError {
+  constructor() {
+    super('JOURNAL_READ_ONLY', 'journal was opened read-only');
+  }
+}
+
+/** An earlier I/O failure left the writer unable to guarantee its state; reopen the journal. */
+export class JournalFailed extends CausewayError {
+  constructor(cause: unknown) {
+    super('JOURNAL_FAILED', 'journal writer failed earlier and must be reopened', {}, cause);
+  }
+}
+
+/** Stored bytes are damaged: a CRC mismatch, an unreadable frame, a broken sequence. */
+export class CorruptData extends CausewayError {
+  constructor(reason: string, details: { file: string; offset?: number; segment?: number }) {
+    const where = details.offset === undefined ? details.file : `${details.file} at offset ${details.offset}`;
+    super('CORRUPT_DATA', `corrupt data in ${where}: ${reason}`, { ...details, reason });
+  }
+}
+
+/** A timed wait ran out before its condition held. */
+export class WaitTimeout extends CausewayError {
+  constructor(what: string, timeoutMs: number) {
+    super('WAIT_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}`, { what, timeoutMs });
+  }
+}
+
+/** The operating system refused a file operation. */
+export class IoError extends CausewayError {
+  constructor(operation: string, file: string, cause: unknown) {
+    super(
+      'IO_ERROR',
+      `${operation} failed on ${file}: ${(cause as Error)?.message ?? cause}`,
+      { operation, file },
+      cause,
+    );
+  }
+}

@@ -1,0 +1,6 @@
+/**
+ * Causeway: an embedded, hash-chained event journal and a transactional SQL outbox.
+ * @packageDocumentation
+ */
+export * from './errors.js';
+export * from './journal/index.js';

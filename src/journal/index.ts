@@ -1,0 +1,4 @@
+export { coordinate, validateCoordinate } from './coordinate.js';
+export { Journal, open, openReadOnly } from './journal.js';
+export { regionMatches, validateRegion } from './region.js';
+export type * from './types.js';

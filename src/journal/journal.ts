@@ -1,0 +1,601 @@
+import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CorruptData, InvalidArgument, JournalClosed, JournalFailed, JournalReadOnly } from '../errors.js';
+import { type EventRecord, encodeBatchMarker, FrameKind } from './codec.js';
+import { validateEntity } from './coordinate.js';
+import { Durability } from './durability.js';
+import { idFromString, idToString } from './ids.js';
+import { imageOf } from './index/index-snapshot.js';
+import type { JournalIndex } from './index/journal-index.js';
+import { scanRegion } from './index/region-scan.js';
+import { loadIndex } from './open-index.js';
+import { EventReader } from './read/event-reader.js';
+import { scanSegments } from './recovery.js';
+import { validateRegion } from './region.js';
+import { frameOf } from './storage/frame.js';
+import { WriterLock } from './storage/lock.js';
+import {
+  ActiveSegment,
+  listSegments,
+  SEGMENT_HEADER_BYTES,
+  SegmentFiles,
+  segmentPath,
+  syncDir,
+} from './storage/segment.js';
+import { writeSnapshot } from './storage/snapshot-file.js';
+import type {
+  AppendOptions,
+  AppendReceipt,
+  BatchItem,
+  BatchOptions,
+  Coordinate,
+  EffectTree,
+  JournalOptions,
+  JournalStats,
+  NewEvent,
+  OpenReport,
+  ReadAllOptions,
+  ReadOnlyOptions,
+  ReadPage,
+  ReadStreamOptions,
+  Region,
+  StoredEvent,
+  VerifyOptions,
+  VerifyResult,
+  Watermark,
+  Watermarks,
+} from './types.js';
+import { verifyJournal } from './verify.js';
+import { WatermarkTracker } from './watermarks.js';
+import { AppendPlanner, type PreparedEvent, validateBatch } from './write/prepare.js';
+
+const DEFAULTS: Required<JournalOptions> = {
+  segmentMaxBytes: 64 << 20,
+  maxEventBytes: 1 << 20,
+  fsyncIntervalMs: 100,
+  snapshotEveryEvents: 250_000,
+};
+
+const BEGIN_BYTES = frameOf(encodeBatchMarker(FrameKind.BatchBegin, 0)).length;
+
+/** Writer-only state. */
+interface WriterState {
+  lock: WriterLock;
+  active: ActiveSegment;
+  durability: Durability;
+  options: Required<JournalOptions>;
+  eventsSinceSnapshot: number;
+  snapshotScheduled: boolean;
+  failure: unknown;
+}
+
+/**
+ * An embedded, append-only event journal in a directory. One writer per directory (across
+ * processes); any number of read-only readers beside it. Appends and reads are synchronous; only
+ * waiting for durability or for watermarks is asynchronous.
+ */
+export class Journal {
+  private closed = false;
+  private readonly files: SegmentFiles;
+  private readonly reader: EventReader;
+  /** Where a read-only journal resumes scanning. */
+  private scanFrom: { segment: number; offset: number };
+  private segmentCount: number;
+
+  private constructor(
+    /** The journal directory. */
+    readonly dir: string,
+    private readonly index: JournalIndex,
+    private readonly report: OpenReport,
+    private readonly writer: WriterState | null,
+    private readonly pollIntervalMs: number,
+    scanFrom: { segment: number; offset: number },
+    segmentCount: number,
+    private readonly marks: WatermarkTracker = new WatermarkTracker(),
+  ) {
+    this.files = new SegmentFiles(dir);
+    this.reader = new EventReader(this.files, index, dir);
+    this.scanFrom = scanFrom;
+    this.segmentCount = segmentCount;
+    for (const mark of ['accepted', 'written', 'durable', 'visible'] as const)
+      this.marks.advance(mark, index.count);
+  }
+
+  /** Opens (creating if needed) the journal in `dir` as its one writer. */
+  static open(dir: string, options: JournalOptions = {}): Journal {
+    const opts = validateOptions(options);
+    fs.mkdirSync(dir, { recursive: true });
+    const lock = WriterLock.acquire(dir);
+    try {
+      const started = performance.now();
+      let segments = listSegments(dir);
+      if (segments.length === 0) {
+        ActiveSegment.create(dir, 1).close();
+        segments = [1];
+      }
+      const loaded = loadIndex(dir, segments);
+      const outcome = scanSegments(dir, segments, loaded.index, loaded.from);
+      if (outcome.uncommittedBytes > 0) {
+        const file = segmentPath(dir, outcome.segment);
+        fs.truncateSync(file, outcome.offset);
+        syncDir(dir);
+      }
+      const active = ActiveSegment.resume(dir, outcome.segment, outcome.offset);
+      const report: OpenReport = {
+        path: loaded.path,
+        snapshotRejected: loaded.rejected,
+        eventsScanned: outcome.eventsScanned,
+        truncatedBytes: outcome.uncommittedBytes,
+        discardedBatchEvents: outcome.discardedBatchEvents,
+        segments: segments.length,
+        events: loaded.index.count,
+        durationMs: performance.now() - started,
+      };
+      const marks = new WatermarkTracker();
+      const writer: WriterState = {
+        lock,
+        active,
+        durability: new Durability(marks, () => writer.active, opts.fsyncIntervalMs),
+        options: opts,
+        eventsSinceSnapshot: report.path === 'snapshot' ? outcome.eventsScanned : loaded.index.count,
+        snapshotScheduled: false,
+        failure: null,
+      };
+      return new Journal(dir, loaded.index, report, writer, 0, outcome, segments.length, marks);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  /**
+   * Opens a journal for reading beside its writer (in this or another process). It sees a consistent
+   * prefix (never part of a batch, never a torn write) and moves forward with {@link catchUp}.
+   */
+  static openReadOnly(dir: string, options: ReadOnlyOptions = {}): Journal {
+    const pollIntervalMs = options.pollIntervalMs ?? 20;
+    if (!(pollIntervalMs > 0))
+      throw new InvalidArgument('pollIntervalMs must be positive', { pollIntervalMs });
+    const started = performance.now();
+    const segments = fs.existsSync(dir) ? listSegments(dir) : [];
+    if (segments.length === 0) throw new InvalidArgument(`no journal in ${dir}`, { dir });
+    const loaded = loadIndex(dir, segments);
+    const outcome = scanSegments(dir, segments, loaded.index, loaded.from);
+    const report: OpenReport = {
+      path: loaded.path,
+      snapshotRejected: loaded.rejected,
+      eventsScanned: outcome.eventsScanned,
+      truncatedBytes: 0,
+      discardedBatchEvents: 0,
+      segments: segments.length,
+      events: loaded.index.count,
+      durationMs: performance.now() - started,
+    };
+    return new Journal(dir, loaded.index, report, null, pollIntervalMs, outcome, segments.length);
+  }
+
+  /** True for a journal opened with {@link openReadOnly}. */
+  get readOnly(): boolean {
+    return this.writer === null;
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /**
+   * Appends one event. The event is handed to the OS before this returns (and fsynced first when
+   * `durable`); the receipt says where it landed. Invalid input throws and changes nothing.
+   */
+  append<T>(coordinate: Coordinate, event: NewEvent<T>, options?: AppendOptions): AppendReceipt {
+    const w = this.writable();
+    const planner = this.planner();
+    const planned = planner.add(coordinate, event, options, Date.now());
+    if ('duplicateOf' in planned) {
+      if (options?.durable) this.syncTo(planned.duplicateOf + 1);
+      return receiptOf(this.reader.record(planned.duplicateOf), true);
+    }
+    this.commit(w, [planned], false);
+    if (options?.durable) w.durability.syncNow();
+    return receiptOf(planned.record, false);
+  }
+
+  /**
+   * Appends one event; with `durable`, resolves after an fsync shared with every other producer
+   * waiting at the same time (group commit).
+   */
+  async appendAsync<T>(
+    coordinate: Coordinate,
+    event: NewEvent<T>,
+    options?: AppendOptions,
+  ): Promise<AppendReceipt> {
+    const receipt = this.append(coordinate, event, { ...options, durable: false });
+    if (options?.durable) await this.writer!.durability.request(receipt.position);
+    return receipt;
+  }
+
+  /**
+   * Appends several events atomically: all become visible together and a crash leaves all or none.
+   * Expected versions are checked per item, in order; an item can name an earlier one as its cause.
+   * Retrying a batch whose items all carry idempotency keys returns the original receipts.
+   */
+  appendBatch(items: readonly BatchItem[], options?: BatchOptions): AppendReceipt[] {
+    const w = this.writable();
+    validateBatch(items);
+    const planner = this.planner();
+    const now = Date.now();
+    const duplicates: number[] = [];
+    for (const item of items) {
+      const planned = planner.add(item.coordinate, item.event, item.options, now);
+      if ('duplicateOf' in planned) duplicates.push(planned.duplicateOf);
+    }
+    if (duplicates.length > 0) {
+      if (duplicates.length !== items.length) {
+        throw new InvalidArgument('batch mixes events already appended (by idempotency key) with new ones', {
+          duplicates: duplicates.length,
+          items: items.length,
+        });
+      }
+      if (options?.durable) this.syncTo(Math.max(...duplicates) + 1);
+      return this.reader.records(duplicates).map((r) => receiptOf(r, true));
+    }
+    this.commit(w, planner.prepared, true);
+    if (options?.durable) w.durability.syncNow();
+    return planner.prepared.map((p) => receiptOf(p.record, false));
+  }
+
+  /** {@link appendBatch} whose durable form shares fsyncs with other producers. */
+  async appendBatchAsync(items: readonly BatchItem[], options?: BatchOptions): Promise<AppendReceipt[]> {
+    const receipts = this.appendBatch(items, { durable: false });
+    if (options?.durable) await this.writer!.durability.request(receipts[receipts.length - 1].position);
+    return receipts;
+  }
+
+  /** fsyncs everything written so far. */
+  sync(): void {
+    this.writable().durability.syncNow();
+  }
+
+  /** Writes an index snapshot now, so the next open scans only what follows. */
+  snapshot(): void {
+    const w = this.writable();
+    w.durability.syncNow(); // a snapshot never points past durable data
+    writeSnapshot(this.dir, imageOf(this.index));
+    w.eventsSinceSnapshot = 0;
+  }
+
+  private planner(): AppendPlanner {
+    return new AppendPlanner(
+      this.index,
+      this.writer!.options.maxEventBytes,
+      (slot) => this.reader.record(slot).correlation,
+    );
+  }
+
+  private syncTo(position: number): void {
+    if (this.marks.get('durable') < position) this.writer!.durability.syncNow();
+  }
+
+  private commit(w: WriterState, prepared: PreparedEvent[], asBatch: boolean): void {
+    const frames = prepared.map((p) => p.frame);
+    if (asBatch) {
+      frames.unshift(frameOf(encodeBatchMarker(FrameKind.BatchBegin, prepared.length)));
+      frames.push(frameOf(encodeBatchMarker(FrameKind.BatchCommit, prepared.length)));
+    }
+    const bytes = frames.length === 1 ? frames[0] : Buffer.concat(frames);
+    const last = prepared[prepared.length - 1].record.position;
+    try {
+      if (w.active.size + bytes.length > w.options.segmentMaxBytes && w.active.size > SEGMENT_HEADER_BYTES)
+        this.rotate(w);
+      this.marks.advance('accepted', last);
+      const base = w.active.size;
+      w.active.append(bytes);
+      this.marks.advance('written', last);
+      let offset = base + (asBatch ? BEGIN_BYTES : 0);
+      for (const p of prepared) {
+        this.index.insert(p.record, w.active.id, offset, p.frame.length);
+        offset += p.frame.length;
+      }
+    } catch (err) {
+      w.failure = err;
+      throw err;
+    }
+    this.marks.advance('visible', last);
+    w.eventsSinceSnapshot += prepared.length;
+    this.maybeScheduleSnapshot(w);
+  }
+
+  private rotate(w: WriterState): void {
+    const old = w.active;
+    old.syncSync();
+    this.marks.advance('durable', this.marks.get('written'));
+    w.active = ActiveSegment.create(this.dir, old.id + 1);
+    w.durability.retire(old);
+    this.segmentCount++;
+  }
+
+  private maybeScheduleSnapshot(w: WriterState): void {
+    const every = w.options.snapshotEveryEvents;
+    if (every === 0 || w.snapshotScheduled || w.eventsSinceSnapshot < every) return;
+    w.snapshotScheduled = true;
+    setImmediate(() => {
+      w.snapshotScheduled = false;
+      if (!this.closed && w.failure === null) this.snapshot();
+    }).unref();
+  }
+
+  private writable(): WriterState {
+    if (this.closed) throw new JournalClosed();
+    if (!this.writer) throw new JournalReadOnly();
+    if (this.writer.failure !== null) throw new JournalFailed(this.writer.failure);
+    if (this.writer.durability.error) throw new JournalFailed(this.writer.durability.error);
+    return this.writer;
+  }
+
+  private readable(): void {
+    if (this.closed) throw new JournalClosed();
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** The event with this id, or undefined. */
+  get(id: string): StoredEvent | undefined {
+    this.readable();
+    const slot = this.index.slotOfId(idFromString(id, 'id'));
+    return slot === -1 ? undefined : this.reader.events([slot])[0];
+  }
+
+  /** Version of a stream's last event, or undefined when the stream does not exist. */
+  streamVersion(entity: string): number | undefined {
+    this.readable();
+    return this.index.stream(validateEntity(entity))?.version;
+  }
+
+  /** Events of one stream by version: forwards from `from` (default 0) or backwards from `from` (default last). */
+  readStream(entity: string, options: ReadStreamOptions = {}): StoredEvent[] {
+    this.readable();
+    validateEntity(entity);
+    const { from, limit = Number.POSITIVE_INFINITY, backwards = false } = options;
+    if (from !== undefined && (!Number.isInteger(from) || from < 0))
+      throw new InvalidArgument('from must be a non-negative integer', { from });
+    if (!(limit >= 0)) throw new InvalidArgument('limit must be non-negative', { limit });
+    const stream = this.index.streamByName.get(entity);
+    if (stream === undefined) return [];
+    const list = this.index.streamSlots[stream];
+    let slots: number[];
+    if (backwards) {
+      const start = Math.min(from ?? list.length - 1, list.length - 1);
+      const end = Math.max(-1, start - limit);
+      slots = [];
+      for (let v = start; v > end; v--) slots.push(list.items[v]);
+    } else {
+      const start = from ?? 0;
+      slots = Array.from(list.items.subarray(start, Math.min(list.length, start + limit)));
+    }
+    return this.reader.events(slots);
+  }
+
+  /** A page of events in global order, optionally restricted to a region. */
+  readAll(options: ReadAllOptions = {}): ReadPage {
+    this.readable();
+    const { after = 0, limit = 1000, region } = options;
+    if (!Number.isInteger(after) || after < 0)
+      throw new InvalidArgument('after must be a non-negative integer', { after });
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new InvalidArgument('limit must be a positive integer', { limit });
+    if (region !== undefined) validateRegion(region);
+    const visible = this.index.count;
+    const slots = scanRegion(this.index, region, after, limit, visible);
+    const events = this.reader.events(slots);
+    const done = slots.length < limit;
+    const end = Math.min(visible, region?.toPosition ?? visible);
+    return { events, nextAfter: done ? Math.max(after, end) : slots[slots.length - 1] + 1, done };
+  }
+
+  /** Every visible event of a region, in global order, read page by page. */
+  *query(region: Region = {}, pageSize = 1000): IterableIterator<StoredEvent> {
+    validateRegion(region);
+    let after = 0;
+    for (;;) {
+      const page = this.readAll({ after, limit: pageSize, region });
+      yield* page.events;
+      if (page.done) return;
+      after = page.nextAfter;
+    }
+  }
+
+  // ---------------------------------------------------------------- causal graph
+
+  /** The causation chain of an event: its cause, that event's cause, ... up to the root. */
+  causes(id: string): StoredEvent[] {
+    const slots: number[] = [];
+    for (let s = this.index.causeOf.array[this.slotOf(id)]; s !== -1; s = this.index.causeOf.array[s])
+      slots.push(s);
+    return this.reader.events(slots);
+  }
+
+  /** An event and everything it caused, transitively, as a tree (effects in global order). */
+  effects(id: string): EffectTree {
+    const root = this.slotOf(id);
+    const children = new Map<number, number[]>();
+    const order = [root];
+    for (let i = 0; i < order.length; i++) {
+      const kids = this.index.effectSlots(order[i]);
+      children.set(order[i], kids);
+      order.push(...kids);
+    }
+    const sorted = [...order].sort((a, b) => a - b);
+    const read = this.reader.events(sorted);
+    const events = new Map(sorted.map((slot, i) => [slot, read[i]]));
+    const build = (slot: number): EffectTree => ({
+      event: events.get(slot)!,
+      effects: children.get(slot)!.map(build),
+    });
+    return build(root);
+  }
+
+  /** Every event carrying this correlation id, in global order. */
+  correlated(correlationId: string): StoredEvent[] {
+    this.readable();
+    return this.reader.events(this.index.correlationSlots(idFromString(correlationId, 'correlationId')));
+  }
+
+  /**
+   * The earlier events of the event's stream, newest first, following the hash chain: each one's hash
+   * is checked against the `prevHash` of the one after it.
+   */
+  walkAncestors(id: string, options: { limit?: number } = {}): StoredEvent[] {
+    const slot = this.slotOf(id);
+    const list = this.index.streamSlots[this.index.streamOf.array[slot]];
+    const version = list.upperBound(slot) - 1;
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    const slots: number[] = [];
+    for (let v = version - 1; v >= 0 && slots.length < limit; v--) slots.push(list.items[v]);
+    const events = this.reader.events(slots);
+    let expected = this.reader.record(slot).prevHash.toString('hex');
+    for (const e of events) {
+      if (e.hash !== expected) {
+        const slotOfE = e.position - 1;
+        throw new CorruptData(`hash chain broken at ${e.entity} version ${e.streamVersion}`, {
+          file: segmentPath(this.dir, this.index.segmentOf.array[slotOfE]),
+          segment: this.index.segmentOf.array[slotOfE],
+          offset: this.index.offsetOf.array[slotOfE],
+        });
+      }
+      expected = e.prevHash;
+    }
+    return events;
+  }
+
+  private slotOf(id: string): number {
+    this.readable();
+    const slot = this.index.slotOfId(idFromString(id, 'id'));
+    if (slot === -1) throw new InvalidArgument(`no event with id ${id}`, { id });
+    return slot;
+  }
+
+  // ---------------------------------------------------------------- progress
+
+  /** Current watermarks. */
+  watermarks(): Watermarks {
+    return this.marks.snapshot();
+  }
+
+  /**
+   * Resolves once `mark` reaches `position`. Waiting for `durable` asks for an fsync; a read-only
+   * journal polls its writer's progress.
+   */
+  async waitFor(mark: Watermark, position: number, options: { timeoutMs?: number } = {}): Promise<void> {
+    this.readable();
+    if (this.writer) {
+      const wait = this.marks.waitFor(mark, position, options.timeoutMs);
+      if (mark === 'durable' && position <= this.marks.get('written'))
+        this.writer.durability.request(position).catch(() => {});
+      return wait;
+    }
+    const deadline =
+      options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
+    const wait = this.marks.waitFor(mark, position, options.timeoutMs);
+    wait.catch(() => {});
+    while (this.marks.get(mark) < position && Date.now() < deadline && !this.closed) {
+      this.catchUp();
+      if (this.marks.get(mark) >= position) break;
+      await sleep(this.pollIntervalMs);
+    }
+    return wait;
+  }
+
+  /** Read-only journals: picks up what the writer committed since; returns the visible count. */
+  catchUp(): number {
+    this.readable();
+    if (this.writer) return this.index.count;
+    const segments = listSegments(this.dir);
+    const outcome = scanSegments(this.dir, segments, this.index, this.scanFrom);
+    this.scanFrom = { segment: outcome.segment, offset: outcome.offset };
+    this.segmentCount = segments.length;
+    for (const mark of ['accepted', 'written', 'durable', 'visible'] as const)
+      this.marks.advance(mark, this.index.count);
+    return this.index.count;
+  }
+
+  /** How this journal was opened: snapshot or rebuild, what recovery did, how long it took. */
+  openReport(): OpenReport {
+    return this.report;
+  }
+
+  stats(): JournalStats {
+    this.readable();
+    let bytes = 0;
+    for (const id of listSegments(this.dir)) bytes += fs.statSync(segmentPath(this.dir, id)).size;
+    return {
+      events: this.index.count,
+      streams: this.index.streamNames.length,
+      segments: this.segmentCount,
+      bytes,
+      indexBytes: this.index.memoryBytes(),
+    };
+  }
+
+  /** Checks every stream's hash chain from the first event; reports the first break. */
+  verify(options: VerifyOptions = {}): VerifyResult {
+    this.readable();
+    return verifyJournal(this.dir, this.index.count, options);
+  }
+
+  /** Flushes, snapshots the index and releases the directory. Calling it again does nothing. */
+  close(): void {
+    if (this.closed) return;
+    const w = this.writer;
+    try {
+      if (w && w.failure === null && !w.durability.error) {
+        w.durability.syncNow();
+        if (w.eventsSinceSnapshot > 0) writeSnapshot(this.dir, imageOf(this.index));
+      }
+    } finally {
+      this.closed = true;
+      if (w) {
+        w.durability.stopSync();
+        w.durability.retire(w.active);
+        w.lock.release();
+      }
+      this.files.close();
+      this.marks.rejectAll(new JournalClosed());
+    }
+  }
+}
+
+function receiptOf(r: EventRecord, deduplicated: boolean): AppendReceipt {
+  return {
+    id: idToString(r.id),
+    entity: r.entity,
+    scope: r.scope,
+    type: r.type,
+    position: r.position,
+    streamVersion: r.streamVersion,
+    hash: r.hash.toString('hex'),
+    prevHash: r.prevHash.toString('hex'),
+    deduplicated,
+  };
+}
+
+function validateOptions(options: JournalOptions): Required<JournalOptions> {
+  const o = { ...DEFAULTS, ...options };
+  const check = (name: keyof JournalOptions, ok: boolean) => {
+    if (!ok) throw new InvalidArgument(`invalid option ${name}: ${o[name]}`, { [name]: o[name] });
+  };
+  check(
+    'segmentMaxBytes',
+    Number.isInteger(o.segmentMaxBytes) && o.segmentMaxBytes >= 4096 && o.segmentMaxBytes <= 2 ** 32 - 1,
+  );
+  check(
+    'maxEventBytes',
+    Number.isInteger(o.maxEventBytes) && o.maxEventBytes >= 256 && o.maxEventBytes <= 64 << 20,
+  );
+  check('fsyncIntervalMs', Number.isFinite(o.fsyncIntervalMs) && o.fsyncIntervalMs >= 0);
+  check('snapshotEveryEvents', Number.isInteger(o.snapshotEveryEvents) && o.snapshotEveryEvents >= 0);
+  return o;
+}
+
+/** Opens (creating if needed) the journal in `dir` as its one writer. */
+export const open = (dir: string, options?: JournalOptions): Journal => Journal.open(dir, options);
+/** Opens a journal for reading beside its writer. */
+export const openReadOnly = (dir: string, options?: ReadOnlyOptions): Journal =>
+  Journal.openReadOnly(dir, options);

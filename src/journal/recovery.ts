@@ -1,0 +1,161 @@
+import fs from 'node:fs';
+import { CorruptData } from '../errors.js';
+import { decodeFrameBody, type EventRecord, FrameKind } from './codec.js';
+import type { JournalIndex } from './index/journal-index.js';
+import { scanFrames } from './storage/frame.js';
+import { checkSegmentHeader, io, SEGMENT_HEADER_BYTES, segmentPath } from './storage/segment.js';
+
+const CHUNK_BYTES = 16 << 20;
+
+/** Where valid data ends, and what the scan had to set aside to get there. */
+export interface ScanOutcome {
+  /** Segment and offset just after the last committed frame. */
+  segment: number;
+  offset: number;
+  eventsScanned: number;
+  /** Bytes past `offset` in the last segment that are not committed data (torn write or open batch). */
+  uncommittedBytes: number;
+  discardedBatchEvents: number;
+}
+
+interface PendingBatch {
+  offset: number;
+  count: number;
+  events: { record: EventRecord; offset: number; length: number }[];
+}
+
+/**
+ * Reads frames from (`segment`, `offset`) to the end of the last segment into `index`.
+ * Damage in the middle of the journal is a {@link CorruptData} error naming segment and offset; a
+ * torn last frame or a batch without its commit at the very end is not data, and is reported in
+ * `uncommittedBytes` for the writer to cut off (a reader just stops there and looks again later).
+ */
+export function scanSegments(
+  dir: string,
+  segments: number[],
+  index: JournalIndex,
+  from: { segment: number; offset: number },
+): ScanOutcome {
+  const outcome: ScanOutcome = { ...from, eventsScanned: 0, uncommittedBytes: 0, discardedBatchEvents: 0 };
+  const todo = segments.filter((s) => s >= from.segment);
+  for (let i = 0; i < todo.length; i++) {
+    const segment = todo[i];
+    const isLast = i === todo.length - 1;
+    const file = segmentPath(dir, segment);
+    const fd = io('open segment', file, () => fs.openSync(file, 'r'));
+    try {
+      const size = fs.fstatSync(fd).size;
+      let offset = segment === from.segment ? from.offset : SEGMENT_HEADER_BYTES;
+      if (offset === SEGMENT_HEADER_BYTES || segment !== from.segment) {
+        const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
+        const n = fs.readSync(fd, header, 0, SEGMENT_HEADER_BYTES, 0);
+        const problem = checkSegmentHeader(header.subarray(0, n), segment);
+        if (problem !== null) {
+          // A segment whose creation was cut short holds nothing yet.
+          if (isLast && n < SEGMENT_HEADER_BYTES) {
+            Object.assign(outcome, { segment, offset: SEGMENT_HEADER_BYTES, uncommittedBytes: 0 });
+            break;
+          }
+          throw new CorruptData(problem, { file, segment, offset: 0 });
+        }
+        offset = SEGMENT_HEADER_BYTES;
+      }
+      outcome.segment = segment;
+      outcome.offset = offset;
+      let pending: PendingBatch | null = null;
+      const onFrame = (body: Buffer, frameOffset: number, length: number): void => {
+        const decoded = decodeFrameBody(body);
+        if (typeof decoded === 'string')
+          throw new CorruptData(decoded, { file, segment, offset: frameOffset });
+        if (decoded.kind === FrameKind.Event) {
+          outcome.eventsScanned++;
+          if (pending) pending.events.push({ record: decoded.event, offset: frameOffset, length });
+          else {
+            insertChecked(index, decoded.event, segment, frameOffset, length, file);
+            outcome.offset = frameOffset + length;
+          }
+        } else if (decoded.kind === FrameKind.BatchBegin) {
+          if (pending)
+            throw new CorruptData('batch begins inside another batch', {
+              file,
+              segment,
+              offset: frameOffset,
+            });
+          pending = { offset: frameOffset, count: decoded.count, events: [] };
+        } else {
+          if (!pending || pending.count !== decoded.count || pending.events.length !== decoded.count) {
+            throw new CorruptData('batch commit does not match its batch', {
+              file,
+              segment,
+              offset: frameOffset,
+            });
+          }
+          for (const e of pending.events) insertChecked(index, e.record, segment, e.offset, e.length, file);
+          pending = null;
+          outcome.offset = frameOffset + length;
+        }
+      };
+      let read = offset;
+      let chunkBytes = CHUNK_BYTES;
+      while (read < size) {
+        const chunk = readFully(fd, file, read, Math.min(chunkBytes, size - read));
+        const { next, stop, needBytes } = scanFrames(chunk, read, size, onFrame);
+        if (stop) {
+          if (!isLast || !stop.torn)
+            throw new CorruptData(stop.reason, { file, segment, offset: stop.offset });
+          break;
+        }
+        chunkBytes = Math.max(CHUNK_BYTES, needBytes);
+        read = next;
+      }
+      const batch = pending as PendingBatch | null;
+      if (batch) {
+        if (!isLast)
+          throw new CorruptData('batch without its commit', { file, segment, offset: batch.offset });
+        outcome.discardedBatchEvents = batch.events.length;
+      }
+      if (isLast) outcome.uncommittedBytes = size - outcome.offset;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return outcome;
+}
+
+function readFully(fd: number, file: string, position: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const n = io('read segment', file, () => fs.readSync(fd, buf, done, length - done, position + done));
+    if (n === 0) return buf.subarray(0, done);
+    done += n;
+  }
+  return buf;
+}
+
+function insertChecked(
+  index: JournalIndex,
+  r: EventRecord,
+  segment: number,
+  offset: number,
+  length: number,
+  file: string,
+): void {
+  if (r.position !== index.count + 1) {
+    throw new CorruptData(`event at position ${r.position} where ${index.count + 1} was due`, {
+      file,
+      segment,
+      offset,
+    });
+  }
+  const stream = index.stream(r.entity);
+  const due = stream ? stream.version + 1 : 0;
+  if (r.streamVersion !== due) {
+    throw new CorruptData(`stream ${r.entity} version ${r.streamVersion} where ${due} was due`, {
+      file,
+      segment,
+      offset,
+    });
+  }
+  index.insert(r, segment, offset, length);
+}

@@ -1,0 +1,169 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CorruptData, IoError } from '../../errors.js';
+
+/** Segment files start with `CWJSEG`, a u16 format version, the u32 segment id and 4 reserved bytes. */
+export const SEGMENT_MAGIC = Buffer.from('CWJSEG');
+export const SEGMENT_VERSION = 1;
+export const SEGMENT_HEADER_BYTES = 16;
+
+const NAME = /^(\d{8})\.seg$/;
+
+export const segmentFileName = (id: number): string => `${String(id).padStart(8, '0')}.seg`;
+export const segmentPath = (dir: string, id: number): string => path.join(dir, segmentFileName(id));
+
+/** Ids of the segment files in `dir`, ascending. */
+export function listSegments(dir: string): number[] {
+  return fs
+    .readdirSync(dir)
+    .map((name) => NAME.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
+export function segmentHeader(id: number): Buffer {
+  const h = Buffer.alloc(SEGMENT_HEADER_BYTES);
+  SEGMENT_MAGIC.copy(h, 0);
+  h.writeUInt16LE(SEGMENT_VERSION, 6);
+  h.writeUInt32LE(id, 8);
+  return h;
+}
+
+/** Checks a segment header; `null` means fine, otherwise the reason. */
+export function checkSegmentHeader(header: Buffer, id: number): string | null {
+  if (header.length < SEGMENT_HEADER_BYTES) return 'header is incomplete';
+  if (!header.subarray(0, 6).equals(SEGMENT_MAGIC)) return 'bad magic';
+  if (header.readUInt16LE(6) !== SEGMENT_VERSION)
+    return `unsupported format version ${header.readUInt16LE(6)}`;
+  if (header.readUInt32LE(8) !== id) return `header names segment ${header.readUInt32LE(8)}`;
+  return null;
+}
+
+/** fsync of a directory, so a created or renamed file survives a power loss. */
+export function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Wraps a synchronous file call so OS failures surface as {@link IoError}. */
+export function io<T>(operation: string, file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new IoError(operation, file, err);
+  }
+}
+
+/** The segment being appended to. Only the writer has one. */
+export class ActiveSegment {
+  private constructor(
+    readonly id: number,
+    readonly file: string,
+    readonly fd: number,
+    public size: number,
+  ) {}
+
+  /** Creates a new segment file with its header, durably. */
+  static create(dir: string, id: number): ActiveSegment {
+    const file = segmentPath(dir, id);
+    const fd = io('create segment', file, () => fs.openSync(file, 'wx+'));
+    io('write segment header', file, () => {
+      fs.writeSync(fd, segmentHeader(id), 0, SEGMENT_HEADER_BYTES, 0);
+      fs.fdatasyncSync(fd);
+      syncDir(dir);
+    });
+    return new ActiveSegment(id, file, fd, SEGMENT_HEADER_BYTES);
+  }
+
+  /** Opens an existing segment for appending at `size` (what recovery found valid). */
+  static resume(dir: string, id: number, size: number): ActiveSegment {
+    const file = segmentPath(dir, id);
+    const fd = io('open segment', file, () => fs.openSync(file, 'r+'));
+    const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
+    const n = io('read segment header', file, () => fs.readSync(fd, header, 0, SEGMENT_HEADER_BYTES, 0));
+    const problem = checkSegmentHeader(header.subarray(0, n), id);
+    if (problem !== null) {
+      if (n === SEGMENT_HEADER_BYTES && problem !== 'header is incomplete') {
+        fs.closeSync(fd);
+        throw new CorruptData(problem, { file, segment: id, offset: 0 });
+      }
+      // A crash while creating the segment: nothing after the header can exist yet.
+      io('rewrite segment header', file, () => {
+        fs.ftruncateSync(fd, 0);
+        fs.writeSync(fd, segmentHeader(id), 0, SEGMENT_HEADER_BYTES, 0);
+        fs.fdatasyncSync(fd);
+      });
+      size = SEGMENT_HEADER_BYTES;
+    }
+    return new ActiveSegment(id, file, fd, size);
+  }
+
+  /** Appends bytes at the end; on failure the file is cut back so nothing partial remains. */
+  append(bytes: Buffer): void {
+    try {
+      let done = 0;
+      while (done < bytes.length)
+        done += fs.writeSync(this.fd, bytes, done, bytes.length - done, this.size + done);
+      this.size += bytes.length;
+    } catch (err) {
+      try {
+        fs.ftruncateSync(this.fd, this.size);
+      } catch {
+        // The caller marks the writer failed; reopening recovers the tail.
+      }
+      throw new IoError('append', this.file, err);
+    }
+  }
+
+  syncSync(): void {
+    io('fsync', this.file, () => fs.fdatasyncSync(this.fd));
+  }
+
+  close(): void {
+    io('close', this.file, () => fs.closeSync(this.fd));
+  }
+}
+
+/** Read access to segment files by id, with cached descriptors. */
+export class SegmentFiles {
+  private readonly fds = new Map<number, number>();
+
+  constructor(readonly dir: string) {}
+
+  read(segment: number, offset: number, length: number, into?: Buffer): Buffer {
+    const buf = into ?? Buffer.allocUnsafe(length);
+    const file = segmentPath(this.dir, segment);
+    const fd = this.fd(segment);
+    let done = 0;
+    while (done < length) {
+      const n = io('read', file, () => fs.readSync(fd, buf, done, length - done, offset + done));
+      if (n === 0) throw new CorruptData('unexpected end of file', { file, segment, offset: offset + done });
+      done += n;
+    }
+    return buf;
+  }
+
+  size(segment: number): number {
+    return io('stat', segmentPath(this.dir, segment), () => fs.fstatSync(this.fd(segment)).size);
+  }
+
+  private fd(segment: number): number {
+    let fd = this.fds.get(segment);
+    if (fd === undefined) {
+      const file = segmentPath(this.dir, segment);
+      fd = io('open', file, () => fs.openSync(file, 'r'));
+      this.fds.set(segment, fd);
+    }
+    return fd;
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) fs.closeSync(fd);
+    this.fds.clear();
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * Public types of the journal, gathered in one place.
+ */
+
+/**
+ * Where an event lives. `entity` is the stream key (`order:507`); `scope` is the isolation boundary
+ * the stream belongs to (a tenant, a bounded context). A stream keeps the scope of its first event.
+ * Build one with {@link coordinate} to validate it once.
+ */
+export interface Coordinate {
+  readonly entity: string;
+  readonly scope: string;
+}
+
+/** Plain values MessagePack can round-trip. */
+export type Serializable =
+  | null
+  | undefined
+  | boolean
+  | number
+  | bigint
+  | string
+  | Date
+  | Uint8Array
+  | readonly Serializable[]
+  | { readonly [key: string]: Serializable };
+
+/** What the caller supplies to append an event. */
+export interface NewEvent<T = unknown> {
+  /** Event type, such as `OrderPlaced`. */
+  type: string;
+  /** Payload; any MessagePack-serializable value. */
+  data: T;
+  /** Free-form, serializable metadata (covered by the hash). */
+  metadata?: Record<string, unknown>;
+  /** Schema version of `data`; defaults to 1. */
+  payloadVersion?: number;
+}
+
+/**
+ * Expected state of the stream before the append:
+ * a number is the version of the stream's last event (`0` = exactly one event);
+ * `'no-stream'` = the stream must not exist; `'stream-exists'` = it must; `'any'` = no check.
+ */
+export type ExpectedVersion = number | 'no-stream' | 'stream-exists' | 'any';
+
+/** Options of one append. */
+export interface AppendOptions {
+  /** Concurrency check against the stream's current version. Default `'any'`. */
+  expectedVersion?: ExpectedVersion;
+  /**
+   * Deduplicates retries: a second append with the same key and the same event returns the first
+   * receipt (with `deduplicated: true`); with a different event it fails with `IdempotencyConflict`.
+   */
+  idempotencyKey?: string;
+  /** Correlation id (UUID). Defaults to the cause's correlation, else to the event's own id. */
+  correlationId?: string;
+  /** Causation id (UUID) of an event or command outside this journal. */
+  causationId?: string;
+  /** The journal event (id or receipt) that caused this one; sets causation and inherits correlation. */
+  causedBy?: string | { readonly id: string };
+  /** Return only after the event is fsynced. Default `false` (written to the OS, fsynced on cadence). */
+  durable?: boolean;
+}
+
+/** One item of {@link Journal.appendBatch}. */
+export interface BatchItem<T = unknown> {
+  coordinate: Coordinate;
+  event: NewEvent<T>;
+  options?: Omit<AppendOptions, 'durable'> & {
+    /** Index of an earlier item of the same batch that caused this one. */
+    causedByItem?: number;
+  };
+}
+
+/** Options of a whole batch. */
+export interface BatchOptions {
+  /** Return only after the batch is fsynced. */
+  durable?: boolean;
+}
+
+/** Proof of an append: where the event landed. */
+export interface AppendReceipt {
+  readonly id: string;
+  readonly entity: string;
+  readonly scope: string;
+  readonly type: string;
+  /** Position in the journal's global order; dense, from 1. */
+  readonly position: number;
+  /** Version within the stream; from 0. */
+  readonly streamVersion: number;
+  /** Hex BLAKE3 hash of this event (header, payload and previous hash). */
+  readonly hash: string;
+  /** Hex hash of the stream's previous event (zeros for the first). */
+  readonly prevHash: string;
+  /** True when an idempotency key matched and this is the original receipt. */
+  readonly deduplicated: boolean;
+}
+
+/** An event as read back from the journal. */
+export interface StoredEvent<T = unknown> {
+  /** UUIDv7. */
+  readonly id: string;
+  readonly type: string;
+  readonly data: T;
+  readonly metadata: Record<string, unknown> | undefined;
+  readonly entity: string;
+  readonly scope: string;
+  readonly streamVersion: number;
+  readonly position: number;
+  /** Milliseconds since the epoch; never decreases within a stream. */
+  readonly timestamp: number;
+  readonly correlationId: string;
+  readonly causationId: string | null;
+  readonly payloadVersion: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/**
+ * A selection of events. Every field narrows; an empty region selects everything.
+ * `entityPrefix` matches at `:` boundaries: `order` selects `order`, `order:1` and `order:1:line`,
+ * not `orders`.
+ */
+export interface Region {
+  entityPrefix?: string;
+  scope?: string;
+  types?: readonly string[];
+  /** Lowest global position included. */
+  fromPosition?: number;
+  /** Highest global position included. */
+  toPosition?: number;
+}
+
+/** Options of {@link Journal.readStream}. */
+export interface ReadStreamOptions {
+  /** First stream version to read (forwards), or last (backwards). */
+  from?: number;
+  limit?: number;
+  backwards?: boolean;
+}
+
+/** Options of {@link Journal.readAll}. */
+export interface ReadAllOptions {
+  /** Read events with a position greater than this; 0 (default) starts at the beginning. */
+  after?: number;
+  limit?: number;
+  region?: Region;
+}
+
+/** One page of {@link Journal.readAll}. */
+export interface ReadPage {
+  readonly events: StoredEvent[];
+  /** Pass as `after` to read the next page. */
+  readonly nextAfter: number;
+  /** True when the page reached the visible end of the journal. */
+  readonly done: boolean;
+}
+
+/** A node of {@link Journal.effects}: an event and what it caused, transitively. */
+export interface EffectTree {
+  readonly event: StoredEvent;
+  readonly effects: EffectTree[];
+}
+
+/**
+ * Progress watermarks, each a global position (0 = none):
+ * accepted (assigned a position), written (handed to the OS), durable (fsynced),
+ * visible (readable through the index).
+ */
+export type Watermark = 'accepted' | 'written' | 'durable' | 'visible';
+
+/** Snapshot of all watermarks. */
+export type Watermarks = Readonly<Record<Watermark, number>>;
+
+/** Options of {@link open}. */
+export interface JournalOptions {
+  /** Start a new segment file when the active one would exceed this. Default 64 MiB. */
+  segmentMaxBytes?: number;
+  /** Largest encoded event accepted. Default 1 MiB. */
+  maxEventBytes?: number;
+  /** How often written data is fsynced in the background; 0 disables the timer. Default 100 ms. */
+  fsyncIntervalMs?: number;
+  /** Write an index snapshot after this many new events (and always on close); 0 = only on close. Default 250,000. */
+  snapshotEveryEvents?: number;
+}
+
+/** Options of {@link openReadOnly}. */
+export interface ReadOnlyOptions {
+  /** How often `waitFor` polls for the writer's progress. Default 20 ms. */
+  pollIntervalMs?: number;
+}
+
+/** How {@link Journal} came up. */
+export interface OpenReport {
+  /** `new`: empty directory; `snapshot`: index loaded and tail scanned; `rebuild`: full scan. */
+  readonly path: 'new' | 'snapshot' | 'rebuild';
+  /** Why a snapshot was not used (absent, damaged, stale...). */
+  readonly snapshotRejected: string | null;
+  /** Frames decoded from segments during open. */
+  readonly eventsScanned: number;
+  /** Bytes of a torn tail removed from the last segment. */
+  readonly truncatedBytes: number;
+  /** Events of an uncommitted batch that were discarded. */
+  readonly discardedBatchEvents: number;
+  readonly segments: number;
+  readonly events: number;
+  readonly durationMs: number;
+}
+
+/** Sizes and counts. */
+export interface JournalStats {
+  readonly events: number;
+  readonly streams: number;
+  readonly segments: number;
+  /** Bytes of all segment files. */
+  readonly bytes: number;
+  /** Bytes held by the in-memory index. */
+  readonly indexBytes: number;
+}
+
+/** Where verification found the first break. */
+export interface ChainBreak {
+  readonly reason: 'hash-mismatch' | 'prev-hash-mismatch' | 'sequence' | 'corrupt-frame';
+  readonly entity: string | null;
+  readonly streamVersion: number | null;
+  readonly position: number | null;
+  readonly segment: number;
+  readonly offset: number;
+  readonly message: string;
+}
+
+/** Result of {@link Journal.verify}. */
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly events: number;
+  readonly streams: number;
+  readonly firstBreak: ChainBreak | null;
+}
+
+/** Options of {@link Journal.verify}. */
+export interface VerifyOptions {
+  /** Called every few thousand events and once at the end. */
+  onProgress?: (checked: number, total: number) => void;
+}

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import { computeEventHash, decodeFrameBody, FrameKind } from './codec.js';
+import { ZERO_HASH } from './hash.js';
+import { scanFrames } from './storage/frame.js';
+import { io, listSegments, SEGMENT_HEADER_BYTES, segmentPath } from './storage/segment.js';
+import type { ChainBreak, VerifyOptions, VerifyResult } from './types.js';
+
+const CHUNK_BYTES = 16 << 20;
+const PROGRESS_EVERY = 10_000;
+
+/**
+ * Re-reads every segment and checks, for the first `visible` events, the frame CRCs, that positions
+ * and stream versions are dense, that each event's hash matches its header, payload and previous
+ * hash, and that each `prevHash` is the hash of the stream's event before it.
+ */
+export function verifyJournal(dir: string, visible: number, options: VerifyOptions): VerifyResult {
+  const heads = new Map<string, { version: number; hash: Buffer }>();
+  let checked = 0;
+  let firstBreak: ChainBreak | null = null;
+  const progress = options.onProgress;
+
+  for (const segment of listSegments(dir)) {
+    if (checked >= visible || firstBreak) break;
+    const file = segmentPath(dir, segment);
+    const fd = io('open segment', file, () => fs.openSync(file, 'r'));
+    try {
+      const size = fs.fstatSync(fd).size;
+      let read = SEGMENT_HEADER_BYTES;
+      let chunkBytes = CHUNK_BYTES;
+      const broke = (
+        reason: ChainBreak['reason'],
+        offset: number,
+        message: string,
+        e?: { entity: string; streamVersion: number; position: number },
+      ) => {
+        firstBreak = {
+          reason,
+          entity: e?.entity ?? null,
+          streamVersion: e?.streamVersion ?? null,
+          position: e?.position ?? null,
+          segment,
+          offset,
+          message,
+        };
+        throw STOP;
+      };
+      try {
+        while (read < size && checked < visible) {
+          const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, size - read));
+          const n = fs.readSync(fd, chunk, 0, chunk.length, read);
+          const { next, stop, needBytes } = scanFrames(chunk.subarray(0, n), read, size, (body, offset) => {
+            if (checked >= visible) throw STOP;
+            const decoded = decodeFrameBody(body);
+            if (typeof decoded === 'string') broke('corrupt-frame', offset, decoded);
+            else if (decoded.kind === FrameKind.Event) {
+              const r = decoded.event;
+              const head = heads.get(r.entity);
+              if (r.position !== checked + 1)
+                broke('sequence', offset, `position ${r.position} where ${checked + 1} was due`, r);
+              if (r.streamVersion !== (head ? head.version + 1 : 0))
+                broke('sequence', offset, `stream version ${r.streamVersion} out of sequence`, r);
+              if (!r.prevHash.equals(head ? head.hash : ZERO_HASH))
+                broke(
+                  'prev-hash-mismatch',
+                  offset,
+                  'prevHash is not the hash of the previous event of the stream',
+                  r,
+                );
+              if (!computeEventHash(r).equals(r.hash))
+                broke('hash-mismatch', offset, 'stored hash does not match the event', r);
+              heads.set(r.entity, { version: r.streamVersion, hash: r.hash });
+              checked++;
+              if (progress && checked % PROGRESS_EVERY === 0) progress(checked, visible);
+            }
+          });
+          if (stop) broke('corrupt-frame', stop.offset, stop.reason);
+          chunkBytes = Math.max(CHUNK_BYTES, needBytes);
+          read = next;
+        }
+      } catch (err) {
+        if (err !== STOP) throw err;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  if (!firstBreak && checked < visible) {
+    firstBreak = {
+      reason: 'corrupt-frame',
+      entity: null,
+      streamVersion: null,
+      position: checked + 1,
+      segment: 0,
+      offset: 0,
+      message: `only ${checked} of ${visible} events found`,
+    };
+  }
+  progress?.(checked, visible);
+  return { ok: firstBreak === null, events: checked, streams: heads.size, firstBreak };
+}
+
+const STOP = Symbol('stop');

@@ -1,0 +1,70 @@
+import { InvalidArgument, JournalClosed, WaitTimeout } from '../errors.js';
+import type { Watermark, Watermarks } from './types.js';
+
+const NAMES: readonly Watermark[] = ['accepted', 'written', 'durable', 'visible'];
+
+interface Waiter {
+  mark: Watermark;
+  position: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Progress positions of the journal, and promises that resolve when one reaches a position. */
+export class WatermarkTracker {
+  private readonly marks: Record<Watermark, number> = { accepted: 0, written: 0, durable: 0, visible: 0 };
+  private waiters: Waiter[] = [];
+
+  get(mark: Watermark): number {
+    return this.marks[mark];
+  }
+
+  snapshot(): Watermarks {
+    return { ...this.marks };
+  }
+
+  /** Raises a watermark (never lowers it) and wakes its waiters. */
+  advance(mark: Watermark, position: number): void {
+    if (position <= this.marks[mark]) return;
+    this.marks[mark] = position;
+    if (this.waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (this.marks[w.mark] >= w.position) {
+        if (w.timer) clearTimeout(w.timer);
+        w.resolve();
+      } else still.push(w);
+    }
+    this.waiters = still;
+  }
+
+  /** Resolves when `mark` reaches `position`; rejects with {@link WaitTimeout} after `timeoutMs`. */
+  waitFor(mark: Watermark, position: number, timeoutMs?: number): Promise<void> {
+    if (!NAMES.includes(mark)) throw new InvalidArgument(`unknown watermark ${String(mark)}`, { mark });
+    if (!Number.isSafeInteger(position) || position < 0)
+      throw new InvalidArgument('position must be a non-negative integer', { position });
+    if (timeoutMs !== undefined && !(timeoutMs >= 0))
+      throw new InvalidArgument('timeoutMs must be non-negative', { timeoutMs });
+    if (this.marks[mark] >= position) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { mark, position, resolve, reject, timer: undefined };
+      if (timeoutMs !== undefined) {
+        waiter.timer = setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          reject(new WaitTimeout(`${mark} watermark ${position}`, timeoutMs));
+        }, timeoutMs);
+      }
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Fails every pending wait (the journal closed or failed). */
+  rejectAll(error: Error = new JournalClosed()): void {
+    for (const w of this.waiters) {
+      if (w.timer) clearTimeout(w.timer);
+      w.reject(error);
+    }
+    this.waiters = [];
+  }
+}

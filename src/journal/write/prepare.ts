@@ -1,0 +1,240 @@
+import {
+  EventTooLarge,
+  IdempotencyConflict,
+  InvalidArgument,
+  ScopeMismatch,
+  WrongExpectedVersion,
+} from '../../errors.js';
+import {
+  assertSerializable,
+  computeEventHash,
+  type EventRecord,
+  encodeEventBody,
+  idempotencyDigest,
+  pack,
+} from '../codec.js';
+import { validateCoordinate } from '../coordinate.js';
+import { ZERO_HASH } from '../hash.js';
+import { idFromString, newEventId } from '../ids.js';
+import type { JournalIndex } from '../index/journal-index.js';
+import { frameOf } from '../storage/frame.js';
+import type { AppendOptions, BatchItem, Coordinate, ExpectedVersion, NewEvent } from '../types.js';
+
+const MAX_TYPE_BYTES = 256;
+const MAX_KEY_BYTES = 512;
+
+/** An event ready to be written: its record and its frame bytes. */
+export interface PreparedEvent {
+  readonly record: EventRecord;
+  readonly frame: Buffer;
+}
+
+/** A stream's head as seen by the events prepared so far (index plus earlier items of a batch). */
+interface Head {
+  version: number;
+  scope: string;
+  hash: Buffer;
+  timestamp: number;
+}
+
+/**
+ * Turns appends into records without touching the journal: validation, expected-version checks,
+ * causal links, hashes and frames. Earlier items of a batch are visible to later ones, so a batch
+ * chains and version-checks as if its items were appended one by one. Anything invalid throws before
+ * a byte is written.
+ */
+export class AppendPlanner {
+  private readonly heads = new Map<string, Head>();
+  readonly prepared: PreparedEvent[] = [];
+
+  constructor(
+    private readonly index: JournalIndex,
+    private readonly maxEventBytes: number,
+    /** Correlation id of an indexed event (read from its record). */
+    private readonly correlationAt: (slot: number) => Buffer,
+  ) {}
+
+  /**
+   * Plans one event. Returns `{ duplicateOf }` (the slot of the original) when its idempotency key was
+   * already used for this same event; throws {@link IdempotencyConflict} when used for another.
+   */
+  add(
+    coordinate: Coordinate,
+    event: NewEvent,
+    options: (AppendOptions & { causedByItem?: number }) | undefined,
+    now: number,
+  ): PreparedEvent | { duplicateOf: number } {
+    validateCoordinate(coordinate);
+    const { entity, scope } = coordinate;
+    const input = validateEvent(event);
+    const o = options ?? {};
+    const metadata = input.metadata === undefined ? null : pack(input.metadata);
+    const data = pack(input.data);
+    let idemDigest: Buffer | null = null;
+    if (o.idempotencyKey !== undefined) {
+      validateKey(o.idempotencyKey);
+      idemDigest = idempotencyDigest(entity, scope, input.type, input.payloadVersion, metadata, data);
+      // Checked before the expected version: a retry must find its first result, not a version conflict.
+      const used = this.index.idempotency.get(o.idempotencyKey);
+      if (used) {
+        if (!used.digest.equals(idemDigest)) throw new IdempotencyConflict(o.idempotencyKey);
+        return { duplicateOf: used.slot };
+      }
+    }
+    const head = this.head(entity);
+    if (head && head.scope !== scope) throw new ScopeMismatch(entity, head.scope, scope);
+    checkExpected(entity, o.expectedVersion ?? 'any', head);
+
+    const id = newEventId();
+    const { correlation, causation } = this.causalLinks(id, o);
+    const record: EventRecord = {
+      id,
+      entity,
+      scope,
+      type: input.type,
+      streamVersion: head ? head.version + 1 : 0,
+      position: this.index.count + this.prepared.length + 1,
+      timestamp: head ? Math.max(now, head.timestamp) : now,
+      correlation,
+      causation,
+      payloadVersion: input.payloadVersion,
+      metadata,
+      data,
+      prevHash: head ? head.hash : ZERO_HASH,
+      hash: ZERO_HASH,
+      idemKey: o.idempotencyKey ?? null,
+      idemDigest,
+    };
+    record.hash = computeEventHash(record);
+    const frame = frameOf(encodeEventBody(record));
+    if (frame.length > this.maxEventBytes) throw new EventTooLarge(frame.length, this.maxEventBytes);
+    const prepared = { record, frame };
+    this.prepared.push(prepared);
+    this.heads.set(entity, {
+      version: record.streamVersion,
+      scope,
+      hash: record.hash,
+      timestamp: record.timestamp,
+    });
+    return prepared;
+  }
+
+  private head(entity: string): Head | undefined {
+    const staged = this.heads.get(entity);
+    if (staged) return staged;
+    const s = this.index.stream(entity);
+    return s && { version: s.version, scope: s.scope, hash: s.lastHash, timestamp: s.lastTimestamp };
+  }
+
+  private causalLinks(
+    id: Buffer,
+    o: AppendOptions & { causedByItem?: number },
+  ): { correlation: Buffer; causation: Buffer | null } {
+    let causation: Buffer | null = null;
+    let inherited: Buffer | null = null;
+    const causes = [o.causedBy, o.causationId, o.causedByItem].filter((v) => v !== undefined).length;
+    if (causes > 1) throw new InvalidArgument('give at most one of causedBy, causationId and causedByItem');
+    if (o.causedByItem !== undefined) {
+      const item = o.causedByItem;
+      if (!Number.isInteger(item) || item < 0 || item >= this.prepared.length) {
+        throw new InvalidArgument('causedByItem must name an earlier item of the batch', {
+          causedByItem: item,
+        });
+      }
+      causation = this.prepared[item].record.id;
+      inherited = this.prepared[item].record.correlation;
+    } else if (o.causedBy !== undefined) {
+      const causeId = typeof o.causedBy === 'string' ? o.causedBy : o.causedBy?.id;
+      causation = idFromString(causeId, 'causedBy');
+      inherited = this.correlationOf(causation);
+    } else if (o.causationId !== undefined) {
+      causation = idFromString(o.causationId, 'causationId');
+    }
+    const correlation =
+      o.correlationId !== undefined ? idFromString(o.correlationId, 'correlationId') : (inherited ?? id);
+    return { correlation, causation };
+  }
+
+  /** Correlation of an event of the journal or of this batch; the cause must exist. */
+  private correlationOf(id: Buffer): Buffer {
+    const staged = this.prepared.find((p) => p.record.id.equals(id));
+    if (staged) return staged.record.correlation;
+    const slot = this.index.slotOfId(id);
+    if (slot === -1)
+      throw new InvalidArgument('causedBy names no event of this journal', { causedBy: id.toString('hex') });
+    return this.correlationAt(slot);
+  }
+}
+
+function validateEvent(
+  event: NewEvent,
+): Required<Omit<NewEvent, 'metadata'>> & { metadata?: Record<string, unknown> } {
+  if (event === null || typeof event !== 'object')
+    throw new InvalidArgument('event must be an object { type, data }');
+  const { type, data, metadata, payloadVersion = 1 } = event;
+  if (typeof type !== 'string' || type.length === 0 || Buffer.byteLength(type) > MAX_TYPE_BYTES) {
+    throw new InvalidArgument(`event type must be a non-empty string of at most ${MAX_TYPE_BYTES} bytes`, {
+      type,
+    });
+  }
+  if (!Number.isInteger(payloadVersion) || payloadVersion < 1 || payloadVersion > 0xffff_ffff) {
+    throw new InvalidArgument('payloadVersion must be a positive integer', { payloadVersion });
+  }
+  assertSerializable(data, 'data');
+  if (metadata !== undefined) {
+    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+      throw new InvalidArgument('metadata must be a plain object', { metadata });
+    }
+    assertSerializable(metadata, 'metadata');
+  }
+  return { type, data, metadata, payloadVersion };
+}
+
+function validateKey(key: unknown): void {
+  if (typeof key !== 'string' || key.length === 0 || Buffer.byteLength(key) > MAX_KEY_BYTES) {
+    throw new InvalidArgument(`idempotencyKey must be a non-empty string of at most ${MAX_KEY_BYTES} bytes`, {
+      key,
+    });
+  }
+}
+
+function checkExpected(entity: string, expected: ExpectedVersion, head: Head | undefined): void {
+  const actual = head ? head.version : 'no-stream';
+  switch (expected) {
+    case 'any':
+      return;
+    case 'no-stream':
+      if (head) throw new WrongExpectedVersion(entity, expected, actual);
+      return;
+    case 'stream-exists':
+      if (!head) throw new WrongExpectedVersion(entity, expected, actual);
+      return;
+    default:
+      if (typeof expected !== 'number' || !Number.isInteger(expected) || expected < 0) {
+        throw new InvalidArgument(
+          "expectedVersion must be a non-negative integer, 'no-stream', 'stream-exists' or 'any'",
+          {
+            expectedVersion: expected,
+          },
+        );
+      }
+      if (actual !== expected) throw new WrongExpectedVersion(entity, expected, actual);
+  }
+}
+
+/** Checks the shape of batch items before planning them. */
+export function validateBatch(items: readonly BatchItem[]): void {
+  if (!Array.isArray(items) || items.length === 0)
+    throw new InvalidArgument('a batch needs at least one item');
+  const keys = new Set<string>();
+  for (const item of items) {
+    if (item === null || typeof item !== 'object')
+      throw new InvalidArgument('batch items must be objects { coordinate, event }');
+    const key = item.options?.idempotencyKey;
+    if (key !== undefined) {
+      if (keys.has(key))
+        throw new InvalidArgument('the same idempotency key appears twice in the batch', { key });
+      keys.add(key);
+    }
+  }
+}
