@@ -109,11 +109,12 @@ export class Journal {
     try {
       const started = performance.now();
       let segments = listSegments(dir);
-      if (segments.length === 0) {
+      const created = segments.length === 0;
+      if (created) {
         ActiveSegment.create(dir, 1).close();
         segments = [1];
       }
-      const loaded = loadIndex(dir, segments);
+      const loaded = loadIndex(dir, segments, created);
       const outcome = scanSegments(dir, segments, loaded.index, loaded.from);
       if (outcome.uncommittedBytes > 0) {
         const file = segmentPath(dir, outcome.segment);
@@ -159,7 +160,7 @@ export class Journal {
     const started = performance.now();
     const segments = fs.existsSync(dir) ? listSegments(dir) : [];
     if (segments.length === 0) throw new InvalidArgument(`no journal in ${dir}`, { dir });
-    const loaded = loadIndex(dir, segments);
+    const loaded = loadIndex(dir, segments, false);
     const outcome = scanSegments(dir, segments, loaded.index, loaded.from);
     const report: OpenReport = {
       path: loaded.path,
@@ -294,6 +295,7 @@ export class Journal {
         this.index.insert(p.record, w.active.id, offset, p.frame.length);
         offset += p.frame.length;
       }
+      this.index.markEnd(w.active.id, w.active.size);
     } catch (err) {
       w.failure = err;
       throw err;

@@ -2,7 +2,7 @@ import { indexFromImage } from './index/index-snapshot.js';
 import { JournalIndex } from './index/journal-index.js';
 import { EventReader } from './read/event-reader.js';
 import { SEGMENT_HEADER_BYTES, SegmentFiles } from './storage/segment.js';
-import { readSnapshot } from './storage/snapshot-file.js';
+import { readSnapshot, removeSnapshot } from './storage/snapshot-file.js';
 
 /** The index to start from, and where in the segments scanning must resume. */
 export interface LoadedIndex {
@@ -16,18 +16,15 @@ export interface LoadedIndex {
  * Loads the index snapshot if it is intact and agrees with the segments (its end lies within them
  * and its last event is really there); otherwise starts an empty index for a full rebuild.
  */
-export function loadIndex(dir: string, segments: number[]): LoadedIndex {
+export function loadIndex(dir: string, segments: number[], created: boolean): LoadedIndex {
   const first = { segment: segments[0], offset: SEGMENT_HEADER_BYTES };
-  const image = readSnapshot(dir);
-  if (typeof image === 'string') {
-    const fresh = segments.length === 1 && image === 'no snapshot';
-    return {
-      index: new JournalIndex(),
-      from: first,
-      path: fresh ? 'new' : 'rebuild',
-      rejected: fresh ? null : image,
-    };
+  if (created) {
+    removeSnapshot(dir); // left from an earlier journal whose segments are gone
+    return { index: new JournalIndex(), from: first, path: 'new', rejected: null };
   }
+  const image = readSnapshot(dir);
+  if (typeof image === 'string')
+    return { index: new JournalIndex(), from: first, path: 'rebuild', rejected: image };
   let index: JournalIndex;
   try {
     index = indexFromImage(image);

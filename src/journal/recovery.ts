@@ -93,6 +93,7 @@ export function scanSegments(
           for (const e of pending.events) insertChecked(index, e.record, segment, e.offset, e.length, file);
           pending = null;
           outcome.offset = frameOffset + length;
+          index.markEnd(segment, outcome.offset);
         }
       };
       let read = offset;

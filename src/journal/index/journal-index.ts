@@ -147,8 +147,13 @@ export class JournalIndex {
       this.idempotency.set(r.idemKey, { slot, digest: Buffer.from(r.idemDigest) });
     }
     this.count = rows;
+    this.markEnd(segment, offset + length);
+  }
+
+  /** Records where committed data ends (after a batch, past its commit marker). */
+  markEnd(segment: number, offset: number): void {
     this.endSegment = segment;
-    this.endOffset = offset + length;
+    this.endOffset = offset;
   }
 
   private addStream(entity: string, scope: number): number {

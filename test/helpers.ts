@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach } from 'vitest';
+import { type Journal, type JournalOptions, open } from '../src/index.js';
+
+const dirs: string[] = [];
+const journals: Journal[] = [];
+
+afterEach(() => {
+  for (const j of journals.splice(0)) j.close();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed after the test. */
+export function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-test-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Registers a journal to be closed after the test (closing twice is harmless). */
+export function track<T extends Journal>(journal: T): T {
+  journals.push(journal);
+  return journal;
+}
+
+/** A journal in a fresh directory, closed after the test. */
+export function freshJournal(options?: JournalOptions): { journal: Journal; dir: string } {
+  const dir = tempDir();
+  return { journal: track(open(dir, options)), dir };
+}
