@@ -80,29 +80,6 @@ export interface EventRecord {
   idemDigest: Buffer | null;
 }
 
-/** MessagePack body of an event frame (an array, in field order). */
-export function encodeEventBody(r: EventRecord): Buffer {
-  return packr.pack([
-    FrameKind.Event,
-    r.id,
-    r.entity,
-    r.scope,
-    r.type,
-    r.streamVersion,
-    r.position,
-    r.timestamp,
-    r.correlation,
-    r.causation,
-    r.payloadVersion,
-    r.metadata,
-    r.data,
-    r.prevHash,
-    r.hash,
-    r.idemKey,
-    r.idemDigest,
-  ]);
-}
-
 export function encodeBatchMarker(
   kind: typeof FrameKind.BatchBegin | typeof FrameKind.BatchCommit,
   count: number,
@@ -175,47 +152,7 @@ function isWellFormed(e: EventRecord): boolean {
   );
 }
 
-const HEADER_TAG = Buffer.from('causeway-event-v1');
 const EMPTY = Buffer.alloc(0);
-
-/**
- * The event hash: BLAKE3 over the canonical header (every identifying field, length-prefixed so no
- * two headers share an encoding), the metadata and payload bytes, and the previous hash.
- */
-export function computeEventHash(r: Omit<EventRecord, 'hash' | 'idemKey' | 'idemDigest'>): Buffer {
-  const entity = Buffer.from(r.entity);
-  const scope = Buffer.from(r.scope);
-  const type = Buffer.from(r.type);
-  const metadata = r.metadata ?? EMPTY;
-  const h = Buffer.allocUnsafe(
-    HEADER_TAG.length + 16 + 6 + entity.length + scope.length + type.length + 24 + 16 + 17 + 12,
-  );
-  let o = HEADER_TAG.copy(h, 0);
-  o += r.id.copy(h, o);
-  o = h.writeUInt16LE(entity.length, o);
-  o += entity.copy(h, o);
-  o = h.writeUInt16LE(scope.length, o);
-  o += scope.copy(h, o);
-  o = h.writeUInt16LE(type.length, o);
-  o += type.copy(h, o);
-  o = h.writeDoubleLE(r.streamVersion, o);
-  o = h.writeDoubleLE(r.position, o);
-  o = h.writeDoubleLE(r.timestamp, o);
-  o += r.correlation.copy(h, o);
-  if (r.causation) {
-    o = h.writeUInt8(1, o);
-    o += r.causation.copy(h, o);
-  } else {
-    o = h.writeUInt8(0, o);
-    o += ZERO16.copy(h, o);
-  }
-  o = h.writeUInt32LE(r.payloadVersion, o);
-  o = h.writeUInt32LE(r.metadata ? metadata.length + 1 : 0, o);
-  o = h.writeUInt32LE(r.data.length, o);
-  return blake3Of(h.subarray(0, o), metadata, r.data, r.prevHash);
-}
-
-const ZERO16 = Buffer.alloc(16);
 
 /** What an idempotency key remembers: a digest of the event it was used for. */
 export function idempotencyDigest(

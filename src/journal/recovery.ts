@@ -149,8 +149,7 @@ function insertChecked(
       offset,
     });
   }
-  const stream = index.stream(r.entity);
-  const due = stream ? stream.version + 1 : 0;
+  const due = index.nextVersion(r.entity);
   if (r.streamVersion !== due) {
     throw new CorruptData(`stream ${r.entity} version ${r.streamVersion} where ${due} was due`, {
       file,

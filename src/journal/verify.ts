@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { computeEventHash, decodeFrameBody, FrameKind } from './codec.js';
+import { decodeFrameBody, FrameKind } from './codec.js';
+import { computeEventHash } from './event-hash.js';
 import { ZERO_HASH } from './hash.js';
 import { scanFrames } from './storage/frame.js';
 import { io, listSegments, SEGMENT_HEADER_BYTES, segmentPath } from './storage/segment.js';

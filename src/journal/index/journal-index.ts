@@ -116,11 +116,17 @@ export class JournalIndex {
     };
   }
 
+  /** Version the stream's next event gets (0 for a new stream). */
+  nextVersion(entity: string): number {
+    const id = this.streamByName.get(entity);
+    return id === undefined ? 0 : this.streamSlots[id].length;
+  }
+
   /** Adds the next event; `r.position` must be `count + 1`. */
   insert(r: EventRecord, segment: number, offset: number, length: number): void {
     const slot = this.count;
     const rows = slot + 1;
-    for (const c of this.slotColumns()) c.ensure(rows);
+    if (rows > this.capacity) this.grow(rows);
     this.ids.array.set(r.id, slot * 16);
     this.idTable.insert(r.id, slot);
     this.segmentOf.array[slot] = segment;
@@ -148,6 +154,13 @@ export class JournalIndex {
     }
     this.count = rows;
     this.markEnd(segment, offset + length);
+  }
+
+  private capacity = 0;
+
+  private grow(rows: number): void {
+    for (const c of this.slotColumns()) c.ensure(rows);
+    this.capacity = this.segmentOf.array.length;
   }
 
   /** Records where committed data ends (after a batch, past its commit marker). */

@@ -5,19 +5,13 @@ import {
   ScopeMismatch,
   WrongExpectedVersion,
 } from '../../errors.js';
-import {
-  assertSerializable,
-  computeEventHash,
-  type EventRecord,
-  encodeEventBody,
-  idempotencyDigest,
-  pack,
-} from '../codec.js';
+import { assertSerializable, type EventRecord, idempotencyDigest, pack } from '../codec.js';
 import { validateCoordinate } from '../coordinate.js';
+import { encodeEventFrame } from '../event-frame.js';
+import { computeEventHash } from '../event-hash.js';
 import { ZERO_HASH } from '../hash.js';
 import { idFromString, newEventId } from '../ids.js';
 import type { JournalIndex } from '../index/journal-index.js';
-import { frameOf } from '../storage/frame.js';
 import type { AppendOptions, BatchItem, Coordinate, ExpectedVersion, NewEvent } from '../types.js';
 
 const MAX_TYPE_BYTES = 256;
@@ -106,7 +100,7 @@ export class AppendPlanner {
       idemDigest,
     };
     record.hash = computeEventHash(record);
-    const frame = frameOf(encodeEventBody(record));
+    const frame = encodeEventFrame(record);
     if (frame.length > this.maxEventBytes) throw new EventTooLarge(frame.length, this.maxEventBytes);
     const prepared = { record, frame };
     this.prepared.push(prepared);

@@ -1,0 +1,109 @@
+import { crc32 } from 'node:zlib';
+import { type EventRecord, FrameKind } from './codec.js';
+import { FRAME_HEADER_BYTES } from './storage/frame.js';
+
+/**
+ * Encodes an event frame (`u32 length | u32 CRC32 | body`) in one pass. The body is the same
+ * MessagePack array `decodeFrameBody` reads with msgpackr; writing this fixed shape directly
+ * avoids the generic encoder's per-field dispatch and a copy on the hottest path of the journal.
+ */
+export function encodeEventFrame(r: EventRecord): Buffer {
+  const strings = r.entity.length + r.scope.length + r.type.length + (r.idemKey?.length ?? 0);
+  const bins = 16 + 16 + 16 + (r.metadata?.length ?? 0) + r.data.length + 32 + 32 + 16;
+  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 3 + 4 * 5 + 9 * 5 + 3 * strings + 5 * 7 + bins + 8);
+  let o = FRAME_HEADER_BYTES;
+  buf[o++] = 0xdc; // array 16
+  o = buf.writeUInt16BE(17, o);
+  o = uint(buf, o, FrameKind.Event);
+  o = bin(buf, o, r.id);
+  o = str(buf, o, r.entity);
+  o = str(buf, o, r.scope);
+  o = str(buf, o, r.type);
+  o = uint(buf, o, r.streamVersion);
+  o = uint(buf, o, r.position);
+  o = uint(buf, o, r.timestamp);
+  o = bin(buf, o, r.correlation);
+  o = r.causation ? bin(buf, o, r.causation) : nil(buf, o);
+  o = uint(buf, o, r.payloadVersion);
+  o = r.metadata ? bin(buf, o, r.metadata) : nil(buf, o);
+  o = bin(buf, o, r.data);
+  o = bin(buf, o, r.prevHash);
+  o = bin(buf, o, r.hash);
+  o = r.idemKey === null ? nil(buf, o) : str(buf, o, r.idemKey);
+  o = r.idemDigest ? bin(buf, o, r.idemDigest) : nil(buf, o);
+  const body = buf.subarray(FRAME_HEADER_BYTES, o);
+  buf.writeUInt32LE(body.length, 0);
+  buf.writeUInt32LE(crc32(body), 4);
+  return buf.subarray(0, o);
+}
+
+function nil(buf: Buffer, o: number): number {
+  buf[o] = 0xc0;
+  return o + 1;
+}
+
+/** Non-negative integers as msgpackr writes them: fixint, uint8/16/32, float64 above 32 bits. */
+function uint(buf: Buffer, o: number, n: number): number {
+  if (n < 0x80) {
+    buf[o] = n;
+    return o + 1;
+  }
+  if (n < 0x100) {
+    buf[o] = 0xcc;
+    buf[o + 1] = n;
+    return o + 2;
+  }
+  if (n < 0x10000) {
+    buf[o] = 0xcd;
+    return buf.writeUInt16BE(n, o + 1);
+  }
+  if (n < 0x1_0000_0000) {
+    buf[o] = 0xce;
+    return buf.writeUInt32BE(n, o + 1);
+  }
+  buf[o] = 0xcb;
+  return buf.writeDoubleBE(n, o + 1);
+}
+
+/** Strings with the smallest header that fits their worst-case UTF-8 length, patched to the real length. */
+function str(buf: Buffer, o: number, s: string): number {
+  const max = 3 * s.length;
+  if (max < 32) {
+    const n = buf.write(s, o + 1, 'utf8');
+    buf[o] = 0xa0 | n;
+    return o + 1 + n;
+  }
+  if (max < 0x100) {
+    const n = buf.write(s, o + 2, 'utf8');
+    buf[o] = 0xd9;
+    buf[o + 1] = n;
+    return o + 2 + n;
+  }
+  if (max < 0x10000) {
+    const n = buf.write(s, o + 3, 'utf8');
+    buf[o] = 0xda;
+    buf.writeUInt16BE(n, o + 1);
+    return o + 3 + n;
+  }
+  const n = buf.write(s, o + 5, 'utf8');
+  buf[o] = 0xdb;
+  buf.writeUInt32BE(n, o + 1);
+  return o + 5 + n;
+}
+
+function bin(buf: Buffer, o: number, b: Uint8Array): number {
+  const n = b.length;
+  if (n < 0x100) {
+    buf[o] = 0xc4;
+    buf[o + 1] = n;
+    o += 2;
+  } else if (n < 0x10000) {
+    buf[o] = 0xc5;
+    o = buf.writeUInt16BE(n, o + 1);
+  } else {
+    buf[o] = 0xc6;
+    o = buf.writeUInt32BE(n, o + 1);
+  }
+  buf.set(b, o);
+  return o + n;
+}
