@@ -32,13 +32,19 @@ export function validateScope(scope: unknown): string {
   return checkPart('scope', scope, MAX_SCOPE_BYTES);
 }
 
-/** Builds a validated, frozen coordinate. */
+// Coordinates built by `coordinate()` are frozen after validation, so appends can skip re-checking them.
+const validated = new WeakSet<Coordinate>();
+
+/** Builds a validated, frozen coordinate; appends with it skip validation. */
 export function coordinate(entity: string, scope: string): Coordinate {
-  return Object.freeze({ entity: validateEntity(entity), scope: validateScope(scope) });
+  const c = Object.freeze({ entity: validateEntity(entity), scope: validateScope(scope) });
+  validated.add(c);
+  return c;
 }
 
 /** Validates a caller-supplied coordinate object. */
 export function validateCoordinate(value: unknown): Coordinate {
+  if (validated.has(value as Coordinate)) return value as Coordinate;
   if (value === null || typeof value !== 'object') {
     throw new InvalidCoordinate('coordinate must be an object { entity, scope }', { coordinate: value });
   }

@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { writeF64BE, writeUtf8 } from './bytes.js';
 import { type EventRecord, FrameKind } from './codec.js';
 import { FRAME_HEADER_BYTES } from './storage/frame.js';
 
@@ -62,19 +63,19 @@ function uint(buf: Buffer, o: number, n: number): number {
     return buf.writeUInt32BE(n, o + 1);
   }
   buf[o] = 0xcb;
-  return buf.writeDoubleBE(n, o + 1);
+  return writeF64BE(buf, o + 1, n);
 }
 
 /** Strings with the smallest header that fits their worst-case UTF-8 length, patched to the real length. */
 function str(buf: Buffer, o: number, s: string): number {
   const max = 3 * s.length;
   if (max < 32) {
-    const n = buf.write(s, o + 1, 'utf8');
+    const n = writeUtf8(buf, o + 1, s);
     buf[o] = 0xa0 | n;
     return o + 1 + n;
   }
   if (max < 0x100) {
-    const n = buf.write(s, o + 2, 'utf8');
+    const n = writeUtf8(buf, o + 2, s);
     buf[o] = 0xd9;
     buf[o + 1] = n;
     return o + 2 + n;

@@ -1,3 +1,4 @@
+import { writeF64LE, writeU16LE, writeU32LE, writeUtf8 } from './bytes.js';
 import type { EventRecord } from './codec.js';
 import { blake3Of } from './hash.js';
 
@@ -20,29 +21,39 @@ export function computeEventHash(r: Omit<EventRecord, 'hash' | 'idemKey' | 'idem
     r.data.length;
   if (needed > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(needed, scratch.length * 2));
   const h = scratch;
-  let o = TAG.copy(h, 0);
-  o += r.id.copy(h, o);
-  for (const s of [r.entity, r.scope, r.type]) {
-    const n = h.write(s, o + 2, 'utf8');
-    h.writeUInt16LE(n, o);
-    o += 2 + n;
-  }
-  o = h.writeDoubleLE(r.streamVersion, o);
-  o = h.writeDoubleLE(r.position, o);
-  o = h.writeDoubleLE(r.timestamp, o);
-  o += r.correlation.copy(h, o);
-  o = h.writeUInt8(r.causation ? 1 : 0, o);
-  if (r.causation) o += r.causation.copy(h, o);
-  else {
-    h.fill(0, o, o + 16);
-    o += 16;
-  }
-  o = h.writeUInt32LE(r.payloadVersion, o);
+  h.set(TAG, 0);
+  let o = TAG.length;
+  h.set(r.id, o);
+  o += 16;
+  o = lengthPrefixed(h, o, r.entity);
+  o = lengthPrefixed(h, o, r.scope);
+  o = lengthPrefixed(h, o, r.type);
+  o = writeF64LE(h, o, r.streamVersion);
+  o = writeF64LE(h, o, r.position);
+  o = writeF64LE(h, o, r.timestamp);
+  h.set(r.correlation, o);
+  o += 16;
+  h[o++] = r.causation ? 1 : 0;
+  if (r.causation) h.set(r.causation, o);
+  else h.fill(0, o, o + 16);
+  o += 16;
+  o = writeU32LE(h, o, r.payloadVersion);
   // 0 = no metadata, n + 1 = n bytes of metadata.
-  o = h.writeUInt32LE(meta ? meta.length + 1 : 0, o);
-  o = h.writeUInt32LE(r.data.length, o);
-  if (meta) o += meta.copy(h, o);
-  o += r.data.copy(h, o);
-  o += r.prevHash.copy(h, o);
+  o = writeU32LE(h, o, meta ? meta.length + 1 : 0);
+  o = writeU32LE(h, o, r.data.length);
+  if (meta) {
+    h.set(meta, o);
+    o += meta.length;
+  }
+  h.set(r.data, o);
+  o += r.data.length;
+  h.set(r.prevHash, o);
+  o += 32;
   return blake3Of(h.subarray(0, o));
+}
+
+function lengthPrefixed(h: Buffer, o: number, s: string): number {
+  const n = writeUtf8(h, o + 2, s);
+  writeU16LE(h, o, n);
+  return o + 2 + n;
 }

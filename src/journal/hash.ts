@@ -6,10 +6,11 @@ const blake3 = await createBLAKE3();
 export const HASH_BYTES = 32;
 export const ZERO_HASH: Buffer = Buffer.alloc(HASH_BYTES);
 
-/** BLAKE3 of the concatenation of `parts`. */
-export function blake3Of(...parts: Uint8Array[]): Buffer {
+/** BLAKE3 of `bytes`, or of the concatenation of several parts. */
+export function blake3Of(bytes: Uint8Array, ...more: Uint8Array[]): Buffer {
   blake3.init();
-  for (const part of parts) blake3.update(part);
+  blake3.update(bytes);
+  for (const part of more) blake3.update(part);
   const digest = blake3.digest('binary');
   return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength);
 }

@@ -1,4 +1,4 @@
-import { validate as isUuid, parse as parseUuid, stringify as stringifyUuid, v7 as uuidv7 } from 'uuid';
+import { validate as isUuid, parse as parseUuid, v7 as uuidv7 } from 'uuid';
 import { InvalidArgument } from '../errors.js';
 
 /** Fresh UUIDv7 as 16 bytes. */
@@ -8,8 +8,10 @@ export function newEventId(): Buffer {
   return id;
 }
 
+/** The canonical 8-4-4-4-12 form (the bytes come from the journal, so no validation is needed). */
 export function idToString(id: Uint8Array): string {
-  return stringifyUuid(id);
+  const h = Buffer.from(id.buffer, id.byteOffset, 16).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 /** Parses a UUID string into 16 bytes, or fails with a clear error naming the field. */

@@ -148,7 +148,7 @@ export class JournalIndex {
     this.typePostings[type].push(slot);
 
     this.linkCausation(slot, r.causation);
-    this.linkCorrelation(slot, r.correlation);
+    this.linkCorrelation(slot, r.correlation, r.correlation === r.id || r.correlation.equals(r.id));
     if (r.idemKey !== null && r.idemDigest !== null) {
       this.idempotency.set(r.idemKey, { slot, digest: Buffer.from(r.idemDigest) });
     }
@@ -213,8 +213,8 @@ export class JournalIndex {
     this.firstEffect.array[cause] = slot;
   }
 
-  private linkCorrelation(slot: number, correlation: Buffer): void {
-    const root = this.idTable.find(correlation);
+  private linkCorrelation(slot: number, correlation: Buffer, ownId: boolean): void {
+    const root = ownId ? slot : this.idTable.find(correlation);
     if (root === -1) {
       const key = idToString(correlation);
       const group = this.externalCorrelation.get(key);

@@ -126,7 +126,8 @@ export class AppendPlanner {
   ): { correlation: Buffer; causation: Buffer | null } {
     let causation: Buffer | null = null;
     let inherited: Buffer | null = null;
-    const causes = [o.causedBy, o.causationId, o.causedByItem].filter((v) => v !== undefined).length;
+    const causes =
+      +(o.causedBy !== undefined) + +(o.causationId !== undefined) + +(o.causedByItem !== undefined);
     if (causes > 1) throw new InvalidArgument('give at most one of causedBy, causationId and causedByItem');
     if (o.causedByItem !== undefined) {
       const item = o.causedByItem;
