@@ -1,10 +1,19 @@
+import { randomFillSync } from 'node:crypto';
 import { validate as isUuid, parse as parseUuid, v7 as uuidv7 } from 'uuid';
 import { InvalidArgument } from '../errors.js';
 
-/** Fresh UUIDv7 as 16 bytes. */
+// Random bits for ids, drawn from the OS 64 KiB at a time rather than per few ids.
+const pool = Buffer.allocUnsafeSlow(64 << 10);
+let poolAt = pool.length;
+
+/** Fresh UUIDv7 (millisecond time prefix, random rest) as 16 bytes. */
 export function newEventId(): Buffer {
+  if (poolAt + 16 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
   const id = Buffer.allocUnsafe(16);
-  uuidv7(undefined, id);
+  uuidv7({ random: pool.subarray(poolAt, (poolAt += 16)) }, id);
   return id;
 }
 
