@@ -1,0 +1,332 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CausewayError, coordinate, type Journal, open } from '../../src/index.js';
+import { decodeFrameBody, FrameKind, pack } from '../../src/journal/codec.js';
+import { encodeEventFrame } from '../../src/journal/event-frame.js';
+import { tempDir } from '../helpers.js';
+
+const c = coordinate('acct:1', 'bank');
+const seg = (dir: string, id = 1) => path.join(dir, `${String(id).padStart(8, '0')}.seg`);
+const snap = (dir: string) => path.join(dir, 'index.snap');
+
+/** A closed journal of `n` events (with a snapshot), and what was appended. */
+function build(n: number, options = {}) {
+  const dir = tempDir();
+  const j = open(dir, options);
+  const receipts = Array.from({ length: n }, (_, i) =>
+    j.append(c, { type: 'T', data: { i, text: `event number ${i}` } }),
+  );
+  j.close();
+  return { dir, receipts };
+}
+
+/** Offsets of every frame in a segment file (after the 16-byte header). */
+function frameOffsets(file: string): number[] {
+  const buf = fs.readFileSync(file);
+  const out: number[] = [];
+  for (let o = 16; o + 8 <= buf.length; o += 8 + buf.readUInt32LE(o)) out.push(o);
+  return out;
+}
+
+function flip(file: string, offset: number): void {
+  const buf = fs.readFileSync(file);
+  buf[offset] ^= 0x5a;
+  fs.writeFileSync(file, buf);
+}
+
+function withJournal<T>(dir: string, fn: (j: Journal) => T): T {
+  const j = open(dir);
+  try {
+    return fn(j);
+  } finally {
+    j.close();
+  }
+}
+
+describe('damaged segments', () => {
+  it('a flipped byte mid-segment fails a rebuild with CorruptData naming segment and offset', () => {
+    const { dir } = build(20);
+    fs.rmSync(snap(dir));
+    const frames = frameOffsets(seg(dir));
+    flip(seg(dir), frames[10] + 20);
+    expect(() => open(dir)).toThrow(
+      expect.objectContaining({
+        code: 'CORRUPT_DATA',
+        details: expect.objectContaining({ segment: 1, offset: frames[10] }),
+      }),
+    );
+  });
+
+  it('damage behind a snapshot is reported when read and by verify, never returned as data', () => {
+    const { dir, receipts } = build(20);
+    const frames = frameOffsets(seg(dir));
+    flip(seg(dir), frames[10] + 30);
+    withJournal(dir, (j) => {
+      expect(j.openReport().path).toBe('snapshot');
+      expect(() => j.get(receipts[10].id)).toThrow(
+        expect.objectContaining({
+          code: 'CORRUPT_DATA',
+          details: expect.objectContaining({ offset: frames[10] }),
+        }),
+      );
+      expect(j.get(receipts[9].id)!.data).toEqual({ i: 9, text: 'event number 9' });
+      expect(j.verify()).toMatchObject({
+        ok: false,
+        events: 10,
+        firstBreak: { reason: 'corrupt-frame', segment: 1, offset: frames[10] },
+      });
+    });
+  });
+
+  it('a torn last frame is cut off at every possible length and appending goes on', () => {
+    const { dir } = build(5);
+    fs.rmSync(snap(dir));
+    const file = seg(dir);
+    const size = fs.statSync(file).size;
+    const last = frameOffsets(file).at(-1)!;
+    const original = fs.readFileSync(file);
+    for (let cut = last + 1; cut < size; cut += 7) {
+      fs.writeFileSync(file, original.subarray(0, cut));
+      withJournal(dir, (j) => {
+        expect(j.openReport()).toMatchObject({ truncatedBytes: cut - last, events: 4 });
+        expect(j.readStream('acct:1').map((e) => (e.data as { i: number }).i)).toEqual([0, 1, 2, 3]);
+      });
+      expect(fs.statSync(file).size).toBe(last);
+    }
+    withJournal(dir, (j) => {
+      expect(j.append(c, { type: 'T', data: 'again' })).toMatchObject({ position: 5, streamVersion: 4 });
+      expect(j.verify().ok).toBe(true);
+    });
+  });
+
+  it('a batch without its commit is discarded whole and reported', () => {
+    const dir = tempDir();
+    const j = open(dir);
+    j.append(c, { type: 'Before', data: 0 });
+    j.appendBatch(
+      Array.from({ length: 4 }, (_, i) => ({ coordinate: c, event: { type: 'InBatch', data: i } })),
+    );
+    j.close();
+    fs.rmSync(snap(dir));
+    const frames = frameOffsets(seg(dir));
+    // frames: event, begin, 4 events, commit. Cut inside the batch at several places.
+    for (const cut of [frames[2], frames[4] + 3, frames[6]]) {
+      const copy = tempDir();
+      fs.writeFileSync(seg(copy), fs.readFileSync(seg(dir)).subarray(0, cut));
+      withJournal(copy, (k) => {
+        expect(k.readAll().events.map((e) => e.type)).toEqual(['Before']);
+        expect(k.openReport().truncatedBytes).toBe(cut - frames[1]);
+        expect(k.openReport().discardedBatchEvents).toBe(cut === frames[6] ? 4 : cut === frames[2] ? 0 : 2);
+      });
+    }
+  });
+
+  it.each([
+    ['random garbage', Buffer.from('d1e2a3d4b5e6e7f8a9aabbccddeeff00112233', 'hex')],
+    ['zero bytes', Buffer.alloc(4096)],
+    ['a lone length header', Buffer.from([9, 0, 0, 0])],
+  ])('%s appended at the end is cut off as a torn write', (_name, tail) => {
+    const { dir, receipts } = build(3);
+    fs.rmSync(snap(dir));
+    fs.appendFileSync(seg(dir), tail);
+    withJournal(dir, (j) => {
+      expect(j.openReport().truncatedBytes).toBe(tail.length);
+      expect(j.readAll().events.map((e) => e.id)).toEqual(receipts.map((r) => r.id));
+    });
+  });
+
+  it('a damaged segment header is CorruptData at offset 0', () => {
+    const { dir } = build(3);
+    flip(seg(dir), 2);
+    expect(() => open(dir)).toThrow(
+      expect.objectContaining({
+        code: 'CORRUPT_DATA',
+        details: expect.objectContaining({ segment: 1, offset: 0 }),
+      }),
+    );
+  });
+
+  it('damage in an earlier segment is never taken for a torn tail', () => {
+    const { dir } = build(300, { segmentMaxBytes: 4096 });
+    fs.rmSync(snap(dir));
+    const frames = frameOffsets(seg(dir, 1));
+    // Truncating a sealed segment is damage too, not a torn write.
+    fs.truncateSync(seg(dir, 1), frames.at(-1)! + 5);
+    expect(() => open(dir)).toThrow(
+      expect.objectContaining({ code: 'CORRUPT_DATA', details: expect.objectContaining({ segment: 1 }) }),
+    );
+  });
+
+  it('random byte flips never turn into wrong data', () => {
+    const { dir, receipts } = build(30);
+    const file = seg(dir);
+    const original = fs.readFileSync(file);
+    const snapshot = fs.readFileSync(snap(dir));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: original.length - 1 }),
+        fc.integer({ min: 1, max: 255 }),
+        fc.boolean(),
+        (at, mask, keepSnapshot) => {
+          const damaged = Buffer.from(original);
+          damaged[at] ^= mask;
+          fs.writeFileSync(file, damaged);
+          if (keepSnapshot) fs.writeFileSync(snap(dir), snapshot);
+          else fs.rmSync(snap(dir), { force: true });
+          let j: Journal;
+          try {
+            j = open(dir);
+          } catch (err) {
+            expect(err).toBeInstanceOf(CausewayError);
+            expect((err as CausewayError).code).toBe('CORRUPT_DATA');
+            return;
+          }
+          try {
+            for (const r of receipts) {
+              try {
+                const e = j.get(r.id);
+                // Cut off as a torn tail (the last event only) or read back exactly.
+                if (e === undefined) expect(r.position).toBe(30);
+                else
+                  expect(e).toMatchObject({
+                    id: r.id,
+                    position: r.position,
+                    hash: r.hash,
+                    data: { i: r.position - 1 },
+                  });
+              } catch (err) {
+                expect((err as CausewayError).code).toBe('CORRUPT_DATA');
+              }
+            }
+            const v = j.verify();
+            if (!v.ok) expect(v.firstBreak).not.toBeNull();
+          } finally {
+            j.close();
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('damaged snapshots', () => {
+  const cases: [string, (file: string) => void, RegExp][] = [
+    ['a flipped byte', (f) => flip(f, Math.floor(fs.statSync(f).size / 2)), /CRC/],
+    ['truncation', (f) => fs.truncateSync(f, fs.statSync(f).size - 9), /CRC|truncated/],
+    [
+      'an unknown format version',
+      (f) => {
+        const b = fs.readFileSync(f);
+        b.writeUInt32LE(99, 8);
+        fs.writeFileSync(f, b);
+      },
+      /version/,
+    ],
+    ['garbage', (f) => fs.writeFileSync(f, 'not a snapshot'), /magic/],
+  ];
+  for (const [name, damage, reason] of cases) {
+    it(`${name} leads to a rebuild with the same data`, () => {
+      const { dir, receipts } = build(40);
+      damage(snap(dir));
+      withJournal(dir, (j) => {
+        expect(j.openReport()).toMatchObject({ path: 'rebuild', events: 40 });
+        expect(j.openReport().snapshotRejected).toMatch(reason);
+        expect(j.readAll().events.map((e) => e.id)).toEqual(receipts.map((r) => r.id));
+      });
+    });
+  }
+
+  it('an older snapshot is used and the tail is scanned', () => {
+    const { dir } = build(10);
+    const older = fs.readFileSync(snap(dir));
+    withJournal(dir, (j) => {
+      for (let i = 0; i < 5; i++) j.append(c, { type: 'T', data: i });
+    });
+    fs.writeFileSync(snap(dir), older);
+    withJournal(dir, (j) => {
+      expect(j.openReport()).toMatchObject({ path: 'snapshot', eventsScanned: 5, events: 15 });
+      expect(j.verify().ok).toBe(true);
+    });
+  });
+
+  it("another journal's snapshot is rejected", () => {
+    const a = build(10);
+    const b = build(10);
+    fs.copyFileSync(snap(a.dir), snap(b.dir));
+    withJournal(b.dir, (j) => {
+      expect(j.openReport().path).toBe('rebuild');
+      expect(j.readAll().events.map((e) => e.id)).toEqual(b.receipts.map((r) => r.id));
+    });
+  });
+
+  it('a snapshot that claims more than the segments hold is rejected', () => {
+    const { dir } = build(10);
+    const last = frameOffsets(seg(dir)).at(-1)!;
+    fs.truncateSync(seg(dir), last);
+    withJournal(dir, (j) => {
+      expect(j.openReport()).toMatchObject({ path: 'rebuild', events: 9 });
+    });
+  });
+});
+
+describe('tampering', () => {
+  /** Rewrites event `index`'s frame (CRC recomputed) after `change` edits its decoded record. */
+  function tamper(dir: string, index: number, change: (r: ReturnType<typeof decode>) => void) {
+    const file = seg(dir);
+    const buf = fs.readFileSync(file);
+    const at = frameOffsets(file)[index];
+    const len = buf.readUInt32LE(at);
+    const record = decode(buf.subarray(at + 8, at + 8 + len));
+    change(record);
+    const frame = encodeEventFrame(record);
+    expect(frame.length).toBe(len + 8);
+    frame.copy(buf, at);
+    fs.writeFileSync(file, buf);
+  }
+  function decode(body: Buffer) {
+    const d = decodeFrameBody(body);
+    if (typeof d === 'string' || d.kind !== FrameKind.Event) throw new Error('not an event');
+    return d.event;
+  }
+
+  it('a changed payload with a valid CRC is a hash mismatch at that event', () => {
+    const { dir, receipts } = build(8);
+    tamper(dir, 5, (r) => {
+      r.data = pack({ i: 5, text: 'event number X' });
+    });
+    withJournal(dir, (j) => {
+      expect(j.verify()).toMatchObject({
+        ok: false,
+        firstBreak: {
+          reason: 'hash-mismatch',
+          position: receipts[5].position,
+          entity: 'acct:1',
+          streamVersion: 5,
+        },
+      });
+    });
+  });
+
+  it('a changed header field is a hash mismatch', () => {
+    const { dir } = build(8);
+    tamper(dir, 2, (r) => {
+      r.timestamp += 1;
+    });
+    withJournal(dir, (j) =>
+      expect(j.verify().firstBreak).toMatchObject({ reason: 'hash-mismatch', position: 3 }),
+    );
+  });
+
+  it('a rewritten prevHash is a broken chain', () => {
+    const { dir } = build(8);
+    tamper(dir, 4, (r) => {
+      r.prevHash = Buffer.alloc(32, 1);
+    });
+    withJournal(dir, (j) =>
+      expect(j.verify().firstBreak).toMatchObject({ reason: 'prev-hash-mismatch', position: 5 }),
+    );
+  });
+});
