@@ -111,22 +111,22 @@ export class Journal {
       let segments = listSegments(dir);
       const created = segments.length === 0;
       if (created) {
-        ActiveSegment.create(dir, 1).close();
+        ActiveSegment.create(dir, 1, preallocateStep(opts)).close();
         segments = [1];
       }
       const loaded = loadIndex(dir, segments, created);
-      const outcome = scanSegments(dir, segments, loaded.index, loaded.from);
-      if (outcome.uncommittedBytes > 0) {
+      const outcome = scanSegments(dir, segments, loaded.index, loaded.from, 'writer');
+      if (outcome.cutAt !== null) {
         const file = segmentPath(dir, outcome.segment);
-        fs.truncateSync(file, outcome.offset);
+        fs.truncateSync(file, outcome.cutAt);
         syncDir(dir);
       }
-      const active = ActiveSegment.resume(dir, outcome.segment, outcome.offset);
+      const active = ActiveSegment.resume(dir, outcome.segment, outcome.offset, preallocateStep(opts));
       const report: OpenReport = {
         path: loaded.path,
         snapshotRejected: loaded.rejected,
         eventsScanned: outcome.eventsScanned,
-        truncatedBytes: outcome.uncommittedBytes,
+        truncatedBytes: outcome.discardedBytes,
         discardedBatchEvents: outcome.discardedBatchEvents,
         segments: segments.length,
         events: loaded.index.count,
@@ -161,7 +161,7 @@ export class Journal {
     const segments = fs.existsSync(dir) ? listSegments(dir) : [];
     if (segments.length === 0) throw new InvalidArgument(`no journal in ${dir}`, { dir });
     const loaded = loadIndex(dir, segments, false);
-    const outcome = scanSegments(dir, segments, loaded.index, loaded.from);
+    const outcome = scanSegments(dir, segments, loaded.index, loaded.from, 'reader');
     const report: OpenReport = {
       path: loaded.path,
       snapshotRejected: loaded.rejected,
@@ -307,9 +307,9 @@ export class Journal {
 
   private rotate(w: WriterState): void {
     const old = w.active;
-    old.syncSync();
+    old.seal();
     this.marks.advance('durable', this.marks.get('written'));
-    w.active = ActiveSegment.create(this.dir, old.id + 1);
+    w.active = ActiveSegment.create(this.dir, old.id + 1, preallocateStep(w.options));
     w.durability.retire(old);
     this.segmentCount++;
   }
@@ -510,7 +510,7 @@ export class Journal {
     this.readable();
     if (this.writer) return this.index.count;
     const segments = listSegments(this.dir);
-    const outcome = scanSegments(this.dir, segments, this.index, this.scanFrom);
+    const outcome = scanSegments(this.dir, segments, this.index, this.scanFrom, 'reader');
     this.scanFrom = { segment: outcome.segment, offset: outcome.offset };
     this.segmentCount = segments.length;
     for (const mark of ['accepted', 'written', 'durable', 'visible'] as const)
@@ -548,7 +548,8 @@ export class Journal {
     const w = this.writer;
     try {
       if (w && w.failure === null && !w.durability.error) {
-        w.durability.syncNow();
+        w.active.seal();
+        this.marks.advance('durable', this.marks.get('written'));
         if (w.eventsSinceSnapshot > 0) writeSnapshot(this.dir, imageOf(this.index));
       }
     } finally {
@@ -595,6 +596,9 @@ function validateOptions(options: JournalOptions): Required<JournalOptions> {
   check('snapshotEveryEvents', Number.isInteger(o.snapshotEveryEvents) && o.snapshotEveryEvents >= 0);
   return o;
 }
+
+/** How far ahead of the data the active segment is zero-filled. */
+const preallocateStep = (o: Required<JournalOptions>): number => Math.min(4 << 20, o.segmentMaxBytes);
 
 /** Opens (creating if needed) the journal in `dir` as its one writer. */
 export const open = (dir: string, options?: JournalOptions): Journal => Journal.open(dir, options);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { CorruptData } from '../errors.js';
 import { decodeFrameBody, type EventRecord, FrameKind } from './codec.js';
 import type { JournalIndex } from './index/journal-index.js';
-import { scanFrames } from './storage/frame.js';
+import { type ScanStop, scanFrames } from './storage/frame.js';
 import { checkSegmentHeader, io, SEGMENT_HEADER_BYTES, segmentPath } from './storage/segment.js';
 
 const CHUNK_BYTES = 16 << 20;
@@ -13,10 +13,22 @@ export interface ScanOutcome {
   segment: number;
   offset: number;
   eventsScanned: number;
-  /** Bytes past `offset` in the last segment that are not committed data (torn write or open batch). */
-  uncommittedBytes: number;
+  /**
+   * Writer only: where the last segment must be cut because a torn write or an uncommitted batch
+   * follows the data; null when what follows is nothing or zero-filled space.
+   */
+  cutAt: number | null;
+  /** Bytes of torn write or uncommitted batch that the cut removes. */
+  discardedBytes: number;
   discardedBatchEvents: number;
 }
+
+/**
+ * `writer`: the tail of the last segment is judged (zero-filled space, torn write, or damage) and
+ * what must go is reported in `cutAt`. `reader`: the scan stops quietly at the first frame it cannot
+ * read in the last segment, which may be one the writer is copying in at this very moment.
+ */
+export type ScanMode = 'writer' | 'reader';
 
 interface PendingBatch {
   offset: number;
@@ -26,17 +38,24 @@ interface PendingBatch {
 
 /**
  * Reads frames from (`segment`, `offset`) to the end of the last segment into `index`.
- * Damage in the middle of the journal is a {@link CorruptData} error naming segment and offset; a
- * torn last frame or a batch without its commit at the very end is not data, and is reported in
- * `uncommittedBytes` for the writer to cut off (a reader just stops there and looks again later).
+ * Damage in the middle of the journal is a {@link CorruptData} error naming segment and offset. At the
+ * end of the last segment, zero-filled space is the end of the data; a torn last write or a batch
+ * without its commit is not data, and the writer cuts it off.
  */
 export function scanSegments(
   dir: string,
   segments: number[],
   index: JournalIndex,
   from: { segment: number; offset: number },
+  mode: ScanMode,
 ): ScanOutcome {
-  const outcome: ScanOutcome = { ...from, eventsScanned: 0, uncommittedBytes: 0, discardedBatchEvents: 0 };
+  const outcome: ScanOutcome = {
+    ...from,
+    eventsScanned: 0,
+    cutAt: null,
+    discardedBytes: 0,
+    discardedBatchEvents: 0,
+  };
   const todo = segments.filter((s) => s >= from.segment);
   for (let i = 0; i < todo.length; i++) {
     const segment = todo[i];
@@ -53,7 +72,7 @@ export function scanSegments(
         if (problem !== null) {
           // A segment whose creation was cut short holds nothing yet.
           if (isLast && n < SEGMENT_HEADER_BYTES) {
-            Object.assign(outcome, { segment, offset: SEGMENT_HEADER_BYTES, uncommittedBytes: 0 });
+            Object.assign(outcome, { segment, offset: SEGMENT_HEADER_BYTES });
             break;
           }
           throw new CorruptData(problem, { file, segment, offset: 0 });
@@ -98,29 +117,57 @@ export function scanSegments(
       };
       let read = offset;
       let chunkBytes = CHUNK_BYTES;
-      while (read < size) {
+      let stop: ScanStop | null = null;
+      while (read < size && !stop) {
         const chunk = readFully(fd, file, read, Math.min(chunkBytes, size - read));
-        const { next, stop, needBytes } = scanFrames(chunk, read, size, onFrame);
-        if (stop) {
-          if (!isLast || !stop.torn)
-            throw new CorruptData(stop.reason, { file, segment, offset: stop.offset });
-          break;
-        }
-        chunkBytes = Math.max(CHUNK_BYTES, needBytes);
-        read = next;
+        const scanned = scanFrames(chunk, read, size, onFrame);
+        stop = scanned.stop;
+        chunkBytes = Math.max(CHUNK_BYTES, scanned.needBytes);
+        read = scanned.next;
       }
       const batch = pending as PendingBatch | null;
-      if (batch) {
-        if (!isLast)
-          throw new CorruptData('batch without its commit', { file, segment, offset: batch.offset });
-        outcome.discardedBatchEvents = batch.events.length;
+      if (!isLast) {
+        if (stop) throw new CorruptData(stop.reason, { file, segment, offset: stop.offset });
+        if (batch) throw new CorruptData('batch without its commit', { file, segment, offset: batch.offset });
+        continue;
       }
-      if (isLast) outcome.uncommittedBytes = size - outcome.offset;
+      if (mode === 'reader') break;
+      // The writer judges what follows the last committed frame.
+      let junkEnd = stop ? tailEnd(fd, file, stop, size) : read;
+      if (junkEnd === -1) throw new CorruptData(stop!.reason, { file, segment, offset: stop!.offset });
+      if (batch) {
+        outcome.discardedBatchEvents = batch.events.length;
+        junkEnd = Math.max(junkEnd, read);
+      }
+      if (junkEnd > outcome.offset) {
+        outcome.cutAt = outcome.offset;
+        outcome.discardedBytes = junkEnd - outcome.offset;
+      }
     } finally {
       fs.closeSync(fd);
     }
   }
   return outcome;
+}
+
+/**
+ * Judges the bytes from a frame that could not be read to the end of the last segment. Returns where
+ * the torn write ends (the frame's own start when nothing but zeros follows: preallocated space), or
+ * -1 when real data follows the bad frame: damage, not a write cut short.
+ */
+function tailEnd(fd: number, file: string, stop: ScanStop, size: number): number {
+  if (stop.zeroHeader) return isZero(fd, file, stop.offset, size) ? stop.offset : -1;
+  if (stop.end === null) return size; // cut off by the end of the file
+  return isZero(fd, file, stop.end, size) ? stop.end : -1;
+}
+
+function isZero(fd: number, file: string, from: number, to: number): boolean {
+  for (let at = from; at < to; ) {
+    const chunk = readFully(fd, file, at, Math.min(CHUNK_BYTES, to - at));
+    for (let i = 0; i < chunk.length; i++) if (chunk[i] !== 0) return false;
+    at += chunk.length;
+  }
+  return true;
 }
 
 function readFully(fd: number, file: string, position: number, length: number): Buffer {

@@ -74,7 +74,9 @@ export function verifyJournal(dir: string, visible: number, options: VerifyOptio
               if (progress && checked % PROGRESS_EVERY === 0) progress(checked, visible);
             }
           });
-          if (stop) broke('corrupt-frame', stop.offset, stop.reason);
+          // Past the last visible event lies zero-filled space or a write in progress, not damage.
+          if (stop && checked < visible) broke('corrupt-frame', stop.offset, stop.reason);
+          if (stop) break;
           chunkBytes = Math.max(CHUNK_BYTES, needBytes);
           read = next;
         }

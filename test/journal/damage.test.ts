@@ -123,9 +123,42 @@ describe('damaged segments', () => {
     }
   });
 
+  it('zero bytes after the data are free space (as a crash leaves the zero-filled tail), not a torn write', () => {
+    const { dir, receipts } = build(3);
+    fs.rmSync(snap(dir));
+    fs.appendFileSync(seg(dir), Buffer.alloc(4096));
+    withJournal(dir, (j) => {
+      expect(j.openReport().truncatedBytes).toBe(0);
+      expect(j.readAll().events.map((e) => e.id)).toEqual(receipts.map((r) => r.id));
+      j.append(c, { type: 'T', data: 'written over the zeros' });
+    });
+    withJournal(dir, (j) => expect(j.verify()).toMatchObject({ ok: true, events: 4 }));
+  });
+
+  it('a torn write followed by zero-filled space is cut off', () => {
+    const { dir, receipts } = build(3);
+    fs.rmSync(snap(dir));
+    const torn = Buffer.alloc(4096);
+    torn.writeUInt32LE(40, 0); // a frame header whose body never made it
+    torn.fill(7, 8, 20);
+    fs.appendFileSync(seg(dir), torn);
+    withJournal(dir, (j) => {
+      expect(j.openReport().truncatedBytes).toBe(48);
+      expect(j.readAll().events.map((e) => e.id)).toEqual(receipts.map((r) => r.id));
+    });
+  });
+
+  it('data after a zero header is damage, not free space', () => {
+    const { dir } = build(3);
+    fs.rmSync(snap(dir));
+    const tail = Buffer.alloc(64);
+    tail[40] = 1;
+    fs.appendFileSync(seg(dir), tail);
+    expect(() => open(dir)).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
+  });
+
   it.each([
     ['random garbage', Buffer.from('d1e2a3d4b5e6e7f8a9aabbccddeeff00112233', 'hex')],
-    ['zero bytes', Buffer.alloc(4096)],
     ['a lone length header', Buffer.from([9, 0, 0, 0])],
   ])('%s appended at the end is cut off as a torn write', (_name, tail) => {
     const { dir, receipts } = build(3);

@@ -37,6 +37,20 @@ describe('segments and snapshots', () => {
     expect(j.readStream('acct:1').map((e) => e.data)).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('zero-fills ahead of the data while open and trims segments to their data when sealed', () => {
+    const { journal, dir } = freshJournal({ segmentMaxBytes: 64 << 10 });
+    journal.append(c, { type: 'T', data: 1 });
+    const file = path.join(dir, '00000001.seg');
+    expect(fs.statSync(file).size).toBe(16 + (64 << 10)); // header plus one zero-filled step
+    for (let i = 0; i < 400; i++) journal.append(c, { type: 'T', data: { i, pad: 'z'.repeat(200) } });
+    const sealed = segmentsOf(dir).slice(0, -1);
+    expect(sealed.length).toBeGreaterThan(0);
+    for (const f of sealed) expect(fs.readFileSync(path.join(dir, f)).at(-1)).not.toBe(0);
+    journal.close();
+    for (const f of segmentsOf(dir)) expect(fs.readFileSync(path.join(dir, f)).at(-1)).not.toBe(0);
+    expect(track(open(dir)).openReport()).toMatchObject({ truncatedBytes: 0, events: 401 });
+  });
+
   it('segment files start with a magic and version header', () => {
     const { journal, dir } = freshJournal();
     journal.append(c, { type: 'T', data: 1 });
@@ -147,6 +161,7 @@ describe('read-only journals', () => {
       { coordinate: c, event: { type: 'T', data: 2 } },
       { coordinate: c, event: { type: 'T', data: 3 } },
     ]);
+    journal.close();
     // Cut the commit marker off a copy of the journal: the batch has no commit yet.
     const copy = tempDir();
     fs.copyFileSync(path.join(dir, '00000001.seg'), path.join(copy, '00000001.seg'));

@@ -12,23 +12,23 @@ export function frameOf(body: Uint8Array): Buffer {
   return out;
 }
 
-/** Why a scan stopped before the end of the bytes it was given. */
+/** A frame that could not be read. */
 export interface ScanStop {
-  /** File offset of the frame that could not be read. */
+  /** File offset of the frame. */
   readonly offset: number;
   readonly reason: string;
-  /**
-   * True when the damage can only be a write cut short: the frame runs past the end of the file, or
-   * it is the very last frame, or everything from it on is zero bytes.
-   */
-  readonly torn: boolean;
+  /** Where the frame would end, or null when its header says nothing usable (zero length, cut off). */
+  readonly end: number | null;
+  /** The frame's length field is zero: no frame was ever written here (preallocated space). */
+  readonly zeroHeader: boolean;
 }
 
 /**
  * Walks the frames in `buf` (file bytes from `baseOffset`; the file is `fileSize` long) and calls
  * `onFrame` for each whole, CRC-valid frame. Returns the offset after the last frame consumed and, if it
- * stopped on a bad frame, why. A frame that continues past `buf` but not past the file is left for the
- * next call (`needBytes` says how large a buffer it needs).
+ * stopped on a frame it could not read, that frame. A frame that continues past `buf` but not past the
+ * file is left for the next call (`needBytes` says how large a buffer it needs). Whether a stop is the
+ * end of the data, a torn write or damage is for the caller to judge.
  */
 export function scanFrames(
   buf: Buffer,
@@ -40,38 +40,25 @@ export function scanFrames(
   let o = 0;
   while (o < buf.length) {
     const offset = baseOffset + o;
+    const stop = (reason: string, end: number | null, zeroHeader = false) => ({
+      next: offset,
+      stop: { offset, reason, end, zeroHeader },
+      needBytes: 0,
+    });
     if (buf.length - o < FRAME_HEADER_BYTES) {
       if (!isFileEnd) break;
-      return { next: offset, stop: { offset, reason: 'incomplete frame header', torn: true }, needBytes: 0 };
+      return stop('incomplete frame header', null);
     }
     const len = buf.readUInt32LE(o);
-    const end = o + FRAME_HEADER_BYTES + len;
-    if (len === 0) {
-      const torn = isFileEnd && allZero(buf, o);
-      return { next: offset, stop: { offset, reason: 'zero-length frame', torn }, needBytes: 0 };
-    }
-    if (end > buf.length) {
-      if (offset + FRAME_HEADER_BYTES + len > fileSize) {
-        return {
-          next: offset,
-          stop: { offset, reason: 'frame runs past the end of the file', torn: true },
-          needBytes: 0,
-        };
-      }
+    if (len === 0) return stop('zero-length frame', null, true);
+    const end = offset + FRAME_HEADER_BYTES + len;
+    if (end > fileSize) return stop('frame runs past the end of the file', null);
+    if (end > baseOffset + buf.length)
       return { next: offset, stop: null, needBytes: FRAME_HEADER_BYTES + len };
-    }
-    const body = buf.subarray(o + FRAME_HEADER_BYTES, end);
-    if (crc32(body) !== buf.readUInt32LE(o + 4)) {
-      const torn = isFileEnd && (end === buf.length || allZero(buf, o + FRAME_HEADER_BYTES));
-      return { next: offset, stop: { offset, reason: 'CRC mismatch', torn }, needBytes: 0 };
-    }
-    onFrame(body, offset, end - o);
-    o = end;
+    const body = buf.subarray(o + FRAME_HEADER_BYTES, o + FRAME_HEADER_BYTES + len);
+    if (crc32(body) !== buf.readUInt32LE(o + 4)) return stop('CRC mismatch', end);
+    onFrame(body, offset, FRAME_HEADER_BYTES + len);
+    o += FRAME_HEADER_BYTES + len;
   }
   return { next: baseOffset + o, stop: null, needBytes: 0 };
-}
-
-function allZero(buf: Buffer, from: number): boolean {
-  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
-  return true;
 }
