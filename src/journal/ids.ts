@@ -13,7 +13,8 @@ export function newEventId(): Buffer {
     poolAt = 0;
   }
   const id = Buffer.allocUnsafe(16);
-  uuidv7({ random: pool.subarray(poolAt, (poolAt += 16)) }, id);
+  uuidv7({ random: pool.subarray(poolAt, poolAt + 16) }, id);
+  poolAt += 16;
   return id;
 }
 
