@@ -102,11 +102,12 @@ export class ScopeMismatch extends CausewayError {
 
 /** An idempotency key was reused for a different event. */
 export class IdempotencyConflict extends CausewayError {
-  constructor(
-    readonly key: string,
-    reason = 'key was already used for a different event',
-  ) {
-    super('IDEMPOTENCY_CONFLICT', `idempotency key ${JSON.stringify(key)}: ${reason}`, { key });
+  constructor(readonly key: string) {
+    super(
+      'IDEMPOTENCY_CONFLICT',
+      `idempotency key ${JSON.stringify(key)} was already used for a different event`,
+      { key },
+    );
   }
 }
 

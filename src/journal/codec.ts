@@ -92,66 +92,6 @@ export type FrameBody =
   | { kind: typeof FrameKind.Event; event: EventRecord }
   | { kind: typeof FrameKind.BatchBegin | typeof FrameKind.BatchCommit; count: number };
 
-/** Decodes a frame body, or returns a reason string when it is not a well-formed frame. */
-export function decodeFrameBody(bytes: Uint8Array): FrameBody | string {
-  let a: unknown;
-  try {
-    a = packr.unpack(bytes);
-  } catch (err) {
-    return `undecodable MessagePack: ${(err as Error).message}`;
-  }
-  if (!Array.isArray(a)) return 'frame body is not an array';
-  const kind = a[0];
-  if (kind === FrameKind.BatchBegin || kind === FrameKind.BatchCommit) {
-    return typeof a[1] === 'number' ? { kind, count: a[1] } : 'batch marker without a count';
-  }
-  if (kind !== FrameKind.Event || a.length !== 17) return `unknown frame kind ${String(kind)}`;
-  const event: EventRecord = {
-    id: a[1],
-    entity: a[2],
-    scope: a[3],
-    type: a[4],
-    streamVersion: a[5],
-    position: a[6],
-    timestamp: a[7],
-    correlation: a[8],
-    causation: a[9],
-    payloadVersion: a[10],
-    metadata: a[11],
-    data: a[12],
-    prevHash: a[13],
-    hash: a[14],
-    idemKey: a[15],
-    idemDigest: a[16],
-  };
-  return isWellFormed(event) ? { kind, event } : 'event frame has fields of the wrong type';
-}
-
-const isBytes = (v: unknown, n?: number): boolean =>
-  v instanceof Uint8Array && (n === undefined || v.length === n);
-const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
-
-function isWellFormed(e: EventRecord): boolean {
-  return (
-    isBytes(e.id, 16) &&
-    typeof e.entity === 'string' &&
-    typeof e.scope === 'string' &&
-    typeof e.type === 'string' &&
-    isCount(e.streamVersion) &&
-    isCount(e.position) &&
-    isCount(e.timestamp) &&
-    isBytes(e.correlation, 16) &&
-    (e.causation === null || isBytes(e.causation, 16)) &&
-    isCount(e.payloadVersion) &&
-    (e.metadata === null || isBytes(e.metadata)) &&
-    isBytes(e.data) &&
-    isBytes(e.prevHash, 32) &&
-    isBytes(e.hash, 32) &&
-    (e.idemKey === null || typeof e.idemKey === 'string') &&
-    (e.idemDigest === null || isBytes(e.idemDigest, 16))
-  );
-}
-
 const EMPTY = Buffer.alloc(0);
 
 /** What an idempotency key remembers: a digest of the event it was used for. */

@@ -18,10 +18,12 @@ export function newEventId(): Buffer {
   return id;
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** The canonical 8-4-4-4-12 form (the bytes come from the journal, so no validation is needed). */
-export function idToString(id: Uint8Array): string {
-  const h = Buffer.from(id.buffer, id.byteOffset, 16).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+export function idToString(b: Uint8Array): string {
+  const h = HEX;
+  return `${h[b[0]]}${h[b[1]]}${h[b[2]]}${h[b[3]]}-${h[b[4]]}${h[b[5]]}-${h[b[6]]}${h[b[7]]}-${h[b[8]]}${h[b[9]]}-${h[b[10]]}${h[b[11]]}${h[b[12]]}${h[b[13]]}${h[b[14]]}${h[b[15]]}`;
 }
 
 /** Parses a UUID string into 16 bytes, or fails with a clear error naming the field. */

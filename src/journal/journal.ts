@@ -1,6 +1,13 @@
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CorruptData, InvalidArgument, JournalClosed, JournalFailed, JournalReadOnly } from '../errors.js';
+import {
+  CorruptData,
+  EventNotFound,
+  InvalidArgument,
+  JournalClosed,
+  JournalFailed,
+  JournalReadOnly,
+} from '../errors.js';
 import { type EventRecord, encodeBatchMarker, FrameKind } from './codec.js';
 import { validateEntity } from './coordinate.js';
 import { Durability } from './durability.js';
@@ -470,7 +477,7 @@ export class Journal {
   private slotOf(id: string): number {
     this.readable();
     const slot = this.index.slotOfId(idFromString(id, 'id'));
-    if (slot === -1) throw new InvalidArgument(`no event with id ${id}`, { id });
+    if (slot === -1) throw new EventNotFound(id);
     return slot;
   }
 

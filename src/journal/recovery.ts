@@ -1,8 +1,10 @@
 import fs from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { CorruptData } from '../errors.js';
-import { decodeFrameBody, type EventRecord, FrameKind } from './codec.js';
+import { type EventRecord, FrameKind } from './codec.js';
+import { decodeFrameBody } from './event-frame.js';
 import type { JournalIndex } from './index/journal-index.js';
-import { type ScanStop, scanFrames } from './storage/frame.js';
+import { FRAME_HEADER_BYTES, type ScanStop, scanFrames } from './storage/frame.js';
 import { checkSegmentHeader, io, SEGMENT_HEADER_BYTES, segmentPath } from './storage/segment.js';
 
 const CHUNK_BYTES = 16 << 20;
@@ -157,8 +159,35 @@ export function scanSegments(
  */
 function tailEnd(fd: number, file: string, stop: ScanStop, size: number): number {
   if (stop.zeroHeader) return isZero(fd, file, stop.offset, size) ? stop.offset : -1;
-  if (stop.end === null) return size; // cut off by the end of the file
+  // Cut off by the end of the file, unless a whole frame follows: then the length field was damaged.
+  if (stop.end === null) return holdsFrameAfter(fd, file, stop.offset + 1, size) ? -1 : size;
   return isZero(fd, file, stop.end, size) ? stop.end : -1;
+}
+
+/** True when a whole, CRC-valid frame starts anywhere in [from, size): real data, not a torn write. */
+function holdsFrameAfter(fd: number, file: string, from: number, size: number): boolean {
+  if (from >= size) return false;
+  const tail = readFully(fd, file, from, size - from);
+  for (let p = 0; p + FRAME_HEADER_BYTES < tail.length; p++) {
+    if (!startsLikeFrameBody(tail, p + FRAME_HEADER_BYTES)) continue;
+    const len = tail.readUInt32LE(p);
+    const end = p + FRAME_HEADER_BYTES + len;
+    if (
+      len > 0 &&
+      end <= tail.length &&
+      crc32(tail.subarray(p + FRAME_HEADER_BYTES, end)) === tail.readUInt32LE(p + 4)
+    )
+      return true;
+  }
+  return false;
+}
+
+/** Event frames start with array16(17) and kind 1; batch markers with a fixarray of 2 and kind 2 or 3. */
+function startsLikeFrameBody(b: Buffer, at: number): boolean {
+  return (
+    (b[at] === 0xdc && b[at + 1] === 0 && b[at + 2] === 17 && b[at + 3] === 1) ||
+    (b[at] === 0x92 && (b[at + 1] === 2 || b[at + 1] === 3))
+  );
 }
 
 function isZero(fd: number, file: string, from: number, to: number): boolean {

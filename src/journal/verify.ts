@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { decodeFrameBody, FrameKind } from './codec.js';
+import { FrameKind } from './codec.js';
+import { decodeFrameBody } from './event-frame.js';
 import { computeEventHash } from './event-hash.js';
 import { ZERO_HASH } from './hash.js';
 import { scanFrames } from './storage/frame.js';

@@ -2,8 +2,8 @@ import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { coordinate } from '../../src/index.js';
-import { decodeFrameBody, type EventRecord, FrameKind, pack, unpack } from '../../src/journal/codec.js';
-import { encodeEventFrame } from '../../src/journal/event-frame.js';
+import { type EventRecord, FrameKind, pack, unpack } from '../../src/journal/codec.js';
+import { decodeFrameBody, encodeEventFrame } from '../../src/journal/event-frame.js';
 import { computeEventHash } from '../../src/journal/event-hash.js';
 import { freshJournal } from '../helpers.js';
 
@@ -66,8 +66,12 @@ describe('codec properties', () => {
         const body = frame.subarray(8);
         expect(frame.readUInt32LE(0)).toBe(body.length);
         expect(frame.readUInt32LE(4)).toBe(crc32(body));
+        const expected = { kind: FrameKind.Event, event: r };
         // The fixed-shape writer's output is plain MessagePack: msgpackr reads it back field by field.
-        expect(decodeFrameBody(body)).toEqual({ kind: FrameKind.Event, event: r });
+        expect(decodeFrameBody(body)).toEqual(expected);
+        // A frame body from another MessagePack encoder decodes the same way.
+        const fields = [FrameKind.Event, ...Object.values(r)];
+        expect(decodeFrameBody(pack(fields))).toEqual(expected);
       }),
     );
   });

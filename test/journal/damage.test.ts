@@ -3,8 +3,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CausewayError, coordinate, type Journal, open } from '../../src/index.js';
-import { decodeFrameBody, FrameKind, pack } from '../../src/journal/codec.js';
-import { encodeEventFrame } from '../../src/journal/event-frame.js';
+import { FrameKind, pack } from '../../src/journal/codec.js';
+import { decodeFrameBody, encodeEventFrame } from '../../src/journal/event-frame.js';
 import { tempDir } from '../helpers.js';
 
 const c = coordinate('acct:1', 'bank');
@@ -78,6 +78,22 @@ describe('damaged segments', () => {
         firstBreak: { reason: 'corrupt-frame', segment: 1, offset: frames[10] },
       });
     });
+  });
+
+  it('a damaged length field mid-segment is corruption, not a torn tail', () => {
+    const { dir } = build(30);
+    fs.rmSync(snap(dir));
+    const frames = frameOffsets(seg(dir));
+    const buf = fs.readFileSync(seg(dir));
+    buf.writeUInt32LE(1 << 20, frames[8]); // the frame now claims to run past the end of the file
+    fs.writeFileSync(seg(dir), buf);
+    expect(() => open(dir)).toThrow(
+      expect.objectContaining({
+        code: 'CORRUPT_DATA',
+        details: expect.objectContaining({ offset: frames[8] }),
+      }),
+    );
+    expect(fs.statSync(seg(dir)).size).toBe(buf.length);
   });
 
   it('a torn last frame is cut off at every possible length and appending goes on', () => {
@@ -240,7 +256,7 @@ describe('damaged segments', () => {
           }
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 });

@@ -177,6 +177,19 @@ describe('causal graph', () => {
     expect(journal.get(x1.id)).toMatchObject({ causationId: external, correlationId: external });
   });
 
+  it('graph queries name an unknown event with EventNotFound', () => {
+    const { journal } = freshJournal();
+    const unknown = '01890a5d-ac96-774b-bcce-b302099a8057';
+    for (const query of [
+      () => journal.causes(unknown),
+      () => journal.effects(unknown),
+      () => journal.walkAncestors(unknown),
+    ]) {
+      expect(query).toThrow(expect.objectContaining({ code: 'EVENT_NOT_FOUND', details: { id: unknown } }));
+    }
+    expect(journal.correlated(unknown)).toEqual([]);
+  });
+
   it('walkAncestors follows the stream hash chain backwards', () => {
     const { journal } = freshJournal();
     const c = coordinate('acct:1', 'bank');

@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { CorruptData } from '../../errors.js';
-import { decodeFrameBody, type EventRecord, FrameKind, unpack } from '../codec.js';
+import { type EventRecord, FrameKind, unpack } from '../codec.js';
+import { decodeFrameBody } from '../event-frame.js';
 import { idToString } from '../ids.js';
 import type { JournalIndex } from '../index/journal-index.js';
 import { FRAME_HEADER_BYTES } from '../storage/frame.js';
@@ -62,18 +63,23 @@ export class EventReader {
   }
 
   private decode(frame: Buffer, segment: number, offset: number, slot: number): EventRecord {
-    const fail = (reason: string) =>
-      new CorruptData(reason, { file: segmentPath(this.dir, segment), segment, offset });
-    const len = frame.readUInt32LE(0);
-    if (len + FRAME_HEADER_BYTES !== frame.length) throw fail('frame length differs from the index');
-    const body = frame.subarray(FRAME_HEADER_BYTES);
-    if (crc32(body) !== frame.readUInt32LE(4)) throw fail('CRC mismatch');
-    const decoded = decodeFrameBody(body);
-    if (typeof decoded === 'string') throw fail(decoded);
-    if (decoded.kind !== FrameKind.Event || decoded.event.position !== slot + 1)
-      throw fail('frame is not the indexed event');
-    return decoded.event;
+    const problem = frameProblem(frame, slot);
+    if (typeof problem !== 'string') return problem;
+    throw new CorruptData(problem, { file: segmentPath(this.dir, segment), segment, offset });
   }
+}
+
+/** The indexed event in `frame`, or what is wrong with the frame. */
+function frameProblem(frame: Buffer, slot: number): EventRecord | string {
+  if (frame.readUInt32LE(0) + FRAME_HEADER_BYTES !== frame.length)
+    return 'frame length differs from the index';
+  const body = frame.subarray(FRAME_HEADER_BYTES);
+  if (crc32(body) !== frame.readUInt32LE(4)) return 'CRC mismatch';
+  const decoded = decodeFrameBody(body);
+  if (typeof decoded === 'string') return decoded;
+  if (decoded.kind !== FrameKind.Event || decoded.event.position !== slot + 1)
+    return 'frame is not the indexed event';
+  return decoded.event;
 }
 
 /** The public shape of a stored record, with the payload and metadata decoded. */

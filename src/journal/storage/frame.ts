@@ -40,25 +40,24 @@ export function scanFrames(
   let o = 0;
   while (o < buf.length) {
     const offset = baseOffset + o;
-    const stop = (reason: string, end: number | null, zeroHeader = false) => ({
-      next: offset,
-      stop: { offset, reason, end, zeroHeader },
-      needBytes: 0,
-    });
     if (buf.length - o < FRAME_HEADER_BYTES) {
       if (!isFileEnd) break;
-      return stop('incomplete frame header', null);
+      return stopAt(offset, 'incomplete frame header', null);
     }
     const len = buf.readUInt32LE(o);
-    if (len === 0) return stop('zero-length frame', null, true);
+    if (len === 0) return stopAt(offset, 'zero-length frame', null, true);
     const end = offset + FRAME_HEADER_BYTES + len;
-    if (end > fileSize) return stop('frame runs past the end of the file', null);
+    if (end > fileSize) return stopAt(offset, 'frame runs past the end of the file', null);
     if (end > baseOffset + buf.length)
       return { next: offset, stop: null, needBytes: FRAME_HEADER_BYTES + len };
     const body = buf.subarray(o + FRAME_HEADER_BYTES, o + FRAME_HEADER_BYTES + len);
-    if (crc32(body) !== buf.readUInt32LE(o + 4)) return stop('CRC mismatch', end);
+    if (crc32(body) !== buf.readUInt32LE(o + 4)) return stopAt(offset, 'CRC mismatch', end);
     onFrame(body, offset, FRAME_HEADER_BYTES + len);
     o += FRAME_HEADER_BYTES + len;
   }
   return { next: baseOffset + o, stop: null, needBytes: 0 };
+}
+
+function stopAt(offset: number, reason: string, end: number | null, zeroHeader = false) {
+  return { next: offset, stop: { offset, reason, end, zeroHeader }, needBytes: 0 };
 }
