@@ -15,8 +15,7 @@ export async function appendSingle(): Promise<BenchResult> {
     baseline.appendOne(`stream:${b % 100}`, 'OrderPlaced', JSON.stringify(payload(b++)));
     return 1;
   };
-  rateSync(WARMUP_MS, baseOp);
-  const baselineRate = rateSync(RUN_MS, baseOp);
+  const baselineRate = steadyRate(baseOp);
   baseline.close();
 
   const journal = open(benchDir('single'));
@@ -25,8 +24,7 @@ export async function appendSingle(): Promise<BenchResult> {
     journal.append(coords[i % 100], { type: 'OrderPlaced', data: payload(i++) });
     return 1;
   };
-  rateSync(WARMUP_MS, op);
-  const journalRate = rateSync(RUN_MS, op);
+  const journalRate = steadyRate(op);
   journal.close();
   return compare('journal.append.single', journalRate, baselineRate, 10, {
     baseline: 'SQLite WAL synchronous=NORMAL, one transaction per event',
@@ -43,8 +41,7 @@ export async function appendBatch100(): Promise<BenchResult> {
     );
     return 100;
   };
-  rateSync(WARMUP_MS, baseOp);
-  const baselineRate = rateSync(RUN_MS, baseOp);
+  const baselineRate = steadyRate(baseOp);
   baseline.close();
 
   const journal = open(benchDir('batch'));
@@ -55,8 +52,7 @@ export async function appendBatch100(): Promise<BenchResult> {
     );
     return 100;
   };
-  rateSync(WARMUP_MS, op);
-  const journalRate = rateSync(RUN_MS, op);
+  const journalRate = steadyRate(op);
   journal.close();
   return compare('journal.append.batch100', journalRate, baselineRate, 5, {
     baseline: 'SQLite WAL, 100 inserts per transaction',
@@ -74,8 +70,7 @@ function durableBaseline(): number {
       baseline.appendOne(`stream:${b % 100}`, 'OrderPlaced', JSON.stringify(payload(b++)));
       return 1;
     };
-    rateSync(WARMUP_MS, op);
-    fullBaselineRate = rateSync(RUN_MS, op);
+    fullBaselineRate = steadyRate(op);
     baseline.close();
   }
   return fullBaselineRate;
@@ -90,8 +85,7 @@ export async function appendDurable(): Promise<BenchResult> {
     journal.append(coords[i % 100], { type: 'OrderPlaced', data: payload(i++) }, { durable: true });
     return 1;
   };
-  rateSync(WARMUP_MS, op);
-  const journalRate = rateSync(RUN_MS, op);
+  const journalRate = steadyRate(op);
   journal.close();
   return compare('journal.append.durable', journalRate, baselineRate, 1, {
     baseline: 'SQLite WAL synchronous=FULL, one transaction per event',
@@ -123,6 +117,12 @@ export async function appendDurable16(): Promise<BenchResult> {
   return compare('journal.append.durable16', journalRate, baselineRate, 5, {
     baseline: 'SQLite WAL synchronous=FULL, one transaction per event',
   });
+}
+
+/** Operations per second after a warm-up. */
+function steadyRate(op: () => number): number {
+  rateSync(WARMUP_MS, op);
+  return rateSync(RUN_MS, op);
 }
 
 function compare(

@@ -63,8 +63,6 @@ const DEFAULTS: Required<JournalOptions> = {
   snapshotEveryEvents: 250_000,
 };
 
-const BEGIN_BYTES = frameOf(encodeBatchMarker(FrameKind.BatchBegin, 0)).length;
-
 /** Writer-only state. */
 interface WriterState {
   lock: WriterLock;
@@ -284,8 +282,10 @@ export class Journal {
 
   private commit(w: WriterState, prepared: PreparedEvent[], asBatch: boolean): void {
     const frames = prepared.map((p) => p.frame);
-    if (asBatch) {
-      frames.unshift(frameOf(encodeBatchMarker(FrameKind.BatchBegin, prepared.length)));
+    // The begin marker's size depends on the count (MessagePack integers grow with their value).
+    const begin = asBatch ? frameOf(encodeBatchMarker(FrameKind.BatchBegin, prepared.length)) : null;
+    if (begin) {
+      frames.unshift(begin);
       frames.push(frameOf(encodeBatchMarker(FrameKind.BatchCommit, prepared.length)));
     }
     const bytes = frames.length === 1 ? frames[0] : Buffer.concat(frames);
@@ -297,7 +297,7 @@ export class Journal {
       const base = w.active.size;
       w.active.append(bytes);
       this.marks.advance('written', last);
-      let offset = base + (asBatch ? BEGIN_BYTES : 0);
+      let offset = base + (begin?.length ?? 0);
       for (const p of prepared) {
         this.index.insert(p.record, w.active.id, offset, p.frame.length);
         offset += p.frame.length;

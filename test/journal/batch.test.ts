@@ -20,6 +20,28 @@ describe('appendBatch', () => {
     expect(journal.verify().ok).toBe(true);
   });
 
+  it.each([127, 128, 255, 256, 1000, 70_000])(
+    'batches of %i events are readable, before and after reopening',
+    (size) => {
+      const { journal, dir } = freshJournal();
+      const receipts = journal.appendBatch(
+        Array.from({ length: size }, (_, i) => ({
+          coordinate: i % 2 ? a : b,
+          event: { type: 'X', data: i },
+        })),
+      );
+      const check = (j: typeof journal) => {
+        for (const i of [0, 1, Math.floor(size / 2), size - 1]) expect(j.get(receipts[i].id)?.data).toBe(i);
+        expect(j.readAll({ limit: size }).events).toHaveLength(size);
+      };
+      check(journal);
+      journal.close();
+      const reopened = track(open(dir));
+      expect(reopened.openReport().path).toBe('snapshot');
+      check(reopened);
+    },
+  );
+
   it('checks expected versions per item, in order, counting earlier items', () => {
     const { journal } = freshJournal();
     const receipts = journal.appendBatch([
