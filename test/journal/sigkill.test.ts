@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { open, openReadOnly } from '../../src/index.js';
+import { coordinate, open, openReadOnly } from '../../src/index.js';
 import { tempDir, track } from '../helpers.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -76,6 +76,7 @@ async function killCycles(dir: string, seed: number, cycles: number): Promise<nu
     return rand / 2 ** 32;
   };
   const acknowledged = new Map<number, string>();
+  const keyed: { key: string; entity: string; n: number; position: number }[] = [];
   let lastVisible = 0;
   for (let cycle = 0; cycle < cycles; cycle++) {
     const child = startChild(writerScript, [dir, String(seed * 1000 + cycle)]);
@@ -88,6 +89,10 @@ async function killCycles(dir: string, seed: number, cycles: number): Promise<nu
     for (const line of child.lines) {
       const [kind, a, b] = line.split(' ');
       if (kind === 'E') acknowledged.set(Number(a), b);
+      if (kind === 'K') {
+        const [, key, entity, n, position] = line.split(' ');
+        keyed.push({ key, entity, n: Number(n), position: Number(position) });
+      }
     }
 
     const journal = open(dir);
@@ -110,6 +115,15 @@ async function killCycles(dir: string, seed: number, cycles: number): Promise<nu
       }
       for (const [batch, b] of batches) expect(b.seen, `batch ${batch}`).toBe(b.size);
       expect(journal.verify()).toMatchObject({ ok: true, events: events.length });
+      // Idempotency keys survive the crash: a retry finds the original event.
+      for (const k of keyed.slice(-20)) {
+        const retry = journal.append(
+          coordinate(k.entity, 'crash'),
+          { type: 'Durable', data: { n: k.n } },
+          { idempotencyKey: k.key },
+        );
+        expect(retry).toMatchObject({ deduplicated: true, position: k.position });
+      }
       expect(journal.openReport().events).toBe(events.length);
       lastVisible = events.length;
     } finally {
