@@ -4,3 +4,4 @@
  */
 export * from './errors.js';
 export * from './journal/index.js';
+export * from './worker/index.js';
