@@ -1,45 +1,67 @@
-/** One benchmark result; printed as a JSON line with `--json`, as a table row otherwise. */
+/** Output of the suite: one JSON line per case with `--json`, a table otherwise. */
+
+/** One benchmark result. Figures beyond the named ones are printed as they are. */
 export interface BenchResult {
   bench: string;
   ops_per_s?: number;
   baseline_ops_per_s?: number;
   ratio?: number;
-  target?: string;
-  met?: boolean;
+  p50_ms?: number;
+  p99_ms?: number;
+  ms?: number;
+  bytes_per_event?: number;
+  /** The target in words, such as `>= 10x baseline`. */
+  target: string;
+  met: boolean;
   [figure: string]: unknown;
 }
 
-export function printResult(r: BenchResult, json: boolean): void {
-  if (json) {
-    console.log(JSON.stringify(r));
-    return;
+const COLUMNS: [keyof BenchResult, string, number][] = [
+  ['bench', 'bench', 26],
+  ['ops_per_s', 'ops/s', 11],
+  ['baseline_ops_per_s', 'baseline/s', 11],
+  ['ratio', 'ratio', 7],
+  ['p50_ms', 'p50 ms', 8],
+  ['p99_ms', 'p99 ms', 8],
+  ['ms', 'ms', 7],
+  ['bytes_per_event', 'B/event', 8],
+  ['target', 'target', 20],
+  ['met', 'met', 7],
+];
+
+export class Reporter {
+  private headerDone = false;
+
+  constructor(private readonly json: boolean) {}
+
+  print(r: BenchResult): void {
+    if (this.json) {
+      console.log(JSON.stringify(r));
+      return;
+    }
+    if (!this.headerDone) {
+      console.log(COLUMNS.map(([, title, width]) => title.padEnd(width)).join(' '));
+      this.headerDone = true;
+    }
+    const cells = COLUMNS.map(([key, , width]) => cell(r[key]).padEnd(width));
+    const named = new Set<string>(COLUMNS.map(([key]) => key as string));
+    const extra = Object.entries(r)
+      .filter(([key]) => !named.has(key))
+      .map(([key, value]) => `${key}=${cell(value)}`);
+    console.log([...cells, ...extra].join(' '));
   }
-  const { bench, target, met, ...figures } = r;
-  const shown = Object.entries(figures)
-    .map(([k, v]) => `${k}=${typeof v === 'number' ? round(v) : v}`)
-    .join('  ');
-  console.log(`${bench.padEnd(28)} ${shown}${target ? `  target ${target}: ${met ? 'met' : 'MISSED'}` : ''}`);
 }
 
-export const round = (n: number): number => (Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
-
-/** Percentile of sorted-in-place samples. */
-export function percentile(samples: number[], p: number): number {
-  samples.sort((a, b) => a - b);
-  return samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))];
+function cell(value: unknown): string {
+  if (value === undefined) return '-';
+  if (value === true) return 'met';
+  if (value === false) return 'MISSED';
+  if (typeof value === 'number') return value.toLocaleString('en-US', { maximumFractionDigits: 3 });
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
 }
 
-/** Runs `op` repeatedly for about `ms` and returns operations per second (op returns how many it did). */
-export async function rate(ms: number, op: () => number | Promise<number>): Promise<number> {
-  let done = 0;
-  const start = performance.now();
-  while (performance.now() - start < ms) done += await op();
-  return done / ((performance.now() - start) / 1000);
-}
-
-export function rateSync(ms: number, op: () => number): number {
-  let done = 0;
-  const start = performance.now();
-  while (performance.now() - start < ms) done += op();
-  return done / ((performance.now() - start) / 1000);
+/** Progress for the reader of a long run; stderr keeps `--json` output clean. */
+export function progress(message: string): void {
+  process.stderr.write(`  ${message}\n`);
 }

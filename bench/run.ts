@@ -2,10 +2,15 @@
  * The benchmark suite: `npm run bench [-- --json] [-- --only <prefix>]`.
  * Each case measures Causeway and, where one exists, a hand-written baseline in the same run.
  */
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { appendBatch100, appendDurable, appendDurable16, appendSingle } from './journal/append.js';
-import { indexMemory, openByRebuild, openFromSnapshot, readPage1k, readStream1k } from './journal/large.js';
-import { type BenchResult, printResult } from './report.js';
+import { indexMemory } from './journal/index-memory.js';
+import { openByRebuild, openFromSnapshot } from './journal/open.js';
+import { readPage1k, readStream1k } from './journal/read.js';
+import { collectGarbage } from './measure.js';
+import { type BenchResult, progress, Reporter } from './report.js';
+import { workerNotify, workerProceed } from './worker/loop.js';
 import { cleanup } from './workload.js';
 
 const CASES: [string, () => Promise<BenchResult>][] = [
@@ -18,18 +23,48 @@ const CASES: [string, () => Promise<BenchResult>][] = [
   ['journal.read.stream1k', readStream1k],
   ['journal.read.page1k', readPage1k],
   ['journal.index', indexMemory],
+  ['worker.proceed', workerProceed],
+  ['worker.notify', workerNotify],
 ];
 
 const { values } = parseArgs({
-  options: { json: { type: 'boolean', default: false }, only: { type: 'string' } },
+  options: {
+    json: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
 });
-const selected = CASES.filter(([name]) => values.only === undefined || name.startsWith(values.only));
+if (values.help) {
+  console.log('usage: npm run bench [-- --json] [-- --only <prefix>]');
+  console.log(`cases: ${CASES.map(([name]) => name).join(', ')}`);
+  process.exit(0);
+}
+const only = values.only;
+const selected = CASES.filter(([name]) => only === undefined || name.startsWith(only));
 if (selected.length === 0) {
-  console.error(`no benchmark matches --only ${values.only}; cases: ${CASES.map(([n]) => n).join(', ')}`);
+  console.error(`no benchmark matches --only ${only}; cases: ${CASES.map(([name]) => name).join(', ')}`);
   process.exit(2);
 }
+
+// Ctrl-C during a long case still removes the temporary journals.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+
+// Absolute figures depend on what else the machine is doing; the load tells the reader of a result.
+const load = () => `load average ${os.loadavg()[0].toFixed(2)} on ${os.availableParallelism()} CPUs`;
+progress(load());
+const reporter = new Reporter(values.json);
 try {
-  for (const [, run] of selected) printResult(await run(), values.json);
+  for (const [name, run] of selected) {
+    progress(`${name}...`);
+    collectGarbage();
+    reporter.print(await run());
+  }
+  progress(load());
 } finally {
   cleanup();
 }

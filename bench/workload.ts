@@ -1,9 +1,13 @@
+/** What the cases write: payloads, streams, and the temporary directories they write in. */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Coordinate, coordinate } from '../src/index.js';
 
-/** ~100 bytes of JSON-like data, different per event. */
+/**
+ * ~120 bytes as JSON (~105 as MessagePack), different per event; the journal and the baseline get the
+ * same objects and each serializes them its own way.
+ */
 export function payload(i: number): Record<string, unknown> {
   return {
     orderId: `order-${i}`,
@@ -14,21 +18,28 @@ export function payload(i: number): Record<string, unknown> {
   };
 }
 
-export const PAYLOAD_JSON_BYTES = JSON.stringify(payload(123456)).length;
+export const EVENT_TYPE = 'OrderPlaced';
+
+export const streamName = (i: number): string => `stream:${i}`;
 
 export function streams(n: number): Coordinate[] {
-  return Array.from({ length: n }, (_, i) => coordinate(`stream:${i}`, 'bench'));
+  return Array.from({ length: n }, (_, i) => coordinate(streamName(i), 'bench'));
 }
 
-const dirs: string[] = [];
+let root: string | undefined;
 
-/** A fresh directory under the OS temp dir, removed by {@link cleanup}. */
+/** A fresh directory under one temporary root per run, removed by {@link cleanup}. */
 export function benchDir(name: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `causeway-bench-${name}-`));
-  dirs.push(dir);
-  return dir;
+  root ??= fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-bench-'));
+  return fs.mkdtempSync(path.join(root, `${name}-`));
+}
+
+/** Removes a directory before the run ends, when a case is done with a large one. */
+export function removeDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 export function cleanup(): void {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  if (root) removeDir(root);
+  root = undefined;
 }

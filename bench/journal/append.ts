@@ -1,145 +1,151 @@
-import { open } from '../../src/index.js';
-import { SqliteEventStore } from '../baseline/sqlite-events.js';
-import { type BenchResult, rate, rateSync } from '../report.js';
-import { benchDir, payload, streams } from '../workload.js';
+/** Append throughput against the SQLite baseline: single, batched, durable, durable with 16 producers. */
+import { type Journal, open } from '../../src/index.js';
+import { type BaselineEvent, SqliteEventStore } from '../baseline/sqlite-events.js';
+import { type Comparison, compareRates, Latencies, loop, type Workload } from '../measure.js';
+import type { BenchResult } from '../report.js';
+import { benchDir, EVENT_TYPE, payload, streamName, streams } from '../workload.js';
 
-const RUN_MS = 3000;
-const WARMUP_MS = 500;
-const coords = streams(100);
+const STREAMS = 100;
+const coords = streams(STREAMS);
+const event = (i: number) => ({ type: EVENT_TYPE, data: payload(i) });
+const baselineEvent = (i: number): BaselineEvent => ({
+  stream: streamName(i % STREAMS),
+  type: EVENT_TYPE,
+  data: payload(i),
+});
 
-/** Single appends, default durability (written to the OS, fsynced on cadence), 100 streams. */
+// Appends per timing check in the fast loops, so reading the clock costs next to nothing.
+const BURST = 10;
+
+/** Single appends with default durability (written to the OS, fsynced on the 100 ms cadence). */
 export async function appendSingle(): Promise<BenchResult> {
-  const baseline = new SqliteEventStore(benchDir('base-single'), 'NORMAL');
-  let b = 0;
-  const baseOp = () => {
-    baseline.appendOne(`stream:${b % 100}`, 'OrderPlaced', JSON.stringify(payload(b++)));
-    return 1;
-  };
-  const baselineRate = steadyRate(baseOp);
-  baseline.close();
-
-  const journal = open(benchDir('single'));
-  let i = 0;
-  const op = () => {
-    journal.append(coords[i % 100], { type: 'OrderPlaced', data: payload(i++) });
-    return 1;
-  };
-  const journalRate = steadyRate(op);
-  journal.close();
-  return compare('journal.append.single', journalRate, baselineRate, 10, {
-    baseline: 'SQLite WAL synchronous=NORMAL, one transaction per event',
-  });
-}
-
-/** Atomic batches of 100 events against 100 inserts in one SQLite transaction. */
-export async function appendBatch100(): Promise<BenchResult> {
-  const baseline = new SqliteEventStore(benchDir('base-batch'), 'NORMAL');
-  let b = 0;
-  const baseOp = () => {
-    baseline.appendMany(
-      coords.map((c) => ({ stream: c.entity, type: 'OrderPlaced', data: JSON.stringify(payload(b++)) })),
-    );
-    return 100;
-  };
-  const baselineRate = steadyRate(baseOp);
-  baseline.close();
-
-  const journal = open(benchDir('batch'));
-  let i = 0;
-  const op = () => {
-    journal.appendBatch(
-      coords.map((coordinate) => ({ coordinate, event: { type: 'OrderPlaced', data: payload(i++) } })),
-    );
-    return 100;
-  };
-  const journalRate = steadyRate(op);
-  journal.close();
-  return compare('journal.append.batch100', journalRate, baselineRate, 5, {
-    baseline: 'SQLite WAL, 100 inserts per transaction',
-  });
-}
-
-let fullBaselineRate: number | undefined;
-
-/** Durable (fsynced) single inserts into SQLite with synchronous=FULL: the baseline of both durable cases. */
-function durableBaseline(): number {
-  if (fullBaselineRate === undefined) {
-    const baseline = new SqliteEventStore(benchDir('base-durable'), 'FULL');
+  return withStores('single', 'NORMAL', async (journal, baseline) => {
+    let i = 0;
     let b = 0;
-    const op = () => {
-      baseline.appendOne(`stream:${b % 100}`, 'OrderPlaced', JSON.stringify(payload(b++)));
-      return 1;
+    const cmp = await compareRates(
+      loop(() => {
+        for (let k = 0; k < BURST; k++, i++) journal.append(coords[i % STREAMS], event(i));
+        return BURST;
+      }),
+      loop(() => {
+        for (let k = 0; k < BURST; k++) baseline.appendOne(baselineEvent(b++));
+        return BURST;
+      }),
+    );
+    return vsBaseline(
+      'journal.append.single',
+      cmp,
+      10,
+      'SQLite WAL, synchronous=NORMAL, one event per transaction',
+    );
+  });
+}
+
+/** Atomic batches of 100 events (one per stream) against 100 inserts in one SQLite transaction. */
+export async function appendBatch100(): Promise<BenchResult> {
+  return withStores('batch100', 'NORMAL', async (journal, baseline) => {
+    let i = 0;
+    let b = 0;
+    const cmp = await compareRates(
+      loop(() => {
+        journal.appendBatch(coords.map((coordinate) => ({ coordinate, event: event(i++) })));
+        return STREAMS;
+      }),
+      loop(() => {
+        baseline.appendMany(coords.map(() => baselineEvent(b++)));
+        return STREAMS;
+      }),
+    );
+    return vsBaseline(
+      'journal.append.batch100',
+      cmp,
+      5,
+      'SQLite WAL, synchronous=NORMAL, 100 events per transaction',
+    );
+  });
+}
+
+/** Durable appends one at a time: each returns after its own fsync. */
+export async function appendDurable(): Promise<BenchResult> {
+  return withStores('durable', 'FULL', async (journal, baseline) => {
+    const latency = new Latencies();
+    let i = 0;
+    const cmp = await compareRates(
+      loop(() => {
+        const start = performance.now();
+        journal.append(coords[i % STREAMS], event(i++), { durable: true });
+        latency.add(performance.now() - start);
+        return 1;
+      }),
+      fullBaseline(baseline),
+      { ...durablePlan, onWarm: () => latency.reset() },
+    );
+    return {
+      ...vsBaseline('journal.append.durable', cmp, 1, FULL),
+      ...latency.summary(),
     };
-    fullBaselineRate = steadyRate(op);
+  });
+}
+
+/** 16 async producers, each awaiting its durable append before the next: they share fsyncs. */
+export async function appendDurable16(): Promise<BenchResult> {
+  return withStores('durable16', 'FULL', async (journal, baseline) => {
+    const latency = new Latencies();
+    let i = 0;
+    const producers: Workload = async (ms) => {
+      const deadline = performance.now() + ms;
+      let done = 0;
+      const producer = async () => {
+        while (performance.now() < deadline) {
+          const start = performance.now();
+          await journal.appendAsync(coords[i % STREAMS], event(i++), { durable: true });
+          latency.add(performance.now() - start);
+          done++;
+        }
+      };
+      await Promise.all(Array.from({ length: 16 }, producer));
+      return done;
+    };
+    const cmp = await compareRates(producers, fullBaseline(baseline), {
+      ...durablePlan,
+      onWarm: () => latency.reset(),
+    });
+    return {
+      ...vsBaseline('journal.append.durable16', cmp, 5, FULL),
+      ...latency.summary(),
+    };
+  });
+}
+
+const FULL = 'SQLite WAL, synchronous=FULL, one event per transaction';
+
+// fsync latency on a shared virtual disk wanders; more, shorter rounds give a steadier median.
+const durablePlan = { warmupMs: 1000, roundMs: 700, rounds: 7 };
+
+function fullBaseline(baseline: SqliteEventStore): Workload {
+  let b = 0;
+  return loop(() => {
+    baseline.appendOne(baselineEvent(b++));
+    return 1;
+  });
+}
+
+/** Runs `body` with a fresh journal and a fresh baseline store, closing both afterwards. */
+async function withStores(
+  name: string,
+  synchronous: 'NORMAL' | 'FULL',
+  body: (journal: Journal, baseline: SqliteEventStore) => Promise<BenchResult>,
+): Promise<BenchResult> {
+  const baseline = new SqliteEventStore(benchDir(`baseline-${name}`), synchronous);
+  const journal = open(benchDir(name));
+  try {
+    return await body(journal, baseline);
+  } finally {
+    journal.close();
     baseline.close();
   }
-  return fullBaselineRate;
 }
 
-/** Synchronous durable appends: each returns after its own fsync. */
-export async function appendDurable(): Promise<BenchResult> {
-  const baselineRate = durableBaseline();
-  const journal = open(benchDir('durable'));
-  let i = 0;
-  const op = () => {
-    journal.append(coords[i % 100], { type: 'OrderPlaced', data: payload(i++) }, { durable: true });
-    return 1;
-  };
-  const journalRate = steadyRate(op);
-  journal.close();
-  return compare('journal.append.durable', journalRate, baselineRate, 1, {
-    baseline: 'SQLite WAL synchronous=FULL, one transaction per event',
-  });
-}
-
-/** 16 async producers, each awaiting a durable append before the next: they share fsyncs. */
-export async function appendDurable16(): Promise<BenchResult> {
-  const baselineRate = durableBaseline();
-  const journal = open(benchDir('durable16'));
-  let i = 0;
-  const producers = (ms: number) =>
-    Promise.all(
-      Array.from({ length: 16 }, (_, p) =>
-        rate(ms, async () => {
-          await journal.appendAsync(
-            coords[(i++ + p) % 100],
-            { type: 'OrderPlaced', data: payload(i) },
-            { durable: true },
-          );
-          return 1;
-        }),
-      ),
-    );
-  await producers(WARMUP_MS);
-  const rates = await producers(RUN_MS);
-  journal.close();
-  const journalRate = rates.reduce((a, b) => a + b, 0);
-  return compare('journal.append.durable16', journalRate, baselineRate, 5, {
-    baseline: 'SQLite WAL synchronous=FULL, one transaction per event',
-  });
-}
-
-/** Operations per second after a warm-up. */
-function steadyRate(op: () => number): number {
-  rateSync(WARMUP_MS, op);
-  return rateSync(RUN_MS, op);
-}
-
-function compare(
-  bench: string,
-  ops: number,
-  baseline: number,
-  factor: number,
-  extra: Record<string, unknown>,
-): BenchResult {
-  const ratio = ops / baseline;
-  return {
-    bench,
-    ops_per_s: Math.round(ops),
-    baseline_ops_per_s: Math.round(baseline),
-    ratio: Math.round(ratio * 100) / 100,
-    target: `>= ${factor}x baseline`,
-    met: ratio >= factor,
-    ...extra,
-  };
+function vsBaseline(bench: string, cmp: Comparison, factor: number, baseline: string): BenchResult {
+  return { bench, ...cmp, target: `>= ${factor}x baseline`, met: cmp.ratio >= factor, baseline };
 }
