@@ -17,6 +17,23 @@ const YIELD_AFTER_MS = 5;
 const YIELD_AFTER_RUNS = 1000;
 const realMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
+/** Tracks a streak of zero-delay runs, to tell when the loop owes the event loop a turn. */
+class Turns {
+  private since = realMs();
+  private streak = 0;
+
+  /** The loop waited (a timer, a wake or a yield): the event loop has turned. */
+  waited(): void {
+    this.since = realMs();
+    this.streak = 0;
+  }
+
+  /** Counts a zero-delay run; true when the streak has gone on long enough to yield. */
+  due(): boolean {
+    return ++this.streak >= YIELD_AFTER_RUNS || (this.streak > 1 && realMs() - this.since >= YIELD_AFTER_MS);
+  }
+}
+
 /**
  * Runs an action again and again, as its directives say. It starts idle (the first run needs a wake),
  * holds its concurrency permit only while `execute` runs, backs off after failures and stops when
@@ -101,8 +118,7 @@ export class Worker<R = unknown> {
     this.emit('onStart');
     try {
       let next = await this.subscription.wait(signal);
-      let lastYield = realMs();
-      let streak = 0;
+      const turns = new Turns();
       while (next !== 'aborted' && !signal.aborted) {
         const release = await acquirePermit(this.limit, signal);
         if (!release) break;
@@ -123,8 +139,7 @@ export class Worker<R = unknown> {
           const wait = this.backoff.fail();
           this.emit('onError', directive.error, this.backoff.failures, wait);
           next = await this.pause(wait);
-          lastYield = realMs();
-          streak = 0;
+          turns.waited();
           continue;
         }
         this.backoff.succeed();
@@ -132,12 +147,10 @@ export class Worker<R = unknown> {
           const wait = this.pacing.next();
           if (wait > 0) {
             next = await this.pause(wait);
-            lastYield = realMs();
-            streak = 0;
-          } else if (++streak >= YIELD_AFTER_RUNS || (streak > 1 && realMs() - lastYield >= YIELD_AFTER_MS)) {
+            turns.waited();
+          } else if (turns.due()) {
             await new Promise<void>((resolve) => setImmediate(resolve));
-            lastYield = realMs();
-            streak = 0;
+            turns.waited();
           }
           continue;
         }
@@ -149,8 +162,7 @@ export class Worker<R = unknown> {
           this.emit('onSleep', directive.ms);
           next = await this.subscription.wait(signal, Math.max(0, directive.ms));
         }
-        lastYield = realMs();
-        streak = 0;
+        turns.waited();
       }
     } catch (err) {
       failure = err;
