@@ -19,7 +19,14 @@ export type ErrorCode =
   | 'JOURNAL_FAILED'
   | 'CORRUPT_DATA'
   | 'WAIT_TIMEOUT'
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  | 'UNKNOWN_QUEUE'
+  | 'QUEUE_CONFLICT'
+  | 'MESSAGE_TOO_LARGE'
+  | 'LEASE_LOST'
+  | 'SCHEMA_VERSION'
+  | 'UNSUPPORTED_DATABASE'
+  | 'OUTBOX_STOPPED';
 
 /** Base class of every error Causeway throws on purpose. */
 export class CausewayError extends Error {
@@ -173,5 +180,71 @@ export class IoError extends CausewayError {
       { operation, file },
       cause,
     );
+  }
+}
+
+/** An outbox operation named a queue that no process has registered. */
+export class UnknownQueue extends CausewayError {
+  constructor(readonly queue: string) {
+    super('UNKNOWN_QUEUE', `queue ${JSON.stringify(queue)} is not registered`, { queue });
+  }
+}
+
+/** A queue was declared with a different partition count than the database holds. */
+export class QueueConflict extends CausewayError {
+  constructor(
+    readonly queue: string,
+    readonly stored: number,
+    readonly declared: number,
+  ) {
+    super(
+      'QUEUE_CONFLICT',
+      `queue ${JSON.stringify(queue)} has ${stored} partitions in the database, not ${declared}`,
+      { queue, stored, declared },
+    );
+  }
+}
+
+/** An outbox message payload exceeds `maxPayloadBytes`. */
+export class MessageTooLarge extends CausewayError {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super('MESSAGE_TOO_LARGE', `message payload is ${size} bytes, the limit is ${limit}`, { size, limit });
+  }
+}
+
+/** A leased processor's lease was taken over or released before it acknowledged. */
+export class LeaseLost extends CausewayError {
+  constructor(
+    readonly queue: string,
+    readonly partition: number,
+  ) {
+    super('LEASE_LOST', `lease on ${queue}/${partition} was lost before the acknowledgement`, {
+      queue,
+      partition,
+    });
+  }
+}
+
+/** The outbox schema is missing, partly applied or newer than this code understands. */
+export class SchemaVersionMismatch extends CausewayError {
+  constructor(message: string, details: { prefix: string; found: number; expected: number }) {
+    super('SCHEMA_VERSION', message, details);
+  }
+}
+
+/** The database connection given to the outbox is not one it can use. */
+export class UnsupportedDatabase extends CausewayError {
+  constructor(message: string) {
+    super('UNSUPPORTED_DATABASE', message);
+  }
+}
+
+/** The outbox was stopped. */
+export class OutboxStopped extends CausewayError {
+  constructor() {
+    super('OUTBOX_STOPPED', 'outbox is stopped');
   }
 }

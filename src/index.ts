@@ -4,4 +4,6 @@
  */
 export * from './errors.js';
 export * from './journal/index.js';
+export * from './outbox/index.js';
+export * from './sql/index.js';
 export * from './worker/index.js';

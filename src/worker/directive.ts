@@ -7,3 +7,6 @@ export const Directive = {
   sleep: <R>(ms: number, report?: R): DirectiveType<R> => ({ kind: 'sleep', ms, report }),
   failed: <R>(error: unknown, report?: R): DirectiveType<R> => ({ kind: 'failed', error, report }),
 };
+
+/** What an action wants next (see the builders of the same name). */
+export type Directive<R = unknown> = DirectiveType<R>;

@@ -1,0 +1,65 @@
+import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { UnsupportedDatabase } from '../errors.js';
+import type { Dialect, OutboxConnection } from './dialects/dialect.js';
+import { mysqlConnection } from './dialects/mysql/connection.js';
+import { mysql as mysqlDialect } from './dialects/mysql/index.js';
+import { postgresConnection } from './dialects/postgres/connection.js';
+import { postgres } from './dialects/postgres/index.js';
+import { sqliteConnection } from './dialects/sqlite/connection.js';
+import { sqlite } from './dialects/sqlite/index.js';
+
+/**
+ * Where the outbox keeps its tables:
+ * - a URL: `postgres://...`, `mysql://...` / `mariadb://...`, or `sqlite:<file>`;
+ * - a `pg` Pool or a `mysql2/promise` Pool (left open when the outbox stops);
+ * - a file-backed better-sqlite3 Database (the outbox opens its own connection to the same file).
+ */
+export type OutboxDatabase = string | object;
+
+export function connect(database: OutboxDatabase): { dialect: Dialect; connection: OutboxConnection } {
+  if (typeof database === 'string') return connectUrl(database);
+  const d = database as Record<string, any>;
+  if (typeof d.prepare === 'function' && typeof d.pragma === 'function') {
+    if (d.memory)
+      throw new UnsupportedDatabase('the outbox needs a file-backed SQLite database, not :memory:');
+    return connectSqlite(d.name as string);
+  }
+  if (typeof d.connect === 'function' && typeof d.totalCount === 'number')
+    return { dialect: postgres, connection: postgresConnection(d as pg.Pool, false) };
+  if (typeof d.getConnection === 'function' && typeof d.query === 'function') {
+    const pool = (typeof d.promise === 'function' ? d.promise() : d) as mysql.Pool;
+    return { dialect: mysqlDialect, connection: mysqlConnection(pool, false) };
+  }
+  throw new UnsupportedDatabase(
+    'pass a database URL, a pg Pool, a mysql2 Pool or a file-backed better-sqlite3 Database',
+  );
+}
+
+function connectUrl(url: string) {
+  const scheme = /^([a-z0-9+]+):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'postgres' || scheme === 'postgresql')
+    return {
+      dialect: postgres,
+      connection: postgresConnection(new pg.Pool({ connectionString: url, max: 10 }), true),
+    };
+  if (scheme === 'mysql' || scheme === 'mariadb') {
+    const pool = mysql.createPool({ uri: url.replace(/^mariadb:/i, 'mysql:'), connectionLimit: 10 });
+    return { dialect: mysqlDialect, connection: mysqlConnection(pool, true) };
+  }
+  if (scheme === 'sqlite' || scheme === 'file')
+    return connectSqlite(url.replace(/^(sqlite|file):(\/\/)?/i, ''));
+  throw new UnsupportedDatabase(
+    `unknown database URL scheme in ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}`,
+  );
+}
+
+function connectSqlite(file: string) {
+  if (!file || file === ':memory:')
+    throw new UnsupportedDatabase('the outbox needs a file-backed SQLite database, not :memory:');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 0');
+  return { dialect: sqlite, connection: sqliteConnection(db) };
+}

@@ -1,0 +1,37 @@
+import type { Pool, PoolConnection } from 'mysql2/promise';
+import { mysqlExecutor, runPlan } from '../../../sql/index.js';
+import type { OutboxConnection } from '../dialect.js';
+
+/** The outbox's connections over a `mysql2/promise` pool; `owned` pools are closed with the outbox. */
+export function mysqlConnection(pool: Pool, owned: boolean): OutboxConnection {
+  const withConn = async <T>(fn: (conn: PoolConnection) => Promise<T>): Promise<T> => {
+    const conn = await pool.getConnection();
+    try {
+      return await fn(conn);
+    } finally {
+      conn.release();
+    }
+  };
+  const connection: OutboxConnection = {
+    dialect: 'mysql',
+    executor: mysqlExecutor(pool),
+    transactionPlan: (plan) => connection.transaction((tx) => runPlan(plan(), tx)),
+    transaction: (fn) =>
+      withConn(async (conn) => {
+        await conn.query('START TRANSACTION');
+        try {
+          const result = await fn(mysqlExecutor(conn), conn);
+          await conn.query('COMMIT');
+          return result;
+        } catch (e) {
+          await conn.query('ROLLBACK').catch(() => conn.destroy());
+          throw e;
+        }
+      }),
+    withConnection: (fn) => withConn((conn) => fn(mysqlExecutor(conn))),
+    async close() {
+      if (owned) await pool.end();
+    },
+  };
+  return connection;
+}

@@ -1,0 +1,15 @@
+import type { DialectStatements, Tables } from '../dialect.js';
+
+const now = 'CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)';
+
+export const statements = (t: Tables): DialectStatements => ({
+  now,
+  // Only a duplicate key is skipped (INSERT IGNORE would also hide data errors).
+  insertIgnore: (table, columns, rows) =>
+    `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.join(', ')}
+     ON DUPLICATE KEY UPDATE ${columns[0]} = ${columns[0]}`,
+  lockPartition: `SELECT next_seq FROM ${t.partitions} WHERE id = ? FOR UPDATE SKIP LOCKED`,
+  lockCursor: `SELECT acked_seq, attempts, retry_at - ${now} AS retry_left
+     FROM ${t.processors} WHERE partition_id = ? FOR UPDATE SKIP LOCKED`,
+  lockSuffix: ' FOR UPDATE SKIP LOCKED',
+});

@@ -1,0 +1,56 @@
+import { InvalidArgument } from '../errors.js';
+import type {
+  BatchOutcome,
+  Delivery,
+  DeliveryOptions,
+  LeasedContext,
+  Message,
+  Outcome,
+  TransactionalContext,
+} from './types.js';
+
+/** Builders of handler outcomes. */
+export const Result = {
+  ok: (): Outcome => OK,
+  retry: (options: { delayMs?: number; reason?: string } = {}): Outcome => ({ kind: 'retry', ...options }),
+  reject: (reason: string): Outcome => ({ kind: 'reject', reason }),
+  /** The first `acked` messages of a batch are done; `next` applies to the message after them. */
+  partial: (acked: number, next?: Exclude<Outcome, { kind: 'ok' }>): BatchOutcome => ({
+    kind: 'partial',
+    acked,
+    next,
+  }),
+};
+
+const OK: Outcome = Object.freeze({ kind: 'ok' });
+
+type Awaitable<T> = T | Promise<T>;
+
+/** At-least-once delivery, one message at a time, under a lease. */
+export const leased = (
+  handle: (message: Message, ctx: LeasedContext) => Awaitable<Outcome>,
+  options: DeliveryOptions = {},
+): Delivery => ({ mode: 'leased', batch: false, handle: check(handle), options });
+
+/** At-least-once delivery of batches under a lease. */
+export const leasedBatch = (
+  handle: (messages: Message[], ctx: LeasedContext) => Awaitable<BatchOutcome>,
+  options: DeliveryOptions = {},
+): Delivery => ({ mode: 'leased', batch: true, handle: check(handle), options });
+
+/** Exactly-once within the database: the handler runs in the transaction that acknowledges. */
+export const transactional = (
+  handle: (message: Message, ctx: TransactionalContext) => Awaitable<Outcome>,
+  options: DeliveryOptions = {},
+): Delivery => ({ mode: 'transactional', batch: false, handle: check(handle), options });
+
+/** Exactly-once batches: the batch handler runs in the transaction that acknowledges. */
+export const transactionalBatch = (
+  handle: (messages: Message[], ctx: TransactionalContext) => Awaitable<BatchOutcome>,
+  options: DeliveryOptions = {},
+): Delivery => ({ mode: 'transactional', batch: true, handle: check(handle), options });
+
+function check<F>(handle: F): F {
+  if (typeof handle !== 'function') throw new InvalidArgument('a handler must be a function');
+  return handle;
+}

@@ -1,0 +1,223 @@
+/**
+ * Public types of the outbox, gathered in one place.
+ */
+import type { SqlExecutor } from '../sql/index.js';
+
+/** A JSON value, as a payload may be. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A message to enqueue. */
+export interface NewMessage {
+  /** Bytes (stored as given) or a JSON value (delivered parsed). */
+  payload: Uint8Array | JsonValue;
+  /** What the payload is, for handlers and filters (`OrderPlaced`, `email.v2`). 1 to 200 characters. */
+  type: string;
+  /** Routes the message: the same key always lands on the same partition. Up to 255 characters. */
+  key?: string;
+  /** An explicit partition (0-based), instead of hashing `key`. */
+  partition?: number;
+  /** Small string metadata carried with the message. */
+  headers?: Record<string, string>;
+  /** A message whose dedupe key was already enqueued on this queue is skipped. Up to 255 characters. */
+  dedupeKey?: string;
+  /** The message id (a UUID); generated (UUIDv7) when absent. */
+  id?: string;
+}
+
+/** What an enqueue did with one message. */
+export interface Enqueued {
+  /** The message id; for a duplicate, the id of the message that holds the dedupe key. */
+  readonly id: string;
+  readonly queue: string;
+  readonly partition: number;
+  /** True when the dedupe key was already used, so nothing was written for this message. */
+  readonly duplicate: boolean;
+}
+
+/** A message as a handler receives it. */
+export interface Message<P = unknown> {
+  readonly id: string;
+  readonly queue: string;
+  readonly partition: number;
+  /** Position in its partition: contiguous from 1, in commit order. */
+  readonly seq: number;
+  readonly type: string;
+  readonly key: string | null;
+  /** The bytes given, or the JSON value parsed. */
+  readonly payload: P;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly enqueuedAt: Date;
+  /** Earlier failed attempts at this message. */
+  readonly attempts: number;
+}
+
+/** What a handler decided about a message. Build with {@link Result}. */
+export type Outcome =
+  /** Done: acknowledge it. */
+  | { readonly kind: 'ok' }
+  /** Try again later (after `delayMs`, or the queue's backoff); counts toward `maxAttempts`. */
+  | { readonly kind: 'retry'; readonly delayMs?: number; readonly reason?: string }
+  /** Never deliverable: move it to the dead letters and go on with the partition. */
+  | { readonly kind: 'reject'; readonly reason: string };
+
+/** A batch handler's decision: an outcome for the whole batch, or for a prefix of it. */
+export type BatchOutcome =
+  | Outcome
+  /** The first `acked` messages are done; `next` (default: deliver again later) applies to the one after. */
+  | { readonly kind: 'partial'; readonly acked: number; readonly next?: Exclude<Outcome, { kind: 'ok' }> };
+
+/** What a leased (at-least-once) handler gets besides the message. */
+export interface LeasedContext {
+  readonly queue: string;
+  readonly partition: number;
+  /** Aborts when the lease is lost or about to run out, or the outbox stops. */
+  readonly signal: AbortSignal;
+  /** Extends the lease now (it is also extended automatically while the handler runs). */
+  heartbeat(): Promise<void>;
+}
+
+/** What a transactional (exactly-once) handler gets: the transaction that will acknowledge. */
+export interface TransactionalContext {
+  readonly queue: string;
+  readonly partition: number;
+  /** Runs SQL in the acknowledging transaction (`?` placeholders). */
+  readonly tx: SqlExecutor;
+  /** The driver's own connection in that transaction (pg PoolClient, mysql2 PoolConnection, better-sqlite3 Database). */
+  readonly client: unknown;
+  readonly signal: AbortSignal;
+}
+
+type Awaitable<T> = T | Promise<T>;
+
+/** How a queue's messages are delivered; build with `leased`, `leasedBatch`, `transactional` or `transactionalBatch`. */
+export type Delivery =
+  | {
+      readonly mode: 'leased';
+      readonly batch: false;
+      readonly handle: (m: Message, ctx: LeasedContext) => Awaitable<Outcome>;
+      readonly options: DeliveryOptions;
+    }
+  | {
+      readonly mode: 'leased';
+      readonly batch: true;
+      readonly handle: (m: Message[], ctx: LeasedContext) => Awaitable<BatchOutcome>;
+      readonly options: DeliveryOptions;
+    }
+  | {
+      readonly mode: 'transactional';
+      readonly batch: false;
+      readonly handle: (m: Message, ctx: TransactionalContext) => Awaitable<Outcome>;
+      readonly options: DeliveryOptions;
+    }
+  | {
+      readonly mode: 'transactional';
+      readonly batch: true;
+      readonly handle: (m: Message[], ctx: TransactionalContext) => Awaitable<BatchOutcome>;
+      readonly options: DeliveryOptions;
+    };
+
+/** How a queue's processors behave. */
+export interface DeliveryOptions {
+  /** Messages read per run (and the most a batch handler gets). Default from the profile. */
+  batchSize?: number;
+  /** Failed attempts after which a message is dead-lettered. Default 10; `Infinity` never. */
+  maxAttempts?: number;
+  /** Delay before retry n: `initialMs * multiplier^(n-1)`, at most `maxMs`. */
+  retryBackoff?: { initialMs?: number; maxMs?: number; multiplier?: number };
+  /** Leased mode: how long a lease lasts without a heartbeat. Default 30 s. */
+  leaseMs?: number;
+}
+
+/** A queue this process declares: its partition count and, when it processes it here, its delivery. */
+export interface QueueDeclaration {
+  partitions: number;
+  delivery?: Delivery;
+}
+
+/** Any pino-compatible logger (only these methods are used). */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Batch sizes and intervals of the background workers. */
+export interface Tuning {
+  /** Messages the sequencer moves per partition per transaction. */
+  sequencerBatch: number;
+  /** Default processor batch size. */
+  processorBatch: number;
+  /** Partitions one sequencer run takes. */
+  partitionBatchLimit: number;
+  /** How often the reconciler looks for work left by crashes or other processes. */
+  pollIntervalMs: number;
+  /** How often vacuum runs while there is nothing to delete. */
+  vacuumIntervalMs: number;
+  /** Delivered rows vacuum deletes per statement. */
+  vacuumChunk: number;
+}
+
+/** Everything the outbox is configured with. */
+export interface OutboxOptions {
+  /** Table-name prefix: lower-case letters, digits and `_`, starting with a letter. Default `outbox`. */
+  prefix?: string;
+  /** `auto` (default) applies missing migrations; `verify` only checks the schema is current. */
+  migrate?: 'auto' | 'verify';
+  queues?: Record<string, QueueDeclaration>;
+  /** Partition processors running at once, across queues. Default 4. */
+  processors?: number;
+  /** Sequencer permits: `guaranteed` for sequencers only, `shared` also used by vacuum. Default 2 and 1. */
+  maintenance?: { guaranteed: number; shared: number };
+  tuning?: Partial<Tuning>;
+  /** Largest payload in bytes. Default 1 MiB. */
+  maxPayloadBytes?: number;
+  /** How long dedupe keys are remembered. Default 7 days. */
+  dedupeRetentionMs?: number;
+  logger?: Logger;
+  /** This process's name in leases. Default host:pid:random. */
+  owner?: string;
+}
+
+/** One queue's health, from the database (all processes) and this process's counters. */
+export interface QueueStats {
+  readonly queue: string;
+  readonly partitions: number;
+  /** Enqueued, not yet sequenced. */
+  readonly pending: number;
+  /** Sequenced, not yet acknowledged: how far the processors are behind. */
+  readonly lag: number;
+  /** Everything not yet delivered (`pending + lag`). */
+  readonly depth: number;
+  /** Age of the oldest undelivered message, by the database clock; 0 when empty. */
+  readonly oldestAgeMs: number;
+  /** Partitions whose head message has failed at least once. */
+  readonly retryingPartitions: number;
+  readonly deadLetters: number;
+  /** This process: messages acknowledged, retries scheduled, messages dead-lettered, lost leases. */
+  readonly delivered: number;
+  readonly retries: number;
+  readonly rejected: number;
+  readonly leasesLost: number;
+  /** This process: acknowledged messages per second over the last 10 seconds. */
+  readonly throughputPerSec: number;
+}
+
+/** A dead letter: a message with where it was and why it failed. */
+export interface DeadLetter<P = unknown> extends Omit<Message<P>, 'attempts'> {
+  /** The dead letter's own id (dead letters are listed and removed by it). */
+  readonly deadLetterId: number;
+  readonly failedAt: Date;
+  readonly attempts: number;
+  readonly lastError: string | null;
+}
+
+/** Which dead letters an operation applies to; every field narrows it. */
+export interface DeadLetterFilter {
+  queue?: string;
+  partition?: number;
+  type?: string;
+  /** Only those that failed at least this long ago. */
+  olderThanMs?: number;
+  ids?: readonly number[];
+}

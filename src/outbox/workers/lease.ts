@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { LeaseLost } from '../../errors.js';
+import type { Runtime } from '../runtime.js';
+
+export const newToken = (): string => randomBytes(12).toString('base64url');
+
+/**
+ * Keeps a lease alive while a leased handler runs: heartbeats every third of the lease, and an
+ * abort shortly before the lease would run out unrenewed (or at once when another holder took it).
+ */
+export class LeaseKeeper {
+  private readonly controller = new AbortController();
+  readonly signal: AbortSignal;
+  private beatTimer: NodeJS.Timeout;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> = Promise.resolve();
+  private lost = false;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly partitionId: number,
+    private readonly where: { queue: string; partition: number },
+    private token: string,
+    private readonly leaseMs: number,
+    outer: AbortSignal,
+  ) {
+    this.signal = AbortSignal.any([outer, this.controller.signal]);
+    this.beatTimer = setInterval(() => void this.beat().catch(() => {}), Math.max(10, leaseMs / 3));
+    this.armDeadline();
+  }
+
+  /** Extends the lease now; rejects with {@link LeaseLost} when another holder has it. */
+  beat(): Promise<void> {
+    this.beating = this.beating.then(async () => {
+      if (this.lost) throw new LeaseLost(this.where.queue, this.where.partition);
+      const next = newToken();
+      let changed: number;
+      try {
+        changed = (
+          await this.rt.conn.executor.query(this.rt.sql.heartbeat, [
+            next,
+            this.leaseMs,
+            this.partitionId,
+            this.token,
+          ])
+        ).rowCount;
+      } catch (e) {
+        this.rt.logger?.warn({ err: e, ...this.where }, 'outbox lease heartbeat failed');
+        throw e;
+      }
+      if (changed === 0) {
+        this.lose();
+        throw new LeaseLost(this.where.queue, this.where.partition);
+      }
+      this.token = next;
+      this.armDeadline();
+    });
+    return this.beating;
+  }
+
+  /** Stops heartbeats; the current token, or null when the lease was lost. */
+  async stop(): Promise<string | null> {
+    clearInterval(this.beatTimer);
+    clearTimeout(this.deadlineTimer);
+    await this.beating.catch(() => {});
+    return this.lost ? null : this.token;
+  }
+
+  private lose(): void {
+    this.lost = true;
+    this.controller.abort(new LeaseLost(this.where.queue, this.where.partition));
+  }
+
+  /** Aborts the handler a margin before the lease would expire without another heartbeat. */
+  private armDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    const margin = Math.min(1000, this.leaseMs / 5);
+    this.deadlineTimer = setTimeout(() => this.lose(), this.leaseMs - margin);
+  }
+}

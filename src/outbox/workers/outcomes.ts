@@ -1,0 +1,73 @@
+import type { SqlExecutor } from '../../sql/index.js';
+import type { BatchOutcome, Delivery, Message, Outcome } from '../types.js';
+
+/** A handler's decision in one shape: how many messages are done and what happens to the next. */
+export interface Decision {
+  readonly acked: number;
+  readonly next?: Exclude<Outcome, { kind: 'ok' }>;
+}
+
+const failure = (e: unknown): Exclude<Outcome, { kind: 'ok' }> => ({
+  kind: 'retry',
+  reason: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+});
+
+function checkOutcome(o: BatchOutcome | undefined, size: number): Decision {
+  switch (o?.kind) {
+    case 'ok':
+      return { acked: size };
+    case 'retry':
+    case 'reject':
+      return { acked: 0, next: o };
+    case 'partial':
+      if (Number.isInteger(o.acked) && o.acked >= 0 && o.acked <= size)
+        return { acked: o.acked, next: o.next };
+      return {
+        acked: 0,
+        next: { kind: 'retry', reason: `partial acknowledgement of ${o.acked} of ${size}` },
+      };
+    default:
+      return { acked: 0, next: { kind: 'retry', reason: `the handler returned no outcome (${String(o)})` } };
+  }
+}
+
+/**
+ * Runs the handler over `messages`. A throw is a retry with the error as its reason. In transactional
+ * mode each message (or the batch) runs inside a savepoint, so a message that is not acknowledged
+ * leaves none of its writes behind.
+ */
+export async function decide(
+  delivery: Delivery,
+  messages: Message[],
+  ctx: unknown,
+  signal: AbortSignal,
+  savepoints?: SqlExecutor,
+): Promise<Decision> {
+  const run = async (fn: () => Promise<BatchOutcome> | BatchOutcome, size: number): Promise<Decision> => {
+    await savepoints?.query('SAVEPOINT causeway_delivery');
+    let decision: Decision;
+    try {
+      decision = checkOutcome(await fn(), size);
+    } catch (e) {
+      decision = { acked: 0, next: failure(e) };
+    }
+    if (savepoints) {
+      // A whole-batch retry or reject undoes the handler's writes; a partial keeps them (documented).
+      if (decision.acked === 0 && decision.next)
+        await savepoints.query('ROLLBACK TO SAVEPOINT causeway_delivery');
+      await savepoints.query('RELEASE SAVEPOINT causeway_delivery');
+    }
+    return decision;
+  };
+  if (delivery.batch) {
+    const handle = delivery.handle as (m: Message[], c: unknown) => Promise<BatchOutcome> | BatchOutcome;
+    return run(() => handle(messages, ctx), messages.length);
+  }
+  const handle = delivery.handle as (m: Message, c: unknown) => Promise<Outcome> | Outcome;
+  for (let i = 0; i < messages.length; i++) {
+    if (signal.aborted) return { acked: i };
+    const d = await run(() => handle(messages[i], ctx), 1);
+    if (d.next) return { acked: i, next: d.next };
+  }
+  return { acked: messages.length };
+}

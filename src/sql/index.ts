@@ -1,0 +1,18 @@
+export {
+  type MysqlQueryable,
+  mysqlExecutor,
+  type PgQueryable,
+  pgExecutor,
+  type SqliteDatabase,
+  sqliteExecutor,
+} from './drivers.js';
+export { type SqlTarget, toSqlExecutor } from './executor.js';
+export { type Plan, runPlan, runPlanSync, type Step } from './plan.js';
+export {
+  isSync,
+  type QueryResult,
+  type Row,
+  type SqlDialect,
+  type SqlExecutor,
+  type SyncSqlExecutor,
+} from './types.js';

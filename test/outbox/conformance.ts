@@ -1,0 +1,588 @@
+/**
+ * Behaviour every outbox dialect must show. Each dialect's test file runs this suite against a real
+ * database; tests use fresh table prefixes so they never see each other's rows.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  InvalidArgument,
+  leased,
+  leasedBatch,
+  type Message,
+  MessageTooLarge,
+  Outbox,
+  type OutboxOptions,
+  Result,
+  SchemaVersionMismatch,
+  transactional,
+  UnknownQueue,
+} from '../../src/index.js';
+import { type DatabaseKind, requireOrSkip, type TestDatabase } from './databases.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+) {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export async function defineConformance(kind: DatabaseKind): Promise<void> {
+  const available = await requireOrSkip(kind);
+
+  describe.skipIf(!available)(`outbox conformance on ${kind.dialect}`, () => {
+    let db: TestDatabase;
+    const outboxes: Outbox[] = [];
+
+    beforeEach(async () => {
+      db = await kind.create();
+    });
+    afterEach(async () => {
+      for (const o of outboxes.splice(0)) await o.stop();
+      await db.close();
+    });
+
+    const fast = { pollIntervalMs: 100, vacuumIntervalMs: 50 };
+    const start = async (options: OutboxOptions) => {
+      const o = await Outbox.start(db.url, {
+        prefix: db.prefix,
+        ...options,
+        tuning: { ...fast, ...options.tuning },
+      });
+      outboxes.push(o);
+      return o;
+    };
+    const producer = async (options: OutboxOptions = {}) => {
+      const o = await Outbox.producer(db.url, { prefix: db.prefix, ...options });
+      outboxes.push(o);
+      return o;
+    };
+    const recorder = () => {
+      const seen: Message[] = [];
+      return { seen, delivery: leased(async (m) => (seen.push(m), Result.ok())) };
+    };
+    const table = (name: string) => `${db.prefix}_${name}`;
+    const count = async (name: string) =>
+      Number((await db.query(`SELECT COUNT(*) AS n FROM ${table(name)}`))[0].n);
+
+    it('delivers a committed message with its id, type, key, payload and headers', async () => {
+      const r = recorder();
+      const o = await start({ queues: { orders: { partitions: 4, delivery: r.delivery } } });
+      const sent = await db.transaction((tx) =>
+        o.enqueue(tx, 'orders', {
+          type: 'OrderPlaced',
+          key: 'order-1',
+          payload: { total: 12 },
+          headers: { a: 'b' },
+        }),
+      );
+      await waitFor(() => r.seen.length === 1, 10_000, 'delivery');
+      const m = r.seen[0];
+      expect(m).toMatchObject({ id: sent.id, queue: 'orders', type: 'OrderPlaced', key: 'order-1', seq: 1 });
+      expect(m.payload).toEqual({ total: 12 });
+      expect(m.headers).toEqual({ a: 'b' });
+      expect(m.partition).toBe(sent.partition);
+      const bytes = await db.transaction((tx) =>
+        o.enqueue(tx, 'orders', { type: 'Raw', key: 'order-1', payload: new Uint8Array([1, 2, 255]) }),
+      );
+      await waitFor(() => r.seen.length === 2);
+      expect(r.seen[1].id).toBe(bytes.id);
+      expect([...(r.seen[1].payload as Uint8Array)]).toEqual([1, 2, 255]);
+    });
+
+    it('leaves nothing behind when the enqueuing transaction rolls back', async () => {
+      const r = recorder();
+      const o = await start({ queues: { orders: { partitions: 2, delivery: r.delivery } } });
+      await expect(
+        db.transaction(async (tx) => {
+          await o.enqueue(tx, 'orders', { type: 'T', key: 'k', payload: 1 });
+          throw new Error('caller rolls back');
+        }),
+      ).rejects.toThrow('caller rolls back');
+      await sleep(400);
+      expect(r.seen).toHaveLength(0);
+      const [s] = await o.stats();
+      expect(s.depth).toBe(0);
+      expect(await count('incoming')).toBe(0);
+    });
+
+    it('delivers each partition in commit order with contiguous sequence numbers', async () => {
+      const r = recorder();
+      const o = await start({ queues: { q: { partitions: 4, delivery: r.delivery } } });
+      const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+      const producerRun = async (who: number) => {
+        for (let i = 0; i < 40; i++)
+          await db.transaction((tx) =>
+            o.enqueue(tx, 'q', { type: 'T', key: keys[(i + who) % keys.length], payload: { who, i } }),
+          );
+      };
+      await Promise.all([producerRun(0), producerRun(1), producerRun(2)]);
+      await waitFor(() => r.seen.length === 120, 20_000, '120 deliveries');
+      const byPartition = new Map<number, number[]>();
+      const byProducerKey = new Map<string, number[]>();
+      for (const m of r.seen) {
+        byPartition.set(m.partition, [...(byPartition.get(m.partition) ?? []), m.seq]);
+        const p = m.payload as { who: number; i: number };
+        const k = `${p.who}/${m.key}`;
+        byProducerKey.set(k, [...(byProducerKey.get(k) ?? []), p.i]);
+      }
+      for (const seqs of byPartition.values()) expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      for (const order of byProducerKey.values()) expect(order).toEqual([...order].sort((a, b) => a - b));
+    });
+
+    it('retries a failing message with backoff and then delivers it, holding back only its partition', async () => {
+      const calls: { id: string; attempts: number; at: number }[] = [];
+      const other: Message[] = [];
+      let failing = '';
+      const o = await start({
+        queues: {
+          q: {
+            partitions: 2,
+            delivery: leased(
+              async (m) => {
+                if (m.id !== failing) return (other.push(m), Result.ok());
+                calls.push({ id: m.id, attempts: m.attempts, at: Date.now() });
+                return m.attempts < 2 ? Result.retry({ reason: 'not yet' }) : Result.ok();
+              },
+              { retryBackoff: { initialMs: 100, maxMs: 1000 } },
+            ),
+          },
+        },
+      });
+      failing = (await db.transaction((tx) => o.enqueue(tx, 'q', { type: 'T', partition: 0, payload: 'x' })))
+        .id;
+      await db.transaction((tx) => o.enqueue(tx, 'q', { type: 'T', partition: 1, payload: 'y' }));
+      await waitFor(() => other.length === 1);
+      expect(calls.length).toBeLessThan(3);
+      await waitFor(() => calls.length === 3, 10_000, 'three attempts');
+      expect(calls.map((c) => c.attempts)).toEqual([0, 1, 2]);
+      expect(calls[1].at - calls[0].at).toBeGreaterThanOrEqual(90);
+      expect(calls[2].at - calls[1].at).toBeGreaterThanOrEqual(190);
+      const [s] = await o.stats();
+      expect(s.retries).toBe(2);
+      await waitFor(async () => (await o.stats())[0].depth === 0);
+    });
+
+    it('dead-letters a rejected message and goes on with the partition', async () => {
+      const seen: string[] = [];
+      const o = await start({
+        queues: {
+          q: {
+            partitions: 1,
+            delivery: leased(async (m) => {
+              seen.push(m.type);
+              return m.type === 'Poison' ? Result.reject('cannot parse') : Result.ok();
+            }),
+          },
+        },
+      });
+      await db.transaction((tx) =>
+        o.enqueueBatch(tx, 'q', [
+          { type: 'A', payload: 1 },
+          { type: 'Poison', payload: 2, key: 'k1', headers: { h: '1' } },
+          { type: 'B', payload: 3 },
+        ]),
+      );
+      await waitFor(() => seen.length === 3);
+      expect(seen).toEqual(['A', 'Poison', 'B']);
+      const letters = await o.deadLetters.list({ queue: 'q' });
+      expect(letters).toHaveLength(1);
+      expect(letters[0]).toMatchObject({
+        type: 'Poison',
+        payload: 2,
+        key: 'k1',
+        lastError: 'cannot parse',
+        seq: 2,
+      });
+      expect(letters[0].headers).toEqual({ h: '1' });
+      expect(await o.deadLetters.count()).toEqual({ q: 1 });
+      expect((await o.stats())[0]).toMatchObject({ deadLetters: 1, rejected: 1 });
+    });
+
+    it('dead-letters a message that keeps failing after maxAttempts', async () => {
+      let attempts = 0;
+      const o = await start({
+        queues: {
+          q: {
+            partitions: 1,
+            delivery: leased(
+              async () => {
+                attempts++;
+                throw new Error('downstream down');
+              },
+              { maxAttempts: 3, retryBackoff: { initialMs: 20, maxMs: 40 } },
+            ),
+          },
+        },
+      });
+      await db.transaction((tx) => o.enqueue(tx, 'q', { type: 'T', payload: 1 }));
+      await waitFor(async () => (await o.deadLetters.list()).length === 1, 10_000, 'dead letter');
+      expect(attempts).toBe(3);
+      const [letter] = await o.deadLetters.list();
+      expect(letter.attempts).toBe(3);
+      expect(letter.lastError).toContain('gave up after 3 attempts');
+      expect(letter.lastError).toContain('downstream down');
+    });
+
+    it('redrives dead letters into their queue or another, keeping their ids, and filters them', async () => {
+      let reject = true;
+      const seen: Message[] = [];
+      const o = await start({
+        queues: {
+          q: {
+            partitions: 2,
+            delivery: leased(async (m) => (seen.push(m), reject ? Result.reject('no') : Result.ok())),
+          },
+          other: { partitions: 3, delivery: leased(async (m) => (seen.push(m), Result.ok())) },
+        },
+      });
+      const sent = await db.transaction((tx) =>
+        o.enqueueBatch(tx, 'q', [
+          { type: 'A', key: 'x', payload: 1 },
+          { type: 'B', key: 'y', payload: 2 },
+          { type: 'A', key: 'z', payload: 3 },
+        ]),
+      );
+      await waitFor(async () => (await o.deadLetters.list()).length === 3);
+      expect(await o.deadLetters.list({ type: 'A' })).toHaveLength(2);
+      expect(await o.deadLetters.list({ olderThanMs: 3_600_000 })).toHaveLength(0);
+      reject = false;
+      seen.length = 0;
+      expect(await o.deadLetters.redrive({ type: 'A' })).toBe(2);
+      await waitFor(() => seen.length === 2);
+      expect(seen.map((m) => m.id).sort()).toEqual([sent[0].id, sent[2].id].sort());
+      expect(seen.every((m) => m.queue === 'q')).toBe(true);
+      seen.length = 0;
+      expect(await o.deadLetters.redrive({ toQueue: 'other' })).toBe(1);
+      await waitFor(() => seen.length === 1);
+      expect(seen[0]).toMatchObject({ id: sent[1].id, queue: 'other', key: 'y', payload: 2 });
+      expect(await o.deadLetters.count()).toEqual({});
+    });
+
+    it('discards and purges dead letters by id and by filter', async () => {
+      const o = await start({
+        queues: { q: { partitions: 1, delivery: leased(async () => Result.reject('no')) } },
+      });
+      await db.transaction((tx) =>
+        o.enqueueBatch(
+          tx,
+          'q',
+          [1, 2, 3, 4].map((n) => ({ type: n % 2 ? 'Odd' : 'Even', payload: n })),
+        ),
+      );
+      await waitFor(async () => (await o.deadLetters.list()).length === 4);
+      const [first] = await o.deadLetters.list();
+      expect(await o.deadLetters.get(first.deadLetterId)).toMatchObject({ payload: 1 });
+      expect(await o.deadLetters.discard([first.deadLetterId])).toBe(1);
+      expect(await o.deadLetters.purge({ type: 'Even' })).toBe(2);
+      expect((await o.deadLetters.list()).map((d) => d.payload)).toEqual([3]);
+      expect(await o.deadLetters.purge()).toBe(1);
+      await expect(o.deadLetters.list({ limit: 0 })).rejects.toBeInstanceOf(InvalidArgument);
+    });
+
+    it('vacuums delivered rows while delivery goes on', async () => {
+      const r = recorder();
+      const o = await start({
+        queues: { q: { partitions: 2, delivery: r.delivery } },
+        tuning: { vacuumChunk: 7 },
+      });
+      for (let i = 0; i < 5; i++)
+        await db.transaction((tx) =>
+          o.enqueueBatch(
+            tx,
+            'q',
+            Array.from({ length: 20 }, (_, j) => ({ type: 'T', key: `k${j}`, payload: i })),
+          ),
+        );
+      await waitFor(() => r.seen.length === 100);
+      await waitFor(async () => (await count('outgoing')) === 0, 10_000, 'vacuum');
+      await db.transaction((tx) => o.enqueue(tx, 'q', { type: 'T', key: 'k1', payload: 'after' }));
+      await waitFor(() => r.seen.length === 101);
+      expect(r.seen[100].payload).toBe('after');
+    });
+
+    it('stop() lets the handler in flight finish and acknowledge, and nothing runs afterwards', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const started: number[] = [];
+      let finished = 0;
+      const o = await start({
+        queues: {
+          q: {
+            partitions: 1,
+            delivery: leased(async (m) => {
+              started.push(m.seq);
+              await gate;
+              finished++;
+              return Result.ok();
+            }),
+          },
+        },
+      });
+      await db.transaction((tx) =>
+        o.enqueueBatch(
+          tx,
+          'q',
+          [1, 2, 3].map((n) => ({ type: 'T', payload: n })),
+        ),
+      );
+      await waitFor(() => started.length === 1);
+      const stopped = o.stop();
+      await sleep(50);
+      release();
+      await stopped;
+      expect(finished).toBe(1);
+      await sleep(200);
+      expect(started).toEqual([1]);
+      const [s] = await (await producer()).stats();
+      expect(s.lag).toBe(2);
+      await expect(
+        db.transaction((tx) => o.enqueue(tx, 'q', { type: 'T', payload: 1 })),
+      ).rejects.toMatchObject({
+        code: 'OUTBOX_STOPPED',
+      });
+    });
+
+    it('takes over a partition whose holder stopped heartbeating once its lease expires', async () => {
+      const r = recorder();
+      const p = await producer({ queues: { q: { partitions: 1 } } });
+      await db.transaction((tx) => p.enqueue(tx, 'q', { type: 'T', payload: 1 }));
+      // A holder that crashed: its lease stands for 800 ms more and nobody renews it.
+      await db.query(
+        `UPDATE ${table('processors')} SET lease_owner = 'crashed', lease_token = 'gone', lease_expires_at = ? WHERE 1 = 1`,
+        [Number((await db.query(`SELECT ${nowExpr(kind.dialect)} AS now`))[0].now) + 800],
+      );
+      const t0 = Date.now();
+      await start({ queues: { q: { partitions: 1, delivery: r.delivery } } });
+      await waitFor(() => r.seen.length === 1, 10_000, 'takeover');
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(600);
+    });
+
+    it('heartbeats keep a long handler its lease, so no other process takes the message', async () => {
+      const seen: { by: string; seq: number }[] = [];
+      const slow = (by: string) =>
+        leased(
+          async (m, ctx) => {
+            seen.push({ by, seq: m.seq });
+            await sleep(900);
+            expect(ctx.signal.aborted).toBe(false);
+            return Result.ok();
+          },
+          { leaseMs: 300 },
+        );
+      const a = await start({ queues: { q: { partitions: 1, delivery: slow('a') } } });
+      await db.transaction((tx) => a.enqueue(tx, 'q', { type: 'T', payload: 1 }));
+      await waitFor(() => seen.length === 1);
+      await start({ queues: { q: { partitions: 1, delivery: slow('b') } } });
+      await waitFor(async () => (await a.stats())[0].depth === 0, 10_000, 'ack');
+      await sleep(300);
+      expect(seen).toHaveLength(1);
+      expect((await a.stats())[0].leasesLost).toBe(0);
+    });
+
+    it('aborts a handler whose lease was taken and refuses its acknowledgement', async () => {
+      let signal!: AbortSignal;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const o = await start({
+        queues: {
+          q: {
+            partitions: 1,
+            delivery: leased(
+              async (_m, ctx) => {
+                signal = ctx.signal;
+                await gate;
+                return Result.ok();
+              },
+              { leaseMs: 2000 },
+            ),
+          },
+        },
+      });
+      await db.transaction((tx) => o.enqueue(tx, 'q', { type: 'T', payload: 1 }));
+      await waitFor(() => signal !== undefined);
+      await db.query(`UPDATE ${table('processors')} SET lease_token = 'thief' WHERE 1 = 1`);
+      await waitFor(() => signal.aborted, 5000, 'abort on lost lease');
+      release();
+      await waitFor(async () => (await o.stats())[0].leasesLost === 1);
+      expect(Number((await db.query(`SELECT acked_seq FROM ${table('processors')}`))[0].acked_seq)).toBe(0);
+    });
+
+    it('transactional mode commits the handler writes with the acknowledgement and rolls back a retry', async () => {
+      await db.query(`CREATE TABLE ${table('handled')} (message_id varchar(64), attempt integer)`);
+      const o = await start({
+        queues: {
+          q: {
+            partitions: 1,
+            delivery: transactional(async (m, { tx }) => {
+              await tx.query(`INSERT INTO ${table('handled')} (message_id, attempt) VALUES (?, ?)`, [
+                m.id,
+                m.attempts,
+              ]);
+              return m.attempts === 0 ? Result.retry({ delayMs: 50 }) : Result.ok();
+            }),
+          },
+        },
+      });
+      const sent = await db.transaction((tx) => o.enqueue(tx, 'q', { type: 'T', payload: 1 }));
+      await waitFor(async () => (await o.stats())[0].depth === 0, 10_000, 'delivery');
+      const rows = await db.query(`SELECT message_id, attempt FROM ${table('handled')}`);
+      expect(rows.map((r) => [r.message_id, Number(r.attempt)])).toEqual([[sent.id, 1]]);
+    });
+
+    it('a batch handler can acknowledge a prefix; the rest is delivered again', async () => {
+      const batches: number[][] = [];
+      const o = await start({
+        queues: {
+          q: {
+            partitions: 1,
+            delivery: leasedBatch(
+              async (ms) => {
+                batches.push(ms.map((m) => m.seq));
+                return batches.length === 1 ? Result.partial(2) : Result.ok();
+              },
+              { batchSize: 4 },
+            ),
+          },
+        },
+      });
+      await db.transaction((tx) =>
+        o.enqueueBatch(
+          tx,
+          'q',
+          [1, 2, 3, 4, 5].map((n) => ({ type: 'T', payload: n })),
+        ),
+      );
+      await waitFor(async () => (await o.stats())[0].depth === 0);
+      expect(batches[0]).toEqual([1, 2, 3, 4]);
+      expect(batches.flat().filter((s) => s > 2)).toEqual(expect.arrayContaining([3, 4, 5]));
+      expect(batches[1][0]).toBe(3);
+    });
+
+    it('skips a message whose dedupe key was already enqueued on the queue', async () => {
+      const r = recorder();
+      const o = await start({ queues: { q: { partitions: 2, delivery: r.delivery } } });
+      const first = await db.transaction((tx) =>
+        o.enqueue(tx, 'q', { type: 'T', payload: 1, dedupeKey: 'once' }),
+      );
+      const again = await db.transaction((tx) =>
+        o.enqueueBatch(tx, 'q', [
+          { type: 'T', payload: 2, dedupeKey: 'once' },
+          { type: 'T', payload: 3, dedupeKey: 'twice' },
+          { type: 'T', payload: 4, dedupeKey: 'twice' },
+        ]),
+      );
+      expect(first.duplicate).toBe(false);
+      expect(again.map((e) => e.duplicate)).toEqual([true, false, true]);
+      expect(again[0].id).toBe(first.id);
+      expect(again[2].id).toBe(again[1].id);
+      await waitFor(() => r.seen.length === 2);
+      await sleep(200);
+      expect(r.seen.map((m) => m.payload).sort()).toEqual([1, 3]);
+    });
+
+    it('rejects bad input with a typed error and writes nothing', async () => {
+      const o = await producer({ queues: { q: { partitions: 2 } }, maxPayloadBytes: 100 });
+      const bad: [string, unknown, unknown][] = [
+        ['nope', { type: 'T', payload: 1 }, UnknownQueue],
+        ['q', { type: 'T', payload: 'x'.repeat(200) }, MessageTooLarge],
+        ['q', { type: '', payload: 1 }, InvalidArgument],
+        ['q', { type: 'T', payload: 1, partition: 2 }, InvalidArgument],
+        ['q', { type: 'T', payload: undefined }, InvalidArgument],
+        ['q', { type: 'T', payload: 1, headers: { a: 1 } }, InvalidArgument],
+        ['q', { type: 'T', payload: 1, id: 'not-a-uuid' }, InvalidArgument],
+        ['bad name!', { type: 'T', payload: 1 }, InvalidArgument],
+      ];
+      for (const [queue, message, error] of bad)
+        await expect(
+          db.transaction((tx) =>
+            o.enqueueBatch(tx, queue, [{ type: 'T', payload: 'fine' }, message as never]),
+          ),
+        ).rejects.toBeInstanceOf(error as never);
+      expect(await count('incoming')).toBe(0);
+      await expect(Outbox.producer(db.url, { prefix: 'Bad-Prefix' })).rejects.toBeInstanceOf(InvalidArgument);
+      await expect(
+        Outbox.producer(db.url, { prefix: db.prefix, queues: { q: { partitions: 3 } } }),
+      ).rejects.toMatchObject({
+        code: 'QUEUE_CONFLICT',
+      });
+    });
+
+    it('reports depth, lag, oldest age, retrying partitions and dead letters', async () => {
+      const p = await producer({ queues: { q: { partitions: 2 } } });
+      await db.transaction((tx) =>
+        p.enqueueBatch(
+          tx,
+          'q',
+          [1, 2, 3].map((n) => ({ type: 'T', payload: n })),
+        ),
+      );
+      await sleep(30);
+      let [s] = await p.stats();
+      expect(s).toMatchObject({ queue: 'q', partitions: 2, pending: 3, lag: 0, depth: 3, deadLetters: 0 });
+      expect(s.oldestAgeMs).toBeGreaterThanOrEqual(20);
+      let calls = 0;
+      const o = await start({
+        queues: {
+          q: {
+            partitions: 2,
+            delivery: leased(
+              async () => (++calls === 1 ? Result.reject('bad') : Result.retry({ delayMs: 60_000 })),
+              {
+                batchSize: 1,
+              },
+            ),
+          },
+        },
+      });
+      await waitFor(
+        async () => (await o.stats())[0].retryingPartitions >= 1 && (await o.stats())[0].pending === 0,
+      );
+      [s] = await o.stats();
+      expect(s.deadLetters).toBe(1);
+      expect(s.lag).toBeGreaterThanOrEqual(1);
+      expect(s.depth).toBe(s.lag);
+    });
+
+    it('wakes another process’s workers for new messages', async () => {
+      const r = recorder();
+      // The consumer's poll is slow: on PostgreSQL the wake-up arrives by NOTIFY; elsewhere the poll finds it.
+      const poll = kind.dialect === 'postgres' ? 60_000 : 200;
+      await start({
+        queues: { q: { partitions: 2, delivery: r.delivery } },
+        tuning: { pollIntervalMs: poll },
+      });
+      const p = await producer();
+      const t0 = Date.now();
+      await db.transaction((tx) => p.enqueue(tx, 'q', { type: 'T', payload: 1 }));
+      await waitFor(() => r.seen.length === 1, 5000, 'cross-process delivery');
+      if (kind.dialect === 'postgres') expect(Date.now() - t0).toBeLessThan(1000);
+    });
+
+    it('migrates once when several processes start together, and refuses a newer schema', async () => {
+      const all = await Promise.all([1, 2, 3].map(() => producer({ queues: { q: { partitions: 2 } } })));
+      expect(all).toHaveLength(3);
+      expect(Number((await db.query(`SELECT COUNT(*) AS n FROM ${table('migrations')}`))[0].n)).toBe(1);
+      await producer({ migrate: 'verify' });
+      await db.query(`INSERT INTO ${table('migrations')} (version, name) VALUES (99, 'future')`);
+      await expect(Outbox.producer(db.url, { prefix: db.prefix })).rejects.toBeInstanceOf(
+        SchemaVersionMismatch,
+      );
+      await expect(
+        Outbox.producer(db.url, { prefix: `${db.prefix}x`, migrate: 'verify' }),
+      ).rejects.toBeInstanceOf(SchemaVersionMismatch);
+      expect(Outbox.migrationSql(kind.dialect, 'app')).toContain('CREATE TABLE app_outgoing');
+    });
+  });
+}
+
+function nowExpr(dialect: string): string {
+  if (dialect === 'postgres') return '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint';
+  if (dialect === 'mysql') return 'CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)';
+  return "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
+}

@@ -1,0 +1,4 @@
+import { defineConformance } from './conformance.js';
+import { mysqlKind } from './databases.js';
+
+await defineConformance(mysqlKind);

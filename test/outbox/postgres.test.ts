@@ -1,0 +1,4 @@
+import { defineConformance } from './conformance.js';
+import { postgresKind } from './databases.js';
+
+await defineConformance(postgresKind);

@@ -1,0 +1,4 @@
+import { defineConformance } from './conformance.js';
+import { sqliteKind } from './databases.js';
+
+await defineConformance(sqliteKind);
