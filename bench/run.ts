@@ -9,6 +9,7 @@ import { indexMemory } from './journal/index-memory.js';
 import { openByRebuild, openFromSnapshot } from './journal/open.js';
 import { readPage1k, readStream1k } from './journal/read.js';
 import { collectGarbage } from './measure.js';
+import { batchE2e, drain, e2e } from './outbox/cases.js';
 import { type BenchResult, progress, Reporter } from './report.js';
 import { workerNotify, workerProceed } from './worker/loop.js';
 import { cleanup } from './workload.js';
@@ -25,6 +26,11 @@ const CASES: [string, () => Promise<BenchResult>][] = [
   ['journal.index', indexMemory],
   ['worker.proceed', workerProceed],
   ['worker.notify', workerNotify],
+  ...(['pg', 'mysql', 'sqlite'] as const).flatMap((d): [string, () => Promise<BenchResult>][] => [
+    [`outbox.${d}.e2e`, e2e(d)],
+    [`outbox.${d}.drain`, drain(d)],
+    [`outbox.${d}.batch_e2e`, batchE2e(d)],
+  ]),
 ];
 
 const { values } = parseArgs({

@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
-import pg from 'pg';
+import type pg from 'pg';
 import { UnsupportedDatabase } from '../errors.js';
 import type { Dialect, OutboxConnection } from './dialects/dialect.js';
 import { mysqlConnection } from './dialects/mysql/connection.js';
 import { mysql as mysqlDialect } from './dialects/mysql/index.js';
-import { postgresConnection } from './dialects/postgres/connection.js';
+import { outboxPool, postgresConnection } from './dialects/postgres/connection.js';
 import { postgres } from './dialects/postgres/index.js';
 import { sqliteConnection } from './dialects/sqlite/connection.js';
 import { sqlite } from './dialects/sqlite/index.js';
@@ -13,7 +13,8 @@ import { sqlite } from './dialects/sqlite/index.js';
 /**
  * Where the outbox keeps its tables:
  * - a URL: `postgres://...`, `mysql://...` / `mariadb://...`, or `sqlite:<file>`;
- * - a `pg` Pool or a `mysql2/promise` Pool (left open when the outbox stops);
+ * - a `pg` Pool (the outbox opens a pool of its own with the same settings) or a `mysql2/promise`
+ *   Pool (used as it is, and left open when the outbox stops);
  * - a file-backed better-sqlite3 Database (the outbox opens its own connection to the same file).
  */
 export type OutboxDatabase = string | object;
@@ -26,8 +27,11 @@ export function connect(database: OutboxDatabase): { dialect: Dialect; connectio
       throw new UnsupportedDatabase('the outbox needs a file-backed SQLite database, not :memory:');
     return connectSqlite(d.name as string);
   }
-  if (typeof d.connect === 'function' && typeof d.totalCount === 'number')
-    return { dialect: postgres, connection: postgresConnection(d as pg.Pool, false) };
+  if (typeof d.connect === 'function' && typeof d.totalCount === 'number') {
+    // The outbox's own pool with the same settings: its sessions are configured for the outbox.
+    const pool = outboxPool({ ...(d as pg.Pool).options, max: 10 });
+    return { dialect: postgres, connection: postgresConnection(pool, true) };
+  }
   if (typeof d.getConnection === 'function' && typeof d.query === 'function') {
     const pool = (typeof d.promise === 'function' ? d.promise() : d) as mysql.Pool;
     return { dialect: mysqlDialect, connection: mysqlConnection(pool, false) };
@@ -42,7 +46,7 @@ function connectUrl(url: string) {
   if (scheme === 'postgres' || scheme === 'postgresql')
     return {
       dialect: postgres,
-      connection: postgresConnection(new pg.Pool({ connectionString: url, max: 10 }), true),
+      connection: postgresConnection(outboxPool({ connectionString: url }), true),
     };
   if (scheme === 'mysql' || scheme === 'mariadb') {
     const pool = mysql.createPool({ uri: url.replace(/^mariadb:/i, 'mysql:'), connectionLimit: 10 });
@@ -61,5 +65,8 @@ function connectSqlite(file: string) {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 0');
+  // Outbox commits need not reach the disk at once: a crash can only undo the last sequencing or
+  // acknowledgements, which are then redone; the caller's enqueue keeps the caller's own setting.
+  db.pragma('synchronous = NORMAL');
   return { dialect: sqlite, connection: sqliteConnection(db) };
 }

@@ -8,8 +8,8 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 /** A message to enqueue. */
 export interface NewMessage {
-  /** Bytes (stored as given) or a JSON value (delivered parsed). */
-  payload: Uint8Array | JsonValue;
+  /** Bytes (stored as given) or any JSON-serializable value (delivered parsed); checked at enqueue. */
+  payload: Uint8Array | JsonValue | Readonly<Record<string, unknown>> | readonly unknown[];
   /** What the payload is, for handlers and filters (`OrderPlaced`, `email.v2`). 1 to 200 characters. */
   type: string;
   /** Routes the message: the same key always lands on the same partition. Up to 255 characters. */

@@ -61,6 +61,11 @@ export interface DialectStatements {
   readonly lockCursor: string;
   /** Reads dead letters for a redrive, locking them where the database can. */
   readonly lockSuffix: string;
+  /**
+   * Moves a partition's oldest unsequenced messages to the outgoing table in one statement
+   * (parameters: partition id, how many, first sequence number); where absent, three statements do it.
+   */
+  readonly moveIncoming?: string;
 }
 
 /** A dialect: its name, capabilities, schema history and the statements that differ. */

@@ -44,6 +44,7 @@ export function buildStatements(t: Tables, dialect: Dialect) {
 
     // Sequencer
     lockPartition: d.lockPartition,
+    moveIncoming: d.moveIncoming,
     pickIncoming: `SELECT id FROM ${t.incoming} WHERE partition_id = ? ORDER BY id LIMIT ?`,
     moveToOutgoing: (n: number) =>
       `INSERT INTO ${t.outgoing} (partition_id, seq, ${MESSAGE_COLUMNS})

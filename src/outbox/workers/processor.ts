@@ -1,14 +1,11 @@
 import { LeaseLost } from '../../errors.js';
-import type { Plan, SqlExecutor } from '../../sql/index.js';
+import { type Plan, runPlan, type SqlExecutor } from '../../sql/index.js';
 import { Directive, type WorkerAction } from '../../worker/index.js';
 import { decodeMessage } from '../message.js';
 import { num, type Runtime } from '../runtime.js';
 import type { Delivery, LeasedContext, Message, TransactionalContext } from '../types.js';
 import { LeaseKeeper, newToken } from './lease.js';
 import { type Decision, decide } from './outcomes.js';
-
-/** Thrown inside a plan to roll it back when the lease turned out to be gone. */
-class LeaseLostSignal extends Error {}
 
 export interface ProcessorReport {
   readonly delivered: number;
@@ -38,8 +35,18 @@ interface Applied {
  * locks the partition's cursor row and runs the handler in the transaction that acknowledges:
  * exactly-once for the handler's writes in the same database.
  */
+/** A lease this processor holds, with the cursor it owns while holding it. */
+interface Held {
+  token: string;
+  /** Local time by which the lease must be renewed before more work starts on it. */
+  renewBy: number;
+  acked: number;
+  attempts: number;
+}
+
 export class PartitionProcessor implements WorkerAction<ProcessorReport> {
-  private token: string | null = null;
+  /** Leased mode: kept between runs, so a busy partition is not re-claimed per batch. */
+  private held: Held | null = null;
   private readonly where: { queue: string; partition: number };
 
   constructor(
@@ -58,7 +65,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       return this.delivery.mode === 'leased' ? await this.runLeased(signal) : await this.runLocked(signal);
     } catch (e) {
       if (!(e instanceof LeaseLost)) throw e;
-      this.token = null;
+      this.held = null;
       this.rt.counters.of(this.where.queue).leasesLost++;
       this.rt.logger?.warn(
         { ...this.where },
@@ -70,10 +77,9 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
 
   /** Gives the lease back (when the outbox stops), so another process can take over at once. */
   async releaseLease(): Promise<void> {
-    if (this.token === null) return;
-    const token = this.token;
-    this.token = null;
-    await this.rt.conn.executor.query(this.rt.sql.releaseLease, [this.partitionId, token]);
+    const held = this.held;
+    this.held = null;
+    if (held) await this.rt.conn.executor.query(this.rt.sql.releaseLease, [this.partitionId, held.token]);
   }
 
   private messages(rows: Record<string, unknown>[], attempts: number): Message[] {
@@ -82,40 +88,61 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     );
   }
 
-  private async runLeased(signal: AbortSignal) {
+  /**
+   * Claims the lease (or renews it when half of it is gone) and reads the cursor; null when another
+   * process holds the partition or its head message waits for a retry (with how long to wait).
+   */
+  private async claim(): Promise<Held | number> {
     const { sql, conn, owner } = this.rt;
-    const ex = conn.executor;
-    const { leaseMs, batchSize } = this.settings;
+    const { leaseMs } = this.settings;
+    const now = Date.now();
+    if (this.held && this.held.renewBy > now) return this.held;
     const token = newToken();
-    const claim = await ex.query(sql.claimLease, [owner, token, leaseMs, this.partitionId, this.token ?? '']);
-    const cursor = (await ex.query(sql.readCursor, [this.partitionId])).rows[0];
-    if (claim.rowCount === 0) {
-      // Another process holds it, or its head message waits for a retry: look again when that ends.
-      this.token = null;
-      const wait = Math.max(num(cursor?.retry_left), num(cursor?.lease_left));
-      return wait > 0 ? Directive.sleep<ProcessorReport>(wait + 5) : Directive.proceed<ProcessorReport>();
+    const claimed = await conn.executor.query(sql.claimLease, [
+      owner,
+      token,
+      leaseMs,
+      this.partitionId,
+      this.held?.token ?? '',
+    ]);
+    const cursor = (await conn.executor.query(sql.readCursor, [this.partitionId])).rows[0];
+    if (claimed.rowCount === 0) {
+      this.held = null;
+      return Math.max(1, num(cursor?.retry_left), num(cursor?.lease_left));
     }
-    this.token = token;
-    const acked = num(cursor.acked_seq);
-    const rows = (await ex.query(sql.selectMessages, [this.partitionId, acked, batchSize])).rows;
-    if (rows.length === 0) {
-      await this.releaseLease();
-      return Directive.idle<ProcessorReport>({ delivered: 0 });
-    }
-    const messages = this.messages(rows, num(cursor.attempts));
-    const keeper = new LeaseKeeper(this.rt, this.partitionId, this.where, token, leaseMs, signal);
+    this.held = {
+      token,
+      renewBy: now + leaseMs / 2,
+      acked: num(cursor.acked_seq),
+      attempts: num(cursor.attempts),
+    };
+    return this.held;
+  }
+
+  private async runLeased(signal: AbortSignal) {
+    const { sql, conn } = this.rt;
+    const { leaseMs, batchSize } = this.settings;
+    const held = await this.claim();
+    // Another process holds it, or a retry is due later: look again when that ends.
+    if (typeof held === 'number') return Directive.sleep<ProcessorReport>(held + 5);
+    const rows = (await conn.executor.query(sql.selectMessages, [this.partitionId, held.acked, batchSize]))
+      .rows;
+    // Idle: the lease is kept (it lapses unless work comes), so the next message needs no claim.
+    if (rows.length === 0) return Directive.idle<ProcessorReport>({ delivered: 0 });
+    const messages = this.messages(rows, held.attempts);
+    const keeper = new LeaseKeeper(this.rt, this.partitionId, this.where, held.token, leaseMs, signal);
     const ctx: LeasedContext = { ...this.where, signal: keeper.signal, heartbeat: () => keeper.beat() };
     let decision: Decision;
     try {
       decision = await decide(this.delivery, messages, ctx, keeper.signal);
     } finally {
-      this.token = await keeper.stop();
+      const token = await keeper.stop();
+      if (token === null) this.held = null;
+      else held.token = token;
     }
-    if (this.token === null) throw new LeaseLost(this.where.queue, this.where.partition);
-    const held = this.token;
-    const applied = await this.apply(decision, messages, acked, num(cursor.attempts), ex, held);
+    if (this.held === null) throw new LeaseLost(this.where.queue, this.where.partition);
+    const applied = await this.apply(decision, messages, held.acked, held.attempts, conn.executor, held);
     this.count(applied);
-    if (applied.directive.kind !== 'proceed') this.token = null; // released or given up for a retry
     return applied.directive;
   }
 
@@ -144,7 +171,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
 
   /**
    * Writes a decision: acknowledge the done prefix; then retry the next message later, or
-   * dead-letter it (rejected, or out of attempts) and go on. `token` guards leased writes.
+   * dead-letter it (rejected, or out of attempts) and go on. `held` guards leased writes.
    */
   private async apply(
     d: Decision,
@@ -152,31 +179,33 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     acked: number,
     headAttempts: number,
     ex: SqlExecutor,
-    token: string | null,
+    held: Held | null,
   ): Promise<Applied> {
     const { sql, conn } = this.rt;
     const { batchSize, maxAttempts, leaseMs } = this.settings;
-    const ackTo = d.acked > 0 ? messages[d.acked - 1].seq : acked;
-    const guard = async (changed: number) => {
-      if (token !== null && changed === 0) throw new LeaseLost(this.where.queue, this.where.partition);
-    };
-    const ack = async (tx: SqlExecutor, seq: number) => {
-      if (token === null) await tx.query(sql.ackLocked, [seq, this.partitionId]);
-      else {
-        const next = newToken();
-        await guard((await tx.query(sql.ackLeased, [seq, next, leaseMs, this.partitionId, token])).rowCount);
-        this.token = next;
-        token = next;
+    const partitionId = this.partitionId;
+    const lost = () => new LeaseLost(this.where.queue, this.where.partition);
+    /** The acknowledgement up to `seq` (extending a lease), as statements of a plan. */
+    function* acknowledge(seq: number): Plan<void> {
+      if (!held) {
+        yield { sql: sql.ackLocked, params: [seq, partitionId] };
+        return;
       }
-    };
+      const next = newToken();
+      const r = yield { sql: sql.ackLeased, params: [seq, next, leaseMs, partitionId, held.token] };
+      if (r.rowCount === 0) throw lost();
+      Object.assign(held, { token: next, renewBy: Date.now() + leaseMs / 2, acked: seq, attempts: 0 });
+    }
     if (!d.next) {
-      if (d.acked > 0) await ack(ex, ackTo);
+      if (d.acked > 0) await runPlan(acknowledge(messages[d.acked - 1].seq), ex);
       const more = d.acked < messages.length || messages.length === batchSize;
-      if (!more && token !== null) await this.releaseLease();
-      const directive = more
-        ? Directive.proceed({ delivered: d.acked })
-        : Directive.idle({ delivered: d.acked });
-      return { directive, delivered: d.acked, retried: false, rejected: false };
+      const report = { delivered: d.acked };
+      return {
+        directive: more ? Directive.proceed(report) : Directive.idle(report),
+        delivered: d.acked,
+        retried: false,
+        rejected: false,
+      };
     }
     const failing = messages[d.acked];
     const tries = (d.acked === 0 ? headAttempts : 0) + 1;
@@ -185,26 +214,13 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
         d.next.kind === 'reject'
           ? d.next.reason
           : `gave up after ${tries} attempts: ${d.next.reason ?? 'retry'}`;
-      const deadLetter = [tries, reason, this.partitionId, failing.seq];
-      if (token === null) {
-        await ack(ex, failing.seq);
-        await ex.query(sql.deadLetter, deadLetter);
-      } else {
-        // Leased: the guarded acknowledgement and the dead letter commit together, or neither does.
-        const next = newToken();
-        const held = token;
-        const partitionId = this.partitionId;
-        await conn
-          .transactionPlan(function* (): Plan<void> {
-            const r = yield { sql: sql.ackLeased, params: [failing.seq, next, leaseMs, partitionId, held] };
-            if (r.rowCount === 0) throw new LeaseLostSignal();
-            yield { sql: sql.deadLetter, params: deadLetter };
-          })
-          .catch((e) => {
-            throw e instanceof LeaseLostSignal ? new LeaseLost(this.where.queue, this.where.partition) : e;
-          });
-        this.token = next;
-      }
+      // The acknowledgement and the dead letter commit together, or neither does.
+      const deadLetter = function* (): Plan<void> {
+        yield* acknowledge(failing.seq);
+        yield { sql: sql.deadLetter, params: [tries, reason, partitionId, failing.seq] };
+      };
+      if (held) await conn.transactionPlan(deadLetter);
+      else await runPlan(deadLetter(), ex);
       return {
         directive: Directive.proceed({ delivered: d.acked }),
         delivered: d.acked,
@@ -213,9 +229,15 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       };
     }
     const delay = d.next.delayMs ?? this.retryDelay(tries);
-    const params = [ackTo, tries, delay, d.next.reason ?? null, this.partitionId];
-    if (token === null) await ex.query(sql.scheduleRetry(false), params);
-    else await guard((await ex.query(sql.scheduleRetry(true), [...params, token])).rowCount);
+    const ackTo = d.acked > 0 ? messages[d.acked - 1].seq : acked;
+    const params = [ackTo, tries, delay, d.next.reason ?? null, partitionId];
+    if (!held) await ex.query(sql.scheduleRetry(false), params);
+    else {
+      // Scheduling a retry gives the lease up: whoever is free when it is due takes the message.
+      const r = await ex.query(sql.scheduleRetry(true), [...params, held.token]);
+      this.held = null;
+      if (r.rowCount === 0) throw lost();
+    }
     return {
       directive: Directive.sleep(delay + 5, { delivered: d.acked }),
       delivered: d.acked,

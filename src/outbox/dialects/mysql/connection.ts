@@ -18,6 +18,9 @@ export function mysqlConnection(pool: Pool, owned: boolean): OutboxConnection {
     transactionPlan: (plan) => connection.transaction((tx) => runPlan(plan(), tx)),
     transaction: (fn) =>
       withConn(async (conn) => {
+        // Each statement must see what committed before it (a sequencer locks partitions one by one
+        // and then reads their messages), not a snapshot taken at the transaction's first read.
+        await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
         await conn.query('START TRANSACTION');
         try {
           const result = await fn(mysqlExecutor(conn), conn);

@@ -2,6 +2,16 @@ import pg from 'pg';
 import { pgExecutor, runPlan } from '../../../sql/index.js';
 import type { OutboxConnection } from '../dialect.js';
 
+/**
+ * A pool for the outbox's own sessions. Their commits need not wait for the WAL flush: a database
+ * crash can only undo the last sequencing or acknowledgements, which are then redone; enqueues
+ * commit in the caller's transaction with the caller's setting.
+ */
+export function outboxPool(config: pg.PoolConfig): pg.Pool {
+  const options = [config.options, '-c synchronous_commit=off'].filter(Boolean).join(' ');
+  return new pg.Pool({ max: 10, ...config, options });
+}
+
 /** The outbox's connections over a `pg` pool; `owned` pools are closed with the outbox. */
 export function postgresConnection(pool: pg.Pool, owned: boolean): OutboxConnection {
   const connection: OutboxConnection = {

@@ -4,7 +4,7 @@ import { Mutex } from '../../../util/mutex.js';
 import type { OutboxConnection } from '../dialect.js';
 
 /** How long the outbox keeps asking for SQLite's write lock (asynchronously) before failing. */
-const BEGIN_TIMEOUT_MS = 10_000;
+const BUSY_TIMEOUT_MS = 10_000;
 
 const isBusy = (e: unknown) => (e as { code?: string })?.code?.startsWith('SQLITE_BUSY') ?? false;
 
@@ -17,18 +17,19 @@ const isBusy = (e: unknown) => (e as { code?: string })?.code?.startsWith('SQLIT
 export function sqliteConnection(db: Database.Database): OutboxConnection {
   const mutex = new Mutex();
   const raw = sqliteExecutor(db);
-  const begin = async () => {
-    const until = Date.now() + BEGIN_TIMEOUT_MS;
+  /** Runs `fn`, asking again after a timer while another connection holds the write lock. */
+  const whenFree = async <T>(fn: () => T): Promise<T> => {
+    const until = Date.now() + BUSY_TIMEOUT_MS;
     for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
       try {
-        db.exec('BEGIN IMMEDIATE');
-        return;
+        return fn();
       } catch (e) {
         if (!isBusy(e) || Date.now() > until) throw e;
         await new Promise((r) => setTimeout(r, delay));
       }
     }
   };
+  const begin = () => whenFree(() => db.exec('BEGIN IMMEDIATE'));
   const rollback = () => {
     if (db.inTransaction) db.exec('ROLLBACK');
   };
@@ -36,7 +37,7 @@ export function sqliteConnection(db: Database.Database): OutboxConnection {
     dialect: 'sqlite',
     executor: {
       dialect: 'sqlite',
-      query: (sql, params) => mutex.run(() => raw.querySync(sql, params)),
+      query: (sql, params) => mutex.run(() => whenFree(() => raw.querySync(sql, params))),
     },
     transactionPlan: (plan) =>
       mutex.run(async () => {
