@@ -75,19 +75,21 @@ export function enqueueSync(
   return runPlanSync(enqueuePlan(s, queue, encoded), ex);
 }
 
-/** Wake-up payloads: `s:<ids>` asks sequencers, `p:<ids>` asks processors; `*` means "look everywhere". */
-export const sequencePayload = (ids: readonly number[]) => wakePayload('s', ids);
-export const processPayload = (ids: readonly number[]) => wakePayload('p', ids);
-
-function wakePayload(kind: 's' | 'p', ids: readonly number[]): string {
+/**
+ * Wake-up payloads: `s:<ids>` asks sequencers to look at partitions, `p:<ids>@<sender>` asks
+ * processors (the sender has woken its own already); `*` instead of ids means "look everywhere".
+ */
+export function sequencePayload(ids: readonly number[]): string {
   const list = [...new Set(ids)].join(',');
   // PostgreSQL caps a notification at 8000 bytes.
-  return list.length > 7000 ? `${kind}:*` : `${kind}:${list}`;
+  return list.length > 7000 ? 's:*' : `s:${list}`;
 }
 
 /** Parses a wake-up payload; `null` ids means every partition. */
-export function parseWakePayload(payload: string): { kind: 's' | 'p'; ids: number[] | null } | null {
-  const m = /^([sp]):(\*|[0-9,]+)$/.exec(payload);
+export function parseWakePayload(
+  payload: string,
+): { kind: 's' | 'p'; ids: number[] | null; from?: string } | null {
+  const m = /^([sp]):(\*|[0-9,]+)(?:@(.+))?$/.exec(payload);
   if (!m) return null;
-  return { kind: m[1] as 's' | 'p', ids: m[2] === '*' ? null : m[2].split(',').map(Number) };
+  return { kind: m[1] as 's' | 'p', ids: m[2] === '*' ? null : m[2].split(',').map(Number), from: m[3] };
 }

@@ -199,9 +199,14 @@ export class Outbox {
       throw new InvalidArgument('enqueue needs at least one message');
   }
 
-  /** In-process wake-up after an enqueue (the sequencer retries briefly if the commit lags). */
+  /**
+   * In-process wake-up after an enqueue (the sequencer retries briefly if the commit lags). Where the
+   * database announces commits (PostgreSQL), that announcement is the wake-up: a hint now, before the
+   * caller commits, would only cost a sequencing pass that finds nothing.
+   */
   private enqueued(partitionIds: number[]): void {
-    if (partitionIds.length > 0) this.rt.hints.add(partitionIds);
+    if (partitionIds.length > 0 && !this.rt.dialect.capabilities.notifyOnCommit)
+      this.rt.hints.add(partitionIds);
   }
 
   private async startWorkers(): Promise<void> {
@@ -284,6 +289,7 @@ export class Outbox {
     const onMessage = (payload: string) => {
       const wake = parseWakePayload(payload);
       if (!wake) return;
+      if (wake.kind === 'p' && wake.from === rt.owner) return; // woken in-process already
       if (wake.ids === null) everywhere();
       else if (wake.kind === 's') rt.hints.add(wake.ids);
       else for (const id of wake.ids) rt.processors.get(id)?.wake();

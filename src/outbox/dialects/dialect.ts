@@ -62,10 +62,11 @@ export interface DialectStatements {
   /** Reads dead letters for a redrive, locking them where the database can. */
   readonly lockSuffix: string;
   /**
-   * Moves a partition's oldest unsequenced messages to the outgoing table in one statement
-   * (parameters: partition id, how many, first sequence number); where absent, three statements do it.
+   * Sequences many partitions in one statement, notifying their processors (parameters: partition
+   * ids, how many per partition, notification channel, sender). Returns a row per partition it locked:
+   * `id`, `moved`, `picked`; a partition without a row was busy.
    */
-  readonly moveIncoming?: string;
+  readonly sequencePartitions?: string;
 }
 
 /** A dialect: its name, capabilities, schema history and the statements that differ. */

@@ -40,11 +40,10 @@ export function buildStatements(t: Tables, dialect: Dialect) {
     /** The insert and, once it has written a row, a NOTIFY that PostgreSQL delivers on commit. */
     insertIncomingAndNotify: (n: number) =>
       `WITH ins AS (${insertIncoming(n)} RETURNING 1) SELECT pg_notify(?, ?) FROM (SELECT 1 FROM ins LIMIT 1) x`,
-    notify: 'SELECT pg_notify(?, ?)',
 
     // Sequencer
     lockPartition: d.lockPartition,
-    moveIncoming: d.moveIncoming,
+    sequencePartitions: d.sequencePartitions,
     pickIncoming: `SELECT id FROM ${t.incoming} WHERE partition_id = ? ORDER BY id LIMIT ?`,
     moveToOutgoing: (n: number) =>
       `INSERT INTO ${t.outgoing} (partition_id, seq, ${MESSAGE_COLUMNS})

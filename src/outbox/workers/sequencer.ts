@@ -1,6 +1,5 @@
 import type { Plan } from '../../sql/index.js';
 import { Directive, type WorkerAction } from '../../worker/index.js';
-import { processPayload } from '../enqueue.js';
 import type { Runtime } from '../runtime.js';
 
 export interface SequencerReport {
@@ -42,9 +41,19 @@ export class Sequencer implements WorkerAction<SequencerReport> {
   }
 
   /** One transaction: per partition, lock it, number its oldest unsequenced messages, move them. */
-  private sequence(ids: number[]): Promise<Map<number, Pass>> {
-    const { sql, tuning, notifyChannel } = this.rt;
+  private async sequence(ids: number[]): Promise<Map<number, Pass>> {
+    const { sql, tuning, notifyChannel, owner } = this.rt;
     const batch = tuning.sequencerBatch;
+    if (sql.sequencePartitions) {
+      const rows = (
+        await this.rt.conn.executor.query(sql.sequencePartitions, [ids, batch, notifyChannel, owner])
+      ).rows;
+      // Busy unless locked; rows that vanished under a concurrent sequencer also mean "look again".
+      const passes = new Map<number, Pass>(ids.map((id) => [id, { busy: true, moved: 0 }]));
+      for (const r of rows)
+        passes.set(Number(r.id), { busy: Number(r.picked) > Number(r.moved), moved: Number(r.moved) });
+      return passes;
+    }
     return this.rt.conn.transactionPlan(function* (): Plan<Map<number, Pass>> {
       const passes = new Map<number, Pass>();
       for (const id of ids) {
@@ -54,22 +63,15 @@ export class Sequencer implements WorkerAction<SequencerReport> {
           continue;
         }
         const next = Number(lock.rows[0].next_seq);
-        let moved: number;
-        if (sql.moveIncoming) moved = (yield { sql: sql.moveIncoming, params: [id, batch, next] }).rowCount;
-        else {
-          const picked = (yield { sql: sql.pickIncoming, params: [id, batch] }).rows.map((r) => r.id);
-          if (picked.length > 0) {
-            yield { sql: sql.moveToOutgoing(picked.length), params: [next, ...picked] };
-            yield { sql: sql.deleteIncoming(picked.length), params: picked };
-          }
-          moved = picked.length;
+        const picked = (yield { sql: sql.pickIncoming, params: [id, batch] }).rows.map((r) => r.id);
+        if (picked.length > 0) {
+          yield { sql: sql.moveToOutgoing(picked.length), params: [next, ...picked] };
+          yield { sql: sql.deleteIncoming(picked.length), params: picked };
         }
+        const moved = picked.length;
         if (moved > 0) yield { sql: sql.setNextSeq, params: [next + moved, id] };
         passes.set(id, { busy: false, moved });
       }
-      const touched = ids.filter((id) => (passes.get(id)?.moved ?? 0) > 0);
-      if (notifyChannel && touched.length > 0)
-        yield { sql: sql.notify, params: [notifyChannel, processPayload(touched)] };
       return passes;
     });
   }

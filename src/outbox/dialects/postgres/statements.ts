@@ -12,8 +12,30 @@ export const statements = (t: Tables): DialectStatements => ({
   lockCursor: `SELECT acked_seq, attempts, retry_at - ${now} AS retry_left
      FROM ${t.processors} WHERE partition_id = ? FOR UPDATE SKIP LOCKED`,
   lockSuffix: ' FOR UPDATE SKIP LOCKED',
-  moveIncoming: `WITH picked AS (SELECT id FROM ${t.incoming} WHERE partition_id = ? ORDER BY id LIMIT ?),
-       moved AS (DELETE FROM ${t.incoming} i USING picked p WHERE i.id = p.id RETURNING i.*)
-     INSERT INTO ${t.outgoing} (partition_id, seq, ${COLUMNS})
-     SELECT partition_id, ? + ROW_NUMBER() OVER (ORDER BY id) - 1, ${COLUMNS} FROM moved`,
+  // Every step works on what the statement itself deleted, so a row another sequencer moved after
+  // this statement's snapshot is simply not counted; a partition whose picked rows vanished like that
+  // reports picked > moved and is looked at again.
+  sequencePartitions: `WITH locked AS (
+         SELECT id, next_seq FROM ${t.partitions} WHERE id = ANY(?::integer[]) ORDER BY id FOR UPDATE SKIP LOCKED),
+       picked AS (
+         SELECT i.id, l.id AS partition_id FROM locked l
+         CROSS JOIN LATERAL (SELECT id FROM ${t.incoming} WHERE partition_id = l.id ORDER BY id LIMIT ?) i),
+       moved AS (
+         DELETE FROM ${t.incoming} i USING picked p WHERE i.id = p.id RETURNING i.*),
+       numbered AS (
+         SELECT m.*, l.next_seq + ROW_NUMBER() OVER (PARTITION BY m.partition_id ORDER BY m.id) - 1 AS seq
+         FROM moved m JOIN locked l ON l.id = m.partition_id),
+       inserted AS (
+         INSERT INTO ${t.outgoing} (partition_id, seq, ${COLUMNS})
+         SELECT partition_id, seq, ${COLUMNS} FROM numbered RETURNING partition_id),
+       counts AS (
+         SELECT partition_id, COUNT(*) AS n FROM inserted GROUP BY partition_id),
+       bumped AS (
+         UPDATE ${t.partitions} p SET next_seq = p.next_seq + c.n FROM counts c WHERE p.id = c.partition_id
+         RETURNING p.id, c.n)
+     SELECT l.id, COALESCE(b.n, 0) AS moved,
+       (SELECT COUNT(*) FROM picked p WHERE p.partition_id = l.id) AS picked,
+       (SELECT pg_notify(?, CASE WHEN COUNT(*) > 1000 THEN 'p:*' ELSE 'p:' || string_agg(id::text, ',') END || '@' || ?)
+        FROM bumped HAVING COUNT(*) > 0) AS notified
+     FROM locked l LEFT JOIN bumped b ON b.id = l.id`,
 });
