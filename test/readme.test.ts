@@ -30,4 +30,22 @@ describe('README', () => {
       fs.rmSync(file, { force: true });
     }
   });
+
+  it('outbox quickstart runs as written', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const code = /## Quickstart: the outbox\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(code).toBeDefined();
+    const dir = tempDir();
+    const file = path.join(root, 'test', `.quickstart-outbox-${process.pid}.ts`);
+    fs.writeFileSync(file, code!.replace("from 'causeway'", "from '../src/index.js'"));
+    try {
+      const out = execFileSync(process.execPath, ['--import', tsxLoader, file], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
+      expect(out).toContain('send OrderConfirmation for order-507 { total: 42 }');
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
 });

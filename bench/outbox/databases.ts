@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { Mutex } from '../../src/util/mutex.js';
+import { Mutex } from '../../src/worker/index.js';
 import { benchDir } from '../workload.js';
 
 export type BenchDialect = 'pg' | 'mysql' | 'sqlite';

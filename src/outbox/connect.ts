@@ -19,9 +19,12 @@ import { sqlite } from './dialects/sqlite/index.js';
  */
 export type OutboxDatabase = string | object;
 
+// biome-ignore lint/suspicious/noExplicitAny: connections are recognised by shape, not by type.
+type Shape = any;
+
 export function connect(database: OutboxDatabase): { dialect: Dialect; connection: OutboxConnection } {
   if (typeof database === 'string') return connectUrl(database);
-  const d = database as Record<string, any>;
+  const d = database as Shape;
   if (typeof d.prepare === 'function' && typeof d.pragma === 'function') {
     if (d.memory)
       throw new UnsupportedDatabase('the outbox needs a file-backed SQLite database, not :memory:');

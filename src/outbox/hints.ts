@@ -1,9 +1,9 @@
 import { Notifier } from '../worker/index.js';
 
 /** How long an unconfirmed hint is retried before the reconciler's poll is left to find the work. */
-const HINT_TTL_MS = 2000;
+const HINT_TTL_MS = 1000;
 const FIRST_RETRY_MS = 2;
-const MAX_RETRY_MS = 200;
+const MAX_RETRY_MS = 10;
 
 interface Waiting {
   due: number;

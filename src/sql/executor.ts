@@ -26,6 +26,9 @@ import type { SqlDialect, SqlExecutor } from './types.js';
  */
 export type SqlTarget = object;
 
+// biome-ignore lint/suspicious/noExplicitAny: connections are recognised by shape, not by type.
+type Shape = any;
+
 const cache = new WeakMap<object, SqlExecutor>();
 
 /** The executor for `target`, which must speak `dialect`. Throws {@link UnsupportedDatabase}. */
@@ -34,7 +37,7 @@ export function toSqlExecutor(target: SqlTarget, dialect: SqlDialect): SqlExecut
     throw new UnsupportedDatabase(`expected a ${dialect} connection or transaction, got ${typeof target}`);
   let executor = cache.get(target);
   if (!executor) {
-    executor = build(target as Record<string, any>, dialect);
+    executor = build(target as Shape, dialect);
     cache.set(target, executor);
   }
   if (executor.dialect !== dialect)
@@ -42,7 +45,7 @@ export function toSqlExecutor(target: SqlTarget, dialect: SqlDialect): SqlExecut
   return executor;
 }
 
-function build(t: Record<string, any>, dialect: SqlDialect): SqlExecutor {
+function build(t: Shape, dialect: SqlDialect): SqlExecutor {
   if (typeof t.query === 'function' && typeof t.dialect === 'string' && t.dialect in DIALECTS)
     return t as SqlExecutor;
   if (isKysely(t)) return kyselyExecutor(t, dialect);

@@ -64,7 +64,13 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
     };
     const recorder = () => {
       const seen: Message[] = [];
-      return { seen, delivery: leased(async (m) => (seen.push(m), Result.ok())) };
+      return {
+        seen,
+        delivery: leased(async (m) => {
+          seen.push(m);
+          return Result.ok();
+        }),
+      };
     };
     const table = (name: string) => `${db.prefix}_${name}`;
     const count = async (name: string) =>
@@ -145,7 +151,10 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
             partitions: 2,
             delivery: leased(
               async (m) => {
-                if (m.id !== failing) return (other.push(m), Result.ok());
+                if (m.id !== failing) {
+                  other.push(m);
+                  return Result.ok();
+                }
                 calls.push({ id: m.id, attempts: m.attempts, at: Date.now() });
                 return m.attempts < 2 ? Result.retry({ reason: 'not yet' }) : Result.ok();
               },
@@ -236,9 +245,18 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
         queues: {
           q: {
             partitions: 2,
-            delivery: leased(async (m) => (seen.push(m), reject ? Result.reject('no') : Result.ok())),
+            delivery: leased(async (m) => {
+              seen.push(m);
+              return reject ? Result.reject('no') : Result.ok();
+            }),
           },
-          other: { partitions: 3, delivery: leased(async (m) => (seen.push(m), Result.ok())) },
+          other: {
+            partitions: 3,
+            delivery: leased(async (m) => {
+              seen.push(m);
+              return Result.ok();
+            }),
+          },
         },
       });
       const sent = await db.transaction((tx) =>

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { SqlDialect } from '../../src/index.js';
-import { Mutex } from '../../src/util/mutex.js';
+import { Mutex } from '../../src/worker/index.js';
 
 export const PG_URL = process.env.CAUSEWAY_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const MYSQL_URL = process.env.CAUSEWAY_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { runPlanSync, sqliteExecutor } from '../../../sql/index.js';
-import { Mutex } from '../../../util/mutex.js';
+import { Mutex } from '../../../worker/index.js';
 import type { OutboxConnection } from '../dialect.js';
 
 /** How long the outbox keeps asking for SQLite's write lock (asynchronously) before failing. */
