@@ -3,7 +3,24 @@ import type { QueryResult, Row, SqlExecutor, SyncSqlExecutor } from './types.js'
 
 /** The part of a `pg` Client, PoolClient or Pool that Causeway uses. */
 export interface PgQueryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>;
+  query(
+    query: string | { name?: string; text: string; values?: unknown[] },
+    values?: unknown[],
+  ): Promise<{ rows: Row[]; rowCount: number | null }>;
+}
+
+const statementNames = new Map<string, string>();
+/** Statements built for varying list lengths must not fill every session with prepared statements. */
+const MAX_PREPARED = 200;
+
+/** A stable name per statement text, for PostgreSQL's per-session prepared statements. */
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_PREPARED) {
+    name = `causeway_${statementNames.size.toString(36)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 /** The part of a `mysql2/promise` Connection, PoolConnection or Pool that Causeway uses. */
@@ -23,12 +40,20 @@ export interface SqliteDatabase {
   readonly memory: boolean;
 }
 
-/** An executor over a `pg` client or pool. */
-export function pgExecutor(client: PgQueryable): SqlExecutor {
+/**
+ * An executor over a `pg` client or pool. With `prepared`, each statement is prepared once per
+ * session and its plan reused (for a fixed set of statements on connections the caller owns).
+ */
+export function pgExecutor(client: PgQueryable, prepared = false): SqlExecutor {
   return {
     dialect: 'postgres',
     async query(sql, params = []) {
-      const r = await client.query(toNumberedPlaceholders(sql), params as unknown[]);
+      const text = toNumberedPlaceholders(sql);
+      const values = params as unknown[];
+      const r = await client.query(
+        prepared ? { name: statementName(text), text, values } : text,
+        prepared ? undefined : values,
+      );
       return { rows: r.rows ?? [], rowCount: r.rowCount ?? r.rows?.length ?? 0 };
     },
   };

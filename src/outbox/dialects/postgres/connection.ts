@@ -16,14 +16,14 @@ export function outboxPool(config: pg.PoolConfig): pg.Pool {
 export function postgresConnection(pool: pg.Pool, owned: boolean): OutboxConnection {
   const connection: OutboxConnection = {
     dialect: 'postgres',
-    executor: pgExecutor(pool),
+    executor: pgExecutor(pool, true),
     transactionPlan: (plan) => connection.transaction((tx) => runPlan(plan(), tx)),
     async transaction(fn) {
       const client = await pool.connect();
       let broken: unknown;
       try {
         await client.query('BEGIN');
-        const result = await fn(pgExecutor(client), client);
+        const result = await fn(pgExecutor(client, true), client);
         await client.query('COMMIT');
         return result;
       } catch (e) {
@@ -38,7 +38,7 @@ export function postgresConnection(pool: pg.Pool, owned: boolean): OutboxConnect
     async withConnection(fn) {
       const client = await pool.connect();
       try {
-        return await fn(pgExecutor(client));
+        return await fn(pgExecutor(client, true));
       } finally {
         client.release();
       }
