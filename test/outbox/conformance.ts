@@ -403,11 +403,19 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       expect((await a.stats())[0].leasesLost).toBe(0);
     });
 
-    it('aborts a handler whose lease was taken and refuses its acknowledgement', async () => {
+    it('aborts a handler whose lease was taken, refuses its acknowledgement and logs it', async () => {
       let signal!: AbortSignal;
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
+      const logged: [string, object, string?][] = [];
+      const logger = Object.fromEntries(
+        (['debug', 'info', 'warn', 'error'] as const).map((level) => [
+          level,
+          (obj: object, msg?: string) => logged.push([level, obj, msg]),
+        ]),
+      ) as unknown as Logger;
       const o = await start({
+        logger,
         queues: {
           q: {
             partitions: 1,
@@ -429,6 +437,11 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       release();
       await waitFor(async () => (await o.stats())[0].leasesLost === 1);
       expect(Number((await db.query(`SELECT acked_seq FROM ${table('processors')}`))[0].acked_seq)).toBe(0);
+      expect(logged).toContainEqual([
+        'warn',
+        { queue: 'q', partition: 0 },
+        expect.stringContaining('lease lost'),
+      ]);
     });
 
     it('transactional mode commits the handler writes with the acknowledgement and rolls back a retry', async () => {
