@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   InvalidArgument,
+  type Logger,
   leased,
   leasedBatch,
   type Message,

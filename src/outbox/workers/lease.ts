@@ -4,6 +4,22 @@ import type { Runtime } from '../runtime.js';
 
 export const newToken = (): string => randomBytes(12).toString('base64url');
 
+/** A lease a processor holds, with the cursor it owns while holding it. */
+export interface Lease {
+  /** Changes with every write to the lease, so a write after losing it matches nothing. */
+  token: string;
+  /** Local time when the lease runs out unless renewed (measured from before the renewing write). */
+  expiresAt: number;
+  acked: number;
+  attempts: number;
+}
+
+/** Records a successful claim, renewal or acknowledgement that began at `startedAt`. */
+export function renewed(lease: Lease, token: string, startedAt: number, leaseMs: number): void {
+  lease.token = token;
+  lease.expiresAt = startedAt + leaseMs;
+}
+
 /**
  * Keeps a lease alive while a leased handler runs: heartbeats every third of the lease, and an
  * abort shortly before the lease would run out unrenewed (or at once when another holder took it).
@@ -11,16 +27,17 @@ export const newToken = (): string => randomBytes(12).toString('base64url');
 export class LeaseKeeper {
   private readonly controller = new AbortController();
   readonly signal: AbortSignal;
-  private beatTimer: NodeJS.Timeout;
+  private readonly beatTimer: NodeJS.Timeout;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private beating: Promise<void> = Promise.resolve();
-  private lost = false;
+  /** Set when the lease was taken or ran out; the lease must not be written again. */
+  lost = false;
 
   constructor(
     private readonly rt: Runtime,
     private readonly partitionId: number,
     private readonly where: { queue: string; partition: number },
-    private token: string,
+    private readonly lease: Lease,
     private readonly leaseMs: number,
     outer: AbortSignal,
   ) {
@@ -34,6 +51,7 @@ export class LeaseKeeper {
     this.beating = this.beating.then(async () => {
       if (this.lost) throw new LeaseLost(this.where.queue, this.where.partition);
       const next = newToken();
+      const startedAt = Date.now();
       let changed: number;
       try {
         changed = (
@@ -41,7 +59,7 @@ export class LeaseKeeper {
             next,
             this.leaseMs,
             this.partitionId,
-            this.token,
+            this.lease.token,
           ])
         ).rowCount;
       } catch (e) {
@@ -52,18 +70,17 @@ export class LeaseKeeper {
         this.lose();
         throw new LeaseLost(this.where.queue, this.where.partition);
       }
-      this.token = next;
+      renewed(this.lease, next, startedAt, this.leaseMs);
       this.armDeadline();
     });
     return this.beating;
   }
 
-  /** Stops heartbeats; the current token, or null when the lease was lost. */
-  async stop(): Promise<string | null> {
+  /** Stops heartbeats (waiting for one in flight). */
+  async stop(): Promise<void> {
     clearInterval(this.beatTimer);
     clearTimeout(this.deadlineTimer);
     await this.beating.catch(() => {});
-    return this.lost ? null : this.token;
   }
 
   private lose(): void {
@@ -75,6 +92,9 @@ export class LeaseKeeper {
   private armDeadline(): void {
     clearTimeout(this.deadlineTimer);
     const margin = Math.min(1000, this.leaseMs / 5);
-    this.deadlineTimer = setTimeout(() => this.lose(), this.leaseMs - margin);
+    this.deadlineTimer = setTimeout(
+      () => this.lose(),
+      Math.max(0, this.lease.expiresAt - margin - Date.now()),
+    );
   }
 }

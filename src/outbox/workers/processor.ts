@@ -4,7 +4,7 @@ import { Directive, type WorkerAction } from '../../worker/index.js';
 import { decodeMessage } from '../message.js';
 import { num, type Runtime } from '../runtime.js';
 import type { Delivery, LeasedContext, Message, TransactionalContext } from '../types.js';
-import { LeaseKeeper, newToken } from './lease.js';
+import { type Lease, LeaseKeeper, newToken, renewed } from './lease.js';
 import { type Decision, decide } from './outcomes.js';
 
 export interface ProcessorReport {
@@ -35,18 +35,9 @@ interface Applied {
  * locks the partition's cursor row and runs the handler in the transaction that acknowledges:
  * exactly-once for the handler's writes in the same database.
  */
-/** A lease this processor holds, with the cursor it owns while holding it. */
-interface Held {
-  token: string;
-  /** Local time by which the lease must be renewed before more work starts on it. */
-  renewBy: number;
-  acked: number;
-  attempts: number;
-}
-
 export class PartitionProcessor implements WorkerAction<ProcessorReport> {
   /** Leased mode: kept between runs, so a busy partition is not re-claimed per batch. */
-  private held: Held | null = null;
+  private held: Lease | null = null;
   private readonly where: { queue: string; partition: number };
 
   constructor(
@@ -89,14 +80,15 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
   }
 
   /**
-   * Claims the lease (or renews it when half of it is gone) and reads the cursor; null when another
-   * process holds the partition or its head message waits for a retry (with how long to wait).
+   * The lease: kept from an earlier run while more than half of it is left, otherwise claimed (or
+   * renewed) with the cursor read. A number is how long to wait: another process holds the
+   * partition, or its head message waits for a retry.
    */
-  private async claim(): Promise<Held | number> {
+  private async claim(): Promise<Lease | number> {
     const { sql, conn, owner } = this.rt;
     const { leaseMs } = this.settings;
-    const now = Date.now();
-    if (this.held && this.held.renewBy > now) return this.held;
+    const startedAt = Date.now();
+    if (this.held && this.held.expiresAt - leaseMs / 2 > startedAt) return this.held;
     const token = newToken();
     const claimed = await conn.executor.query(sql.claimLease, [
       owner,
@@ -112,7 +104,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     }
     this.held = {
       token,
-      renewBy: now + leaseMs / 2,
+      expiresAt: startedAt + leaseMs,
       acked: num(cursor.acked_seq),
       attempts: num(cursor.attempts),
     };
@@ -123,24 +115,21 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     const { sql, conn } = this.rt;
     const { leaseMs, batchSize } = this.settings;
     const held = await this.claim();
-    // Another process holds it, or a retry is due later: look again when that ends.
     if (typeof held === 'number') return Directive.sleep<ProcessorReport>(held + 5);
     const rows = (await conn.executor.query(sql.selectMessages, [this.partitionId, held.acked, batchSize]))
       .rows;
     // Idle: the lease is kept (it lapses unless work comes), so the next message needs no claim.
     if (rows.length === 0) return Directive.idle<ProcessorReport>({ delivered: 0 });
     const messages = this.messages(rows, held.attempts);
-    const keeper = new LeaseKeeper(this.rt, this.partitionId, this.where, held.token, leaseMs, signal);
+    const keeper = new LeaseKeeper(this.rt, this.partitionId, this.where, held, leaseMs, signal);
     const ctx: LeasedContext = { ...this.where, signal: keeper.signal, heartbeat: () => keeper.beat() };
     let decision: Decision;
     try {
       decision = await decide(this.delivery, messages, ctx, keeper.signal);
     } finally {
-      const token = await keeper.stop();
-      if (token === null) this.held = null;
-      else held.token = token;
+      await keeper.stop();
     }
-    if (this.held === null) throw new LeaseLost(this.where.queue, this.where.partition);
+    if (keeper.lost) throw new LeaseLost(this.where.queue, this.where.partition);
     const applied = await this.apply(decision, messages, held.acked, held.attempts, conn.executor, held);
     this.count(applied);
     return applied.directive;
@@ -179,7 +168,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     acked: number,
     headAttempts: number,
     ex: SqlExecutor,
-    held: Held | null,
+    held: Lease | null,
   ): Promise<Applied> {
     const { sql, conn } = this.rt;
     const { batchSize, maxAttempts, leaseMs } = this.settings;
@@ -192,9 +181,12 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
         return;
       }
       const next = newToken();
+      const startedAt = Date.now();
       const r = yield { sql: sql.ackLeased, params: [seq, next, leaseMs, partitionId, held.token] };
       if (r.rowCount === 0) throw lost();
-      Object.assign(held, { token: next, renewBy: Date.now() + leaseMs / 2, acked: seq, attempts: 0 });
+      renewed(held, next, startedAt, leaseMs);
+      held.acked = seq;
+      held.attempts = 0;
     }
     if (!d.next) {
       if (d.acked > 0) await runPlan(acknowledge(messages[d.acked - 1].seq), ex);
