@@ -51,7 +51,13 @@ function build(t: Shape, dialect: SqlDialect): SqlExecutor {
   if (isKysely(t)) return kyselyExecutor(t, dialect);
   if (isKnex(t)) return knexExecutor(t, dialect);
   if (isPrisma(t)) return prismaExecutor(t, dialect);
-  if (isDrizzle(t)) return drizzleExecutor(t, dialect);
+  if (isDrizzle(t)) {
+    if (dialect === 'sqlite')
+      throw new UnsupportedDatabase(
+        "Drizzle's SQLite transactions are synchronous; enqueue with outbox.enqueueSync(database) inside them",
+      );
+    return drizzleExecutor(t, dialect);
+  }
   if (typeof t.prepare === 'function' && typeof t.pragma === 'function') {
     if (dialect !== 'sqlite') throw mismatch(dialect, 'a better-sqlite3 database');
     return sqliteExecutor(t as unknown as SqliteDatabase);

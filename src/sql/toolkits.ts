@@ -82,13 +82,7 @@ export function drizzleExecutor(tx: AnyObject, dialect: SqlDialect): SqlExecutor
       const pieces = sql.split('?');
       const chunks: unknown[] = [s.raw(pieces[0])];
       for (let i = 1; i < pieces.length; i++) chunks.push(s.param(params[i - 1]), s.raw(pieces[i]));
-      const statement = s.join(chunks);
-      if (dialect === 'sqlite') {
-        return returnsRows(sql)
-          ? driverResult(dialect, await tx.all(statement))
-          : driverResult(dialect, await tx.run(statement));
-      }
-      return driverResult(dialect, await tx.execute(statement));
+      return driverResult(dialect, await tx.execute(s.join(chunks)));
     },
   };
 }
