@@ -14,7 +14,11 @@ export const Result = {
   ok: (): Outcome => OK,
   retry: (options: { delayMs?: number; reason?: string } = {}): Outcome => ({ kind: 'retry', ...options }),
   reject: (reason: string): Outcome => ({ kind: 'reject', reason }),
-  /** The first `acked` messages of a batch are done; `next` applies to the message after them. */
+  /**
+   * The first `acked` messages of a batch are done; `next` applies to the message after them
+   * (without it, the rest is delivered again). In a transactional batch the handler's writes all
+   * commit with the prefix, so write only for the messages you acknowledge.
+   */
   partial: (acked: number, next?: Exclude<Outcome, { kind: 'ok' }>): BatchOutcome => ({
     kind: 'partial',
     acked,
