@@ -26,7 +26,13 @@ export type ErrorCode =
   | 'LEASE_LOST'
   | 'SCHEMA_VERSION'
   | 'UNSUPPORTED_DATABASE'
-  | 'OUTBOX_STOPPED';
+  | 'OUTBOX_STOPPED'
+  | 'CHECKPOINT_CORRUPT'
+  | 'CHECKPOINT_REGION_MISMATCH'
+  | 'CHECKPOINT_WRITE_FAILED'
+  | 'RESTART_BUDGET_EXHAUSTED'
+  | 'SUBSCRIBER_LAGGED'
+  | 'PAYLOAD_VERSION_UNSUPPORTED';
 
 /** Base class of every error Causeway throws on purpose. */
 export class CausewayError extends Error {
@@ -246,5 +252,93 @@ export class UnsupportedDatabase extends CausewayError {
 export class OutboxStopped extends CausewayError {
   constructor() {
     super('OUTBOX_STOPPED', 'outbox is stopped');
+  }
+}
+
+/** A checkpoint file exists but cannot be read back (damaged or not a checkpoint). */
+export class CheckpointCorrupt extends CausewayError {
+  constructor(
+    readonly checkpointId: string,
+    file: string,
+    reason: string,
+  ) {
+    super('CHECKPOINT_CORRUPT', `checkpoint ${checkpointId} (${file}) is unreadable: ${reason}`, {
+      checkpointId,
+      file,
+      reason,
+    });
+  }
+}
+
+/** A checkpoint id was reused for a region other than the one it was saved for. */
+export class CheckpointRegionMismatch extends CausewayError {
+  constructor(
+    readonly checkpointId: string,
+    readonly saved: unknown,
+    readonly requested: unknown,
+  ) {
+    super(
+      'CHECKPOINT_REGION_MISMATCH',
+      `checkpoint ${checkpointId} belongs to region ${JSON.stringify(saved)}, not ${JSON.stringify(requested)}`,
+      { checkpointId, saved, requested },
+    );
+  }
+}
+
+/** A durable checkpoint could not be written; the consumer stopped rather than lose progress silently. */
+export class CheckpointWriteFailed extends CausewayError {
+  constructor(
+    readonly checkpointId: string,
+    cause: unknown,
+  ) {
+    super(
+      'CHECKPOINT_WRITE_FAILED',
+      `checkpoint ${checkpointId} could not be written: ${(cause as Error)?.message ?? cause}`,
+      { checkpointId },
+      cause,
+    );
+  }
+}
+
+/** A consumer's handler kept throwing until its restart policy gave up; `cause` is the last throw. */
+export class RestartBudgetExhausted extends CausewayError {
+  constructor(
+    readonly worker: string,
+    readonly restarts: number,
+    cause: unknown,
+  ) {
+    super(
+      'RESTART_BUDGET_EXHAUSTED',
+      `${worker} stopped after ${restarts} restart(s); last error: ${(cause as Error)?.message ?? cause}`,
+      { worker, restarts },
+      cause,
+    );
+  }
+}
+
+/**
+ * A lossy subscriber fell behind and its buffer overflowed. Events after position `after` were not
+ * delivered; read them with a cursor from `after` (nothing is skipped that way).
+ */
+export class SubscriberLagged extends CausewayError {
+  constructor(readonly after: number) {
+    super('SUBSCRIBER_LAGGED', `subscriber lagged: events after position ${after} were not delivered`, {
+      after,
+    });
+  }
+}
+
+/** A stored payload has a version this code has no upcaster path for (newer than it understands, or a gap). */
+export class PayloadVersionUnsupported extends CausewayError {
+  constructor(
+    readonly type: string,
+    readonly version: number,
+    readonly current: number,
+  ) {
+    super(
+      'PAYLOAD_VERSION_UNSUPPORTED',
+      `${type} payload version ${version} cannot be read as version ${current}`,
+      { type, version, current },
+    );
   }
 }

@@ -10,12 +10,30 @@ import {
 } from '../errors.js';
 import { type EventRecord, encodeBatchMarker, FrameKind } from './codec.js';
 import { validateEntity } from './coordinate.js';
+import { Cursor } from './delivery/cursor.js';
+import { startCursorWorker } from './delivery/cursor-worker.js';
+import type { LossySubscription } from './delivery/lossy-subscription.js';
+import { Projections } from './delivery/projections.js';
+import { startReactor } from './delivery/reactor.js';
+import { SubscriptionHub } from './delivery/subscription-hub.js';
+import type {
+  CursorOptions,
+  CursorWorkerConfig,
+  CursorWorkerHandle,
+  CursorWorkerHandler,
+  LossySubscriptionOptions,
+  Projection,
+  ProjectionState,
+  ProjectOptions,
+  ReactorOptions,
+} from './delivery/types.js';
 import { Durability } from './durability.js';
 import { idFromString, idToString } from './ids.js';
 import { imageOf } from './index/index-snapshot.js';
 import type { JournalIndex } from './index/journal-index.js';
 import { scanRegion } from './index/region-scan.js';
 import { loadIndex } from './open-index.js';
+import { PayloadVersions } from './payload-versions.js';
 import { EventReader } from './read/event-reader.js';
 import { scanSegments } from './recovery.js';
 import { validateRegion } from './region.js';
@@ -41,6 +59,7 @@ import type {
   JournalStats,
   NewEvent,
   OpenReport,
+  PayloadVersionDeclaration,
   ReadAllOptions,
   ReadOnlyOptions,
   ReadPage,
@@ -86,6 +105,12 @@ export class Journal {
   /** Where a read-only journal resumes scanning. */
   private scanFrom: { segment: number; offset: number };
   private segmentCount: number;
+  private readonly versions = new PayloadVersions();
+  private readonly commitListeners = new Set<(visible: number) => void>();
+  /** A read-only journal looks for its writer's progress while someone listens for commits. */
+  private followTimer: NodeJS.Timeout | null = null;
+  private hub: SubscriptionHub | null = null;
+  private projectionsOf: Projections | null = null;
 
   private constructor(
     /** The journal directory. */
@@ -273,6 +298,7 @@ export class Journal {
       this.index,
       this.writer!.options.maxEventBytes,
       (slot) => this.reader.record(slot).correlation,
+      this.versions,
     );
   }
 
@@ -308,6 +334,7 @@ export class Journal {
       throw err;
     }
     this.marks.advance('visible', last);
+    this.notifyCommit(last);
     w.eventsSinceSnapshot += prepared.length;
     this.maybeScheduleSnapshot(w);
   }
@@ -349,7 +376,7 @@ export class Journal {
   get(id: string): StoredEvent | undefined {
     this.readable();
     const slot = this.index.slotOfId(idFromString(id, 'id'));
-    return slot === -1 ? undefined : this.reader.events([slot])[0];
+    return slot === -1 ? undefined : this.events([slot])[0];
   }
 
   /** Version of a stream's last event, or undefined when the stream does not exist. */
@@ -379,7 +406,7 @@ export class Journal {
       const start = from ?? 0;
       slots = Array.from(list.items.subarray(start, Math.min(list.length, start + limit)));
     }
-    return this.reader.events(slots);
+    return this.events(slots);
   }
 
   /** A page of events in global order, optionally restricted to a region. */
@@ -393,7 +420,7 @@ export class Journal {
     if (region !== undefined) validateRegion(region);
     const visible = this.index.count;
     const slots = scanRegion(this.index, region, after, limit, visible);
-    const events = this.reader.events(slots);
+    const events = this.events(slots);
     const done = slots.length < limit;
     const end = Math.min(visible, region?.toPosition ?? visible);
     return { events, nextAfter: done ? Math.max(after, end) : slots[slots.length - 1] + 1, done };
@@ -418,7 +445,7 @@ export class Journal {
     const slots: number[] = [];
     for (let s = this.index.causeOf.array[this.slotOf(id)]; s !== -1; s = this.index.causeOf.array[s])
       slots.push(s);
-    return this.reader.events(slots);
+    return this.events(slots);
   }
 
   /** An event and everything it caused, transitively, as a tree (effects in global order). */
@@ -432,7 +459,7 @@ export class Journal {
       order.push(...kids);
     }
     const sorted = [...order].sort((a, b) => a - b);
-    const read = this.reader.events(sorted);
+    const read = this.events(sorted);
     const events = new Map(sorted.map((slot, i) => [slot, read[i]]));
     const build = (slot: number): EffectTree => ({
       event: events.get(slot)!,
@@ -444,7 +471,7 @@ export class Journal {
   /** Every event carrying this correlation id, in global order. */
   correlated(correlationId: string): StoredEvent[] {
     this.readable();
-    return this.reader.events(this.index.correlationSlots(idFromString(correlationId, 'correlationId')));
+    return this.events(this.index.correlationSlots(idFromString(correlationId, 'correlationId')));
   }
 
   /**
@@ -474,11 +501,134 @@ export class Journal {
     return events;
   }
 
+  /** Events by slot, upcast to the declared payload versions. */
+  private events(slots: readonly number[]): StoredEvent[] {
+    return this.versions.upcastAll(this.reader.events(slots));
+  }
+
   private slotOf(id: string): number {
     this.readable();
     const slot = this.index.slotOfId(idFromString(id, 'id'));
     if (slot === -1) throw new EventNotFound(id);
     return slot;
+  }
+
+  // ---------------------------------------------------------------- payload versions
+
+  /**
+   * Declares the current payload version of an event type and the upcasters from older versions.
+   * Reads return payloads upcast to `current` (stored bytes never change); a stored version above
+   * `current`, or one without an upcaster path, is `PayloadVersionUnsupported`. Appends of the type
+   * without a `payloadVersion` get `current`.
+   */
+  declarePayloadVersion(type: string, declaration: PayloadVersionDeclaration): void {
+    this.versions.declare(type, declaration);
+  }
+
+  // ---------------------------------------------------------------- consumers
+
+  /**
+   * Live events of `region` from now on, pushed without ever blocking appends. A subscriber that lets
+   * its buffer (`capacity`) fill up is told it lagged and from which position to resume with a cursor.
+   */
+  subscribeLossy(region: Region = {}, options?: LossySubscriptionOptions): LossySubscription {
+    this.readable();
+    this.hub ??= new SubscriptionHub(this);
+    return this.hub.subscribe(region, options);
+  }
+
+  /**
+   * A pull cursor over `region`. With `checkpointId` it resumes from its saved position and `commit()`
+   * saves it durably; an id saved for another region is `CheckpointRegionMismatch`.
+   */
+  cursor(region: Region = {}, options?: CursorOptions): Cursor {
+    this.readable();
+    return new Cursor(this, region, options);
+  }
+
+  /**
+   * Runs `handler` over `region` in batches, in global order, on the worker loop. The handler returns
+   * `continue` (commit the batch's end as the checkpoint), `stop` (commit, then stop) or
+   * `stopWithRollback` (stop at the last checkpoint; the batch comes again next time). A throw
+   * restarts from the last checkpoint under `config.restart`. Delivery is at least once; with a
+   * `checkpointId` it survives restarts of the process, and a checkpoint that cannot be written stops
+   * the worker with `CheckpointWriteFailed` (see the handle's `join()`).
+   */
+  cursorWorker(region: Region, config: CursorWorkerConfig, handler: CursorWorkerHandler): CursorWorkerHandle {
+    this.readable();
+    return startCursorWorker(this, region, config, handler);
+  }
+
+  /**
+   * Starts a reactor: handlers per event type return follow-up events, appended per source event as
+   * one atomic batch caused by (and correlated with) the source, at most once per reactor and source.
+   */
+  reactor(options: ReactorOptions): CursorWorkerHandle {
+    this.readable();
+    return startReactor(this, options);
+  }
+
+  /** A projection's state; `consistent` (default) includes every event visible now. */
+  project<S>(projection: Projection<S>, options?: ProjectOptions): ProjectionState<S> {
+    this.readable();
+    this.projectionsOf ??= new Projections(this);
+    return this.projectionsOf.project(projection, options);
+  }
+
+  /** Keeps a projection up to date as events arrive; it holds back the `applied` watermark until caught up. */
+  registerProjection<S>(projection: Projection<S>): void {
+    this.readable();
+    this.projectionsOf ??= new Projections(this);
+    this.projectionsOf.register(projection);
+  }
+
+  /** Stops updating a registered projection and removes it from the `applied` watermark. */
+  unregisterProjection(name: string): boolean {
+    return this.projectionsOf?.unregister(name) ?? false;
+  }
+
+  /**
+   * @internal Calls `listener` (synchronously, keep it cheap) each time events become visible. On a
+   * read-only journal, listening makes it look for the writer's progress every `pollIntervalMs`.
+   */
+  onCommit(listener: (visible: number) => void): () => void {
+    this.commitListeners.add(listener);
+    if (!this.writer && !this.followTimer && !this.closed) {
+      this.followTimer = setInterval(() => {
+        if (!this.closed) this.catchUp();
+      }, this.pollIntervalMs);
+      this.followTimer.unref();
+    }
+    return () => {
+      this.commitListeners.delete(listener);
+      if (this.commitListeners.size === 0 && this.followTimer) {
+        clearInterval(this.followTimer);
+        this.followTimer = null;
+      }
+    };
+  }
+
+  /** @internal A registered projection reports how far it has applied the journal. */
+  trackApplied(consumer: object, position: number): void {
+    this.marks.setApplied(consumer, position);
+  }
+
+  /** @internal */
+  untrackApplied(consumer: object): void {
+    this.marks.removeApplied(consumer);
+  }
+
+  private notifyCommit(visible: number): void {
+    for (const listener of this.commitListeners) {
+      try {
+        listener(visible);
+      } catch (err) {
+        // The append has happened; a listener's failure must not look like the append's.
+        process.nextTick(() => {
+          throw err;
+        });
+      }
+    }
   }
 
   // ---------------------------------------------------------------- progress
@@ -520,8 +670,10 @@ export class Journal {
     const outcome = scanSegments(this.dir, segments, this.index, this.scanFrom, 'reader');
     this.scanFrom = { segment: outcome.segment, offset: outcome.offset };
     this.segmentCount = segments.length;
+    const before = this.marks.get('visible');
     for (const mark of ['accepted', 'written', 'durable', 'visible'] as const)
       this.marks.advance(mark, this.index.count);
+    if (this.index.count > before) this.notifyCommit(this.index.count);
     return this.index.count;
   }
 
@@ -554,6 +706,7 @@ export class Journal {
     if (this.closed) return;
     const w = this.writer;
     try {
+      this.projectionsOf?.flush();
       if (w && w.failure === null && !w.durability.error) {
         w.active.seal();
         this.marks.advance('durable', this.marks.get('written'));
@@ -568,6 +721,10 @@ export class Journal {
       }
       this.files.close();
       this.marks.rejectAll(new JournalClosed());
+      if (this.followTimer) clearInterval(this.followTimer);
+      this.hub?.closeAll();
+      this.notifyCommit(this.index.count); // workers wake, find the journal closed and stop
+      this.commitListeners.clear();
     }
   }
 }

@@ -166,9 +166,10 @@ export interface EffectTree {
 /**
  * Progress watermarks, each a global position (0 = none):
  * accepted (assigned a position), written (handed to the OS), durable (fsynced),
- * visible (readable through the index).
+ * visible (readable through the index), applied (folded by every registered projection; equal to
+ * visible when none is registered).
  */
-export type Watermark = 'accepted' | 'written' | 'durable' | 'visible';
+export type Watermark = 'accepted' | 'written' | 'durable' | 'visible' | 'applied';
 
 /** Snapshot of all watermarks. */
 export type Watermarks = Readonly<Record<Watermark, number>>;
@@ -242,4 +243,18 @@ export interface VerifyResult {
 export interface VerifyOptions {
   /** Called every few thousand events and once at the end. */
   onProgress?: (checked: number, total: number) => void;
+}
+
+/**
+ * Turns a payload of one version into the next version's shape. It gets the stored event (with the
+ * older data) for context and must not mutate it.
+ */
+export type Upcaster = (data: unknown, event: StoredEvent) => unknown;
+
+/** What {@link Journal.declarePayloadVersion} records for an event type. */
+export interface PayloadVersionDeclaration {
+  /** The payload version this code writes and reads. Appends without a version get it. */
+  current: number;
+  /** `upcasters[v]` turns a version-`v` payload into version `v + 1`; reads chain them up to `current`. */
+  upcasters?: Record<number, Upcaster>;
 }

@@ -1,7 +1,7 @@
 import { InvalidArgument, JournalClosed, WaitTimeout } from '../errors.js';
 import type { Watermark, Watermarks } from './types.js';
 
-const NAMES: readonly Watermark[] = ['accepted', 'written', 'durable', 'visible'];
+const NAMES: readonly Watermark[] = ['accepted', 'written', 'durable', 'visible', 'applied'];
 
 interface Waiter {
   mark: Watermark;
@@ -13,8 +13,16 @@ interface Waiter {
 
 /** Progress positions of the journal, and promises that resolve when one reaches a position. */
 export class WatermarkTracker {
-  private readonly marks: Record<Watermark, number> = { accepted: 0, written: 0, durable: 0, visible: 0 };
+  private readonly marks: Record<Watermark, number> = {
+    accepted: 0,
+    written: 0,
+    durable: 0,
+    visible: 0,
+    applied: 0,
+  };
   private waiters: Waiter[] = [];
+  /** Positions of the consumers that feed `applied` (registered projections). */
+  private readonly appliedBy = new Map<object, number>();
 
   get(mark: Watermark): number {
     return this.marks[mark];
@@ -25,9 +33,35 @@ export class WatermarkTracker {
   }
 
   /** Raises a watermark (never lowers it) and wakes its waiters. */
-  advance(mark: Watermark, position: number): void {
+  advance(mark: Exclude<Watermark, 'applied'>, position: number): void {
     if (position <= this.marks[mark]) return;
     this.marks[mark] = position;
+    if (mark === 'visible') this.recomputeApplied();
+    else this.wake();
+  }
+
+  /**
+   * Records how far a consumer (a registered projection) has applied the journal; `applied` is the
+   * lowest of them, or `visible` when there is none. Adding a consumer behind the others lowers it.
+   */
+  setApplied(consumer: object, position: number): void {
+    this.appliedBy.set(consumer, position);
+    this.recomputeApplied();
+  }
+
+  /** Stops a consumer from holding `applied` back. */
+  removeApplied(consumer: object): void {
+    if (this.appliedBy.delete(consumer)) this.recomputeApplied();
+  }
+
+  private recomputeApplied(): void {
+    let applied = this.marks.visible;
+    for (const p of this.appliedBy.values()) applied = Math.min(applied, p);
+    this.marks.applied = applied;
+    this.wake();
+  }
+
+  private wake(): void {
     if (this.waiters.length === 0) return;
     const still: Waiter[] = [];
     for (const w of this.waiters) {

@@ -9,7 +9,7 @@ describe('durability and watermarks', () => {
   it('advances accepted, written and visible on append, durable on sync', () => {
     const { journal } = freshJournal({ fsyncIntervalMs: 0 });
     journal.append(c, { type: 'A', data: 1 });
-    expect(journal.watermarks()).toEqual({ accepted: 1, written: 1, visible: 1, durable: 0 });
+    expect(journal.watermarks()).toEqual({ accepted: 1, written: 1, visible: 1, durable: 0, applied: 1 });
     journal.sync();
     expect(journal.watermarks().durable).toBe(1);
   });

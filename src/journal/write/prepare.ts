@@ -12,6 +12,7 @@ import { computeEventHash } from '../event-hash.js';
 import { ZERO_HASH } from '../hash.js';
 import { idFromString, newEventId } from '../ids.js';
 import type { JournalIndex } from '../index/journal-index.js';
+import type { PayloadVersions } from '../payload-versions.js';
 import type { AppendOptions, BatchItem, Coordinate, ExpectedVersion, NewEvent } from '../types.js';
 
 const MAX_TYPE_BYTES = 256;
@@ -46,6 +47,7 @@ export class AppendPlanner {
     private readonly maxEventBytes: number,
     /** Correlation id of an indexed event (read from its record). */
     private readonly correlationAt: (slot: number) => Buffer,
+    private readonly versions: PayloadVersions,
   ) {}
 
   /**
@@ -61,13 +63,14 @@ export class AppendPlanner {
     validateCoordinate(coordinate);
     const { entity, scope } = coordinate;
     const input = validateEvent(event);
+    const payloadVersion = this.versions.versionForAppend(input.type, input.payloadVersion);
     const o = options ?? {};
     const metadata = input.metadata === undefined ? null : pack(input.metadata);
     const data = pack(input.data);
     let idemDigest: Buffer | null = null;
     if (o.idempotencyKey !== undefined) {
       validateKey(o.idempotencyKey);
-      idemDigest = idempotencyDigest(entity, scope, input.type, input.payloadVersion, metadata, data);
+      idemDigest = idempotencyDigest(entity, scope, input.type, payloadVersion, metadata, data);
       // Checked before the expected version: a retry must find its first result, not a version conflict.
       const used = this.index.idempotency.get(o.idempotencyKey);
       if (used) {
@@ -91,7 +94,7 @@ export class AppendPlanner {
       timestamp: head ? Math.max(now, head.timestamp) : now,
       correlation,
       causation,
-      payloadVersion: input.payloadVersion,
+      payloadVersion,
       metadata,
       data,
       prevHash: head ? head.hash : ZERO_HASH,
@@ -161,18 +164,19 @@ export class AppendPlanner {
   }
 }
 
-function validateEvent(
-  event: NewEvent,
-): Required<Omit<NewEvent, 'metadata'>> & { metadata?: Record<string, unknown> } {
+function validateEvent(event: NewEvent): NewEvent {
   if (event === null || typeof event !== 'object')
     throw new InvalidArgument('event must be an object { type, data }');
-  const { type, data, metadata, payloadVersion = 1 } = event;
+  const { type, data, metadata, payloadVersion } = event;
   if (typeof type !== 'string' || type.length === 0 || Buffer.byteLength(type) > MAX_TYPE_BYTES) {
     throw new InvalidArgument(`event type must be a non-empty string of at most ${MAX_TYPE_BYTES} bytes`, {
       type,
     });
   }
-  if (!Number.isInteger(payloadVersion) || payloadVersion < 1 || payloadVersion > 0xffff_ffff) {
+  if (
+    payloadVersion !== undefined &&
+    (!Number.isInteger(payloadVersion) || payloadVersion < 1 || payloadVersion > 0xffff_ffff)
+  ) {
     throw new InvalidArgument('payloadVersion must be a positive integer', { payloadVersion });
   }
   assertSerializable(data, 'data');

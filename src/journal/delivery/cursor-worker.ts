@@ -1,0 +1,123 @@
+import { InvalidArgument, RestartBudgetExhausted } from '../../errors.js';
+import { Directive, Notifier, Worker } from '../../worker/index.js';
+import type { Journal } from '../journal.js';
+import type { Region } from '../types.js';
+import { CheckpointWriter } from './checkpoint-file.js';
+import { Cursor } from './cursor.js';
+import { RestartBudget, validateRestartPolicy } from './restart-budget.js';
+import type {
+  CursorWorkerConfig,
+  CursorWorkerContext,
+  CursorWorkerHandle,
+  CursorWorkerHandler,
+  CursorWorkerOutcome,
+} from './types.js';
+
+/**
+ * Starts a worker that polls `region` in batches and hands each to `handler`; see
+ * {@link Journal.cursorWorker}. Checkpoint problems found at start (another region, a damaged file)
+ * throw here; later failures stop the worker and reject `join()`.
+ */
+export function startCursorWorker(
+  journal: Journal,
+  region: Region,
+  config: CursorWorkerConfig,
+  handler: CursorWorkerHandler,
+): CursorWorkerHandle {
+  const { batchSize = 64, checkpointId, after, pollIntervalMs = 20 } = config;
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new InvalidArgument('batchSize must be a positive integer', { batchSize });
+  if (!(pollIntervalMs > 0)) throw new InvalidArgument('pollIntervalMs must be positive', { pollIntervalMs });
+  if (typeof handler !== 'function') throw new InvalidArgument('a cursor worker needs a handler function');
+  const budget = new RestartBudget(validateRestartPolicy(config.restart ?? { kind: 'once' }));
+  const name = config.name ?? checkpointId ?? 'cursor-worker';
+  const cursor = new Cursor(journal, region, { checkpointId, after });
+  // A failed write stops the worker at once, even if no new event would have come to notice it.
+  const writer =
+    cursor.checkpoint && new CheckpointWriter(cursor.checkpoint, cursor.committed, () => stopSoon());
+  const commit = () => {
+    const position = cursor.markCommitted();
+    writer?.save(position);
+  };
+
+  const commits = new Notifier();
+  const stopListening = journal.onCommit(() => commits.wake());
+  // Beside a writer in another process, new events are only found by looking; this timer is also
+  // what keeps a consumer process alive while its worker runs.
+  const follow = journal.readOnly ? setInterval(() => commits.wake(), pollIntervalMs) : null;
+  let worker: Worker;
+  const stopSoon = () => worker.stop().catch(() => {}); // join() reports how it ended
+
+  const run = async (signal: AbortSignal): Promise<Directive> => {
+    const batch = cursor.poll(batchSize);
+    if (batch.length === 0) return Directive.idle();
+    const context: CursorWorkerContext = { durable: writer !== null, committed: cursor.committed, signal };
+    let outcome: CursorWorkerOutcome;
+    try {
+      outcome = await handler(batch, context);
+    } catch (err) {
+      if (!budget.take()) throw new RestartBudgetExhausted(name, budget.restarts, err);
+      cursor.rollback();
+      return Directive.proceed();
+    }
+    switch (outcome) {
+      case 'continue':
+        commit();
+        return Directive.proceed();
+      case 'stop':
+        commit();
+        stopSoon();
+        return Directive.idle();
+      case 'stopWithRollback':
+        cursor.rollback();
+        stopSoon();
+        return Directive.idle();
+      default:
+        throw new InvalidArgument(
+          `cursor worker handler returned ${JSON.stringify(outcome)}; expected continue, stop or stopWithRollback`,
+          { worker: name },
+        );
+    }
+  };
+
+  worker = new Worker({
+    name,
+    category: 'cursor-worker',
+    action: { execute: run },
+    notifiers: [commits],
+    onThrow: 'propagate',
+  });
+  worker.start().wake();
+
+  // The worker has stopped and its last checkpoint is on disk (or the failure is known).
+  const finished = worker
+    .join()
+    .then(
+      () => writer?.flush(),
+      async (err) => {
+        await writer?.flush().catch(() => {});
+        throw err;
+      },
+    )
+    .finally(() => {
+      stopListening();
+      if (follow) clearInterval(follow);
+    });
+  finished.catch(() => {}); // reported through join(); never an unhandled rejection
+
+  return {
+    name,
+    get committed() {
+      return cursor.committed;
+    },
+    get restarts() {
+      return budget.restarts;
+    },
+    stop: () => void stopSoon(),
+    join: () => finished,
+    stopAndJoin: () => {
+      void stopSoon();
+      return finished;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { InvalidArgument } from '../../errors.js';
+import type { Journal } from '../journal.js';
+import { validateRegion } from '../region.js';
+import type { Region, StoredEvent } from '../types.js';
+import { CheckpointFile, canonicalRegion, validateCheckpointId } from './checkpoint-file.js';
+import type { CursorOptions } from './types.js';
+
+/** Folder of a journal's checkpoints. */
+export const checkpointDir = (journal: Journal): string => path.join(journal.dir, 'checkpoints');
+
+/**
+ * A pull cursor over a region: `poll(max)` returns the next visible events in global order. With a
+ * checkpoint id, `commit()` saves the position durably and a new cursor with the same id resumes there.
+ * A poll reads only what it returns (the region's posting lists say where its events are).
+ */
+export class Cursor {
+  readonly region: Region;
+  /** @internal The checkpoint, when the cursor has an id. */
+  readonly checkpoint: CheckpointFile | null;
+  private at: number;
+  private committedAt: number;
+
+  /** Throws `CheckpointRegionMismatch` when the id was saved for another region, `CheckpointCorrupt` when unreadable. */
+  constructor(
+    private readonly journal: Journal,
+    region: Region,
+    options: CursorOptions = {},
+  ) {
+    this.region = canonicalRegion(validateRegion(region));
+    const { checkpointId, after = 0 } = options;
+    if (!Number.isSafeInteger(after) || after < 0)
+      throw new InvalidArgument('after must be a non-negative integer', { after });
+    this.checkpoint =
+      checkpointId === undefined
+        ? null
+        : new CheckpointFile(checkpointDir(journal), validateCheckpointId(checkpointId), this.region);
+    this.at = this.checkpoint?.load() ?? after;
+    this.committedAt = this.at;
+  }
+
+  /** Global position the next poll starts after. */
+  get position(): number {
+    return this.at;
+  }
+
+  /** Position of the last commit (where a rollback, or a new cursor with the same id, resumes). */
+  get committed(): number {
+    return this.committedAt;
+  }
+
+  /** True when commits are saved to disk. */
+  get durable(): boolean {
+    return this.checkpoint !== null;
+  }
+
+  /** The next `max` visible events of the region after {@link position}, and moves past them. */
+  poll(max = 256): StoredEvent[] {
+    if (!Number.isInteger(max) || max < 1)
+      throw new InvalidArgument('max must be a positive integer', { max });
+    let page = this.journal.readAll({ after: this.at, limit: max, region: this.region });
+    // A reader beside a writer looks for new events only when it has read all it knew of.
+    if (page.done && this.journal.readOnly && this.journal.catchUp() > page.nextAfter) {
+      const more = this.journal.readAll({
+        after: page.nextAfter,
+        limit: max - page.events.length,
+        region: this.region,
+      });
+      page = { events: [...page.events, ...more.events], nextAfter: more.nextAfter, done: more.done };
+    }
+    this.at = page.nextAfter;
+    return page.events;
+  }
+
+  /** Makes the current position the committed one, saving it durably first when the cursor has an id. */
+  commit(): void {
+    this.checkpoint?.writeSync(this.at);
+    this.committedAt = this.at;
+  }
+
+  /** {@link commit} without blocking the event loop on the disk. */
+  async commitAsync(): Promise<void> {
+    const position = this.at;
+    await this.checkpoint?.write(position);
+    this.committedAt = Math.max(this.committedAt, position);
+  }
+
+  /** Goes back to the committed position: what was polled since is delivered again. */
+  rollback(): void {
+    this.at = this.committedAt;
+  }
+
+  /** @internal Marks the current position committed; the caller saves it. */
+  markCommitted(): number {
+    this.committedAt = this.at;
+    return this.at;
+  }
+}

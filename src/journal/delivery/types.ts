@@ -1,0 +1,178 @@
+/**
+ * Public types of the journal's consumers (subscriptions, cursors, cursor workers, reactors,
+ * projections), gathered in one place.
+ */
+import type { AppendReceipt, Coordinate, ExpectedVersion, NewEvent, Region, StoredEvent } from '../types.js';
+
+/** Options of {@link Journal.subscribeLossy}. */
+export interface LossySubscriptionOptions {
+  /** Events buffered for the subscriber before it is marked lagged. Default 1,024. */
+  capacity?: number;
+}
+
+/** Options of {@link Journal.cursor}. */
+export interface CursorOptions {
+  /**
+   * Persists the cursor's position under this id (in `<journal>/checkpoints/`) and resumes from it.
+   * Letters, digits, `.`, `_` and `-`, at most 128 characters. An id belongs to one region.
+   */
+  checkpointId?: string;
+  /** Where to start when there is no saved checkpoint: after this global position. Default 0. */
+  after?: number;
+}
+
+/** What a cursor-worker handler tells the worker to do with the batch it was given. */
+export type CursorWorkerOutcome =
+  /** The batch is handled: commit its end as the new checkpoint and poll on. */
+  | 'continue'
+  /** The batch is handled: commit its end, then stop. */
+  | 'stop'
+  /** The batch is not handled: roll back to the last committed checkpoint and stop (it is delivered again next time). */
+  | 'stopWithRollback';
+
+/** The outcomes by name, for readable handlers: `return CursorWorkerAction.continue`. */
+export const CursorWorkerAction = {
+  continue: 'continue',
+  stop: 'stop',
+  stopWithRollback: 'stopWithRollback',
+} as const satisfies Record<CursorWorkerOutcome, CursorWorkerOutcome>;
+
+/**
+ * What a cursor worker does when its handler throws: restart from the last committed checkpoint,
+ * `once` in its life, or at most `maxRestarts` times within any `withinMs` window. Past the budget the
+ * worker stops and `join()` rejects with `RestartBudgetExhausted`.
+ */
+export type RestartPolicy =
+  | { readonly kind: 'once' }
+  | { readonly kind: 'bounded'; readonly maxRestarts: number; readonly withinMs: number };
+
+/** Builders of {@link RestartPolicy} values. */
+export const RestartPolicy = {
+  once: (): RestartPolicy => ({ kind: 'once' }),
+  bounded: (maxRestarts: number, withinMs: number): RestartPolicy => ({
+    kind: 'bounded',
+    maxRestarts,
+    withinMs,
+  }),
+};
+
+/** Configuration of {@link Journal.cursorWorker}. */
+export interface CursorWorkerConfig {
+  /** Names the worker in errors and logs. Default: the checkpoint id, else `cursor-worker`. */
+  name?: string;
+  /** Most events handed to the handler at once. Default 64. */
+  batchSize?: number;
+  /** Durable checkpoint id (see {@link CursorOptions.checkpointId}); without it progress lives in memory. */
+  checkpointId?: string;
+  /** Where to start when there is no saved checkpoint. Default 0 (the beginning). */
+  after?: number;
+  /** What to do when the handler throws. Default `once`. */
+  restart?: RestartPolicy;
+  /** How often a worker on a read-only journal looks for the writer's new events. Default 20 ms. */
+  pollIntervalMs?: number;
+}
+
+/** What the handler of a cursor worker learns besides its batch. */
+export interface CursorWorkerContext {
+  /**
+   * True when the worker has a durable checkpoint: delivery is at least once across restarts of the
+   * process. False for an in-memory worker, whose progress ends with the process.
+   */
+  readonly durable: boolean;
+  /** The position the worker resumes from if this batch is not committed. */
+  readonly committed: number;
+  /** Aborts when the worker is asked to stop. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A cursor worker's handler: gets a batch in global order and says what to do next. An `async`
+ * handler should return the {@link CursorWorkerAction} constants: TypeScript widens a bare
+ * `'continue'` returned from an async function to `string`.
+ */
+export type CursorWorkerHandler = (
+  batch: StoredEvent[],
+  context: CursorWorkerContext,
+) => CursorWorkerOutcome | Promise<CursorWorkerOutcome>;
+
+/** Controls a running cursor worker. */
+export interface CursorWorkerHandle {
+  readonly name: string;
+  /** Global position of the last committed batch's end. */
+  readonly committed: number;
+  /** Times the handler threw and the worker restarted. */
+  readonly restarts: number;
+  /** Asks the worker to stop after the batch in flight (not waiting). */
+  stop(): void;
+  /**
+   * Waits until the worker has stopped on its own (an outcome said stop, or `stop()` was called) and
+   * its last checkpoint is written. Rejects with `CheckpointWriteFailed`, `RestartBudgetExhausted` or
+   * another error that stopped it.
+   */
+  join(): Promise<void>;
+  /** `stop()` then `join()`. */
+  stopAndJoin(): Promise<void>;
+}
+
+/** One follow-up event a reactor wants appended. */
+export interface Reaction<T = unknown> {
+  coordinate: Coordinate;
+  event: NewEvent<T>;
+  expectedVersion?: ExpectedVersion;
+}
+
+/** Reacts to one source event; returns the reactions to append (none is fine). */
+export type ReactionHandler = (
+  event: StoredEvent,
+) => Reaction | readonly Reaction[] | undefined | Promise<Reaction | readonly Reaction[] | undefined>;
+
+/** Configuration of {@link Journal.reactor}. */
+export interface ReactorOptions {
+  /** Names the reactor; its checkpoint id and idempotency keys derive from it, so keep it stable. */
+  name: string;
+  /** Handlers by event type. */
+  handlers: Readonly<Record<string, ReactionHandler>>;
+  /** Narrows the source events further (the handled types are always applied). */
+  region?: Omit<Region, 'types'>;
+  batchSize?: number;
+  restart?: RestartPolicy;
+  /** Called after a source event's reactions are appended (for logs and metrics). */
+  onReactions?: (source: StoredEvent, receipts: readonly AppendReceipt[]) => void;
+}
+
+/** A named, versioned fold of events into a state. */
+export interface Projection<S> {
+  /** Names the projection; its cache is keyed by name, version and entity. */
+  name: string;
+  /** Bump when `apply` or the state's shape changes: the state is rebuilt from the first event. */
+  version: number;
+  /** Which events are folded. With `entity` at read time, only that stream's events within it. */
+  region?: Region;
+  /** The state before any event. */
+  initial(): S;
+  /** The state after `event`. May return a new value or update and return `state`. */
+  apply(state: S, event: StoredEvent): S;
+  /** Where states are cached: `memory` (default) or also `disk` (MessagePack, survives restarts). */
+  cache?: 'memory' | 'disk';
+}
+
+/**
+ * `consistent`: includes every event visible now (applies what the cache lacks).
+ * `maybe-stale`: whatever is cached, without reading the journal (built once if nothing is).
+ */
+export type Freshness = 'consistent' | 'maybe-stale';
+
+/** Options of {@link Journal.project}. */
+export interface ProjectOptions {
+  /** Fold only this stream. */
+  entity?: string;
+  /** Default `consistent`. */
+  freshness?: Freshness;
+}
+
+/** A projection's state and how far it has applied the journal. */
+export interface ProjectionState<S> {
+  readonly state: S;
+  /** Global position of the last event the state has seen (0 = none). */
+  readonly position: number;
+}
