@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { cursorWorker, fanout, projectionCatchUp } from './delivery/cases.js';
 import { appendBatch100, appendDurable, appendDurable16, appendSingle } from './journal/append.js';
 import { indexMemory } from './journal/index-memory.js';
 import { openByRebuild, openFromSnapshot } from './journal/open.js';
@@ -26,6 +27,9 @@ const CASES: [string, () => Promise<BenchResult>][] = [
   ['journal.index', indexMemory],
   ['worker.proceed', workerProceed],
   ['worker.notify', workerNotify],
+  ['delivery.cursor_worker', cursorWorker],
+  ['delivery.fanout', fanout],
+  ['delivery.projection', projectionCatchUp],
   ...(['pg', 'mysql', 'sqlite'] as const).flatMap((d): [string, () => Promise<BenchResult>][] => [
     [`outbox.${d}.e2e`, e2e(d)],
     [`outbox.${d}.drain`, drain(d)],

@@ -31,6 +31,27 @@ describe('README', () => {
     }
   });
 
+  it('consumer example runs as written', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const code = /## Following the journal\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(code).toBeDefined();
+    const dir = tempDir();
+    const file = path.join(root, 'test', `.quickstart-consumers-${process.pid}.ts`);
+    fs.writeFileSync(file, code!.replace("from 'causeway'", "from '../src/index.js'"));
+    try {
+      const out = execFileSync(process.execPath, ['--import', tsxLoader, file], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
+      expect(out).toContain('billing 3 orders (durable checkpoint: true)');
+      expect(out).toContain('live 3');
+      expect(out).toContain('shipments 3');
+      expect(out).toContain('revenue 60');
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+
   it('outbox quickstart runs as written', () => {
     const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
     const code = /## Quickstart: the outbox\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
