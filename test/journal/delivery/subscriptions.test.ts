@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { coordinate, type StoredEvent, SubscriberLagged } from '../../../src/index.js';
-import { freshJournal } from '../../helpers.js';
+import { coordinate, openReadOnly, type StoredEvent, SubscriberLagged } from '../../../src/index.js';
+import { freshJournal, track } from '../../helpers.js';
 
 const order = (n: number) => coordinate(`order:${n}`, 'shop');
 const nextTurn = () => new Promise((r) => setImmediate(r));
@@ -94,6 +94,23 @@ describe('lossy subscriptions', () => {
     journal.close();
     await iteration;
     expect(sub.isClosed).toBe(true);
+  });
+
+  it('follow a writer from a read-only journal', async () => {
+    const { journal, dir } = freshJournal({ fsyncIntervalMs: 0 });
+    const reader = track(openReadOnly(dir, { pollIntervalMs: 5 }));
+    const sub = reader.subscribeLossy({ types: ['Placed'] });
+    journal.appendBatch([
+      { coordinate: order(1), event: { type: 'Placed', data: 1 } },
+      { coordinate: order(2), event: { type: 'Placed', data: 2 } },
+    ]);
+    const seen: unknown[] = [];
+    while (seen.length < 2) {
+      await sub.wait();
+      seen.push(...sub.take().map((e) => e.data));
+    }
+    expect(seen).toEqual([1, 2]);
+    sub.close();
   });
 
   it('reject bad options', () => {
