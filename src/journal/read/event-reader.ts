@@ -7,6 +7,7 @@ import type { JournalIndex } from '../index/journal-index.js';
 import { FRAME_HEADER_BYTES } from '../storage/frame.js';
 import { type SegmentFiles, segmentPath } from '../storage/segment.js';
 import type { StoredEvent } from '../types.js';
+import { decodeStoredEvent } from './frame-decoder.js';
 
 // Frames closer than this are read with one call; the gap bytes are cheaper than another syscall.
 const COALESCE_GAP = 16 << 10;
@@ -22,8 +23,29 @@ export class EventReader {
 
   /** Records of `slots`, in the order given. */
   records(slots: readonly number[]): EventRecord[] {
+    return this.read(slots, (buf, start, end, segment, slot) =>
+      this.decode(buf.subarray(start, end), segment, slot),
+    );
+  }
+
+  record(slot: number): EventRecord {
+    return this.records([slot])[0];
+  }
+
+  events(slots: readonly number[]): StoredEvent[] {
+    return this.read(slots, (buf, start, end, segment, slot) => this.event(buf, start, end, segment, slot));
+  }
+
+  /**
+   * Reads the frames of `slots` and decodes each with `decode`, given the bytes read, the frame's
+   * range in them, its segment and slot.
+   */
+  private read<T>(
+    slots: readonly number[],
+    decode: (buf: Buffer, start: number, end: number, segment: number, slot: number) => T,
+  ): T[] {
     const { segmentOf, offsetOf, lengthOf } = this.index;
-    const out: EventRecord[] = new Array(slots.length);
+    const out: T[] = new Array(slots.length);
     let i = 0;
     while (i < slots.length) {
       const segment = segmentOf.array[slots[i]];
@@ -42,29 +64,43 @@ export class EventReader {
       for (let k = i; k < j; k++) {
         const slot = slots[k];
         const at = offsetOf.array[slot] - start;
-        out[k] = this.decode(
-          buf.subarray(at, at + lengthOf.array[slot]),
-          segment,
-          offsetOf.array[slot],
-          slot,
-        );
+        out[k] = decode(buf, at, at + lengthOf.array[slot], segment, slot);
       }
       i = j;
     }
     return out;
   }
 
-  record(slot: number): EventRecord {
-    return this.records([slot])[0];
+  /** The event in buf[start, end): decoded directly when it has the usual shape, else via its record. */
+  private event(buf: Buffer, start: number, end: number, segment: number, slot: number): StoredEvent {
+    const body = start + FRAME_HEADER_BYTES;
+    if (end >= body && buf.readUInt32LE(start) === end - body) {
+      const view = new Uint8Array(buf.buffer, buf.byteOffset + body, end - body);
+      if (crc32(view) === buf.readUInt32LE(start + 4)) {
+        const e = this.decodeDirect(buf, body, end, slot);
+        if (e !== undefined && e.position === slot + 1) return e;
+      }
+    }
+    return toStoredEvent(this.decode(buf.subarray(start, end), segment, slot));
   }
 
-  events(slots: readonly number[]): StoredEvent[] {
-    return this.records(slots).map(toStoredEvent);
+  private decodeDirect(buf: Buffer, start: number, end: number, slot: number): StoredEvent | undefined {
+    const { streamOf, streamNames, streamScope, scopes, typeOf, types } = this.index;
+    const stream = streamOf.array[slot];
+    return decodeStoredEvent(
+      buf,
+      start,
+      end,
+      streamNames[stream],
+      scopes.names[streamScope.array[stream]],
+      types.names[typeOf.array[slot]],
+    );
   }
 
-  private decode(frame: Buffer, segment: number, offset: number, slot: number): EventRecord {
+  private decode(frame: Buffer, segment: number, slot: number): EventRecord {
     const problem = frameProblem(frame, slot);
     if (typeof problem !== 'string') return problem;
+    const offset = this.index.offsetOf.array[slot];
     throw new CorruptData(problem, { file: segmentPath(this.dir, segment), segment, offset });
   }
 }
