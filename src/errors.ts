@@ -32,7 +32,9 @@ export type ErrorCode =
   | 'CHECKPOINT_WRITE_FAILED'
   | 'RESTART_BUDGET_EXHAUSTED'
   | 'SUBSCRIBER_LAGGED'
-  | 'PAYLOAD_VERSION_UNSUPPORTED';
+  | 'PAYLOAD_VERSION_UNSUPPORTED'
+  | 'GATE_DENIED'
+  | 'GUARD_REQUIRED';
 
 /** Base class of every error Causeway throws on purpose. */
 export class CausewayError extends Error {
@@ -339,6 +341,35 @@ export class PayloadVersionUnsupported extends CausewayError {
       'PAYLOAD_VERSION_UNSUPPORTED',
       `${type} payload version ${version} cannot be read as version ${current}`,
       { type, version, current },
+    );
+  }
+}
+
+/** A gate refused an append; nothing was appended. `denial` says which gate, why, and with what context. */
+export class GateDenied extends CausewayError {
+  constructor(
+    readonly denial: {
+      readonly gate: string;
+      readonly code: string;
+      readonly message: string;
+      readonly context: Readonly<Record<string, unknown>>;
+    },
+  ) {
+    super('GATE_DENIED', `gate ${denial.gate} denied (${denial.code}): ${denial.message}`, {
+      gate: denial.gate,
+      denialCode: denial.code,
+      context: denial.context,
+    });
+  }
+}
+
+/** The journal requires gates and the append brought neither gates, a guard receipt nor a bypass reason. */
+export class GuardRequired extends CausewayError {
+  constructor(entity: string) {
+    super(
+      'GUARD_REQUIRED',
+      `append to ${entity} needs gates, a guard receipt or a bypass reason (the journal requires gates)`,
+      { entity },
     );
   }
 }

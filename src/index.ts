@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 export * from './errors.js';
+export * from './gates/index.js';
 export * from './journal/index.js';
 export * from './outbox/index.js';
 export * from './sql/index.js';

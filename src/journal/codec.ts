@@ -78,6 +78,8 @@ export interface EventRecord {
   hash: Buffer;
   idemKey: string | null;
   idemDigest: Buffer | null;
+  /** Canonical JSON of the receipt extensions, or null. */
+  extensions: Buffer | null;
 }
 
 export function encodeBatchMarker(

@@ -10,11 +10,13 @@ import { FRAME_HEADER_BYTES } from './storage/frame.js';
  */
 export function encodeEventFrame(r: EventRecord): Buffer {
   const strings = r.entity.length + r.scope.length + r.type.length + (r.idemKey?.length ?? 0);
-  const bins = 16 + 16 + 16 + (r.metadata?.length ?? 0) + r.data.length + 32 + 32 + 16;
+  const ext = r.extensions;
+  const bins = 16 + 16 + 16 + (r.metadata?.length ?? 0) + r.data.length + 32 + 32 + 16 + (ext?.length ?? 0);
   const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 3 + 4 * 5 + 9 * 5 + 3 * strings + 5 * 7 + bins + 8);
   let o = FRAME_HEADER_BYTES;
   buf[o++] = 0xdc; // array 16
-  o = buf.writeUInt16BE(17, o);
+  // Events without extensions keep the 17-field shape, so they read the same in older versions.
+  o = buf.writeUInt16BE(ext ? 18 : 17, o);
   o = uint(buf, o, FrameKind.Event);
   o = bin(buf, o, r.id);
   o = str(buf, o, r.entity);
@@ -32,6 +34,7 @@ export function encodeEventFrame(r: EventRecord): Buffer {
   o = bin(buf, o, r.hash);
   o = r.idemKey === null ? nil(buf, o) : str(buf, o, r.idemKey);
   o = r.idemDigest ? bin(buf, o, r.idemDigest) : nil(buf, o);
+  if (ext) o = bin(buf, o, ext);
   const body = buf.subarray(FRAME_HEADER_BYTES, o);
   buf.writeUInt32LE(body.length, 0);
   buf.writeUInt32LE(crc32(body), 4);
@@ -122,7 +125,8 @@ export function decodeFrameBody(bytes: Uint8Array): FrameBody | string {
   if (kind === FrameKind.BatchBegin || kind === FrameKind.BatchCommit) {
     return typeof a[1] === 'number' ? { kind, count: a[1] } : 'batch marker without a count';
   }
-  if (kind !== FrameKind.Event || a.length !== 17) return `unknown frame kind ${String(kind)}`;
+  if (kind !== FrameKind.Event || (a.length !== 17 && a.length !== 18))
+    return `unknown frame kind ${String(kind)}`;
   const event: EventRecord = {
     id: a[1],
     entity: a[2],
@@ -140,6 +144,7 @@ export function decodeFrameBody(bytes: Uint8Array): FrameBody | string {
     hash: a[14],
     idemKey: a[15],
     idemDigest: a[16],
+    extensions: a.length === 18 ? a[17] : null,
   };
   return isWellFormed(event) ? { kind, event } : 'event frame has fields of the wrong type';
 }
@@ -165,6 +170,7 @@ function isWellFormed(e: EventRecord): boolean {
     isBytes(e.prevHash, 32) &&
     isBytes(e.hash, 32) &&
     (e.idemKey === null || typeof e.idemKey === 'string') &&
-    (e.idemDigest === null || isBytes(e.idemDigest, 16))
+    (e.idemDigest === null || isBytes(e.idemDigest, 16)) &&
+    (e.extensions === null || isBytes(e.extensions))
   );
 }

@@ -10,7 +10,9 @@ let scratch = Buffer.allocUnsafeSlow(64 << 10);
 
 /**
  * The event hash: BLAKE3 over the canonical header (every identifying field, strings length-prefixed
- * so no two headers share an encoding), then the metadata and payload bytes, then the previous hash.
+ * so no two headers share an encoding), then the metadata and payload bytes, then the previous hash,
+ * then (only when present, so events without them hash as before) the length and bytes of the
+ * canonical receipt extensions.
  */
 export function computeEventHash(r: Omit<EventRecord, 'hash' | 'idemKey' | 'idemDigest'>): Buffer {
   const meta = r.metadata;
@@ -18,7 +20,9 @@ export function computeEventHash(r: Omit<EventRecord, 'hash' | 'idemKey' | 'idem
     FIXED_BYTES +
     3 * (r.entity.length + r.scope.length + r.type.length) +
     (meta?.length ?? 0) +
-    r.data.length;
+    r.data.length +
+    4 +
+    (r.extensions?.length ?? 0);
   if (needed > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(needed, scratch.length * 2));
   const h = scratch;
   h.set(TAG, 0);
@@ -49,6 +53,11 @@ export function computeEventHash(r: Omit<EventRecord, 'hash' | 'idemKey' | 'idem
   o += r.data.length;
   h.set(r.prevHash, o);
   o += 32;
+  if (r.extensions) {
+    o = writeU32LE(h, o, r.extensions.length);
+    h.set(r.extensions, o);
+    o += r.extensions.length;
+  }
   return blake3Of(h.subarray(0, o));
 }
 

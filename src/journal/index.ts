@@ -3,6 +3,6 @@ export { Cursor } from './delivery/cursor.js';
 export { LossySubscription } from './delivery/lossy-subscription.js';
 export type * from './delivery/types.js';
 export { CursorWorkerAction, RestartPolicy } from './delivery/types.js';
-export { Journal, open, openReadOnly } from './journal.js';
+export { DENIAL_EVENT_TYPE, Journal, open, openReadOnly } from './journal.js';
 export { regionMatches, validateRegion } from './region.js';
 export type * from './types.js';

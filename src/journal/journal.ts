@@ -8,7 +8,10 @@ import {
   JournalFailed,
   JournalReadOnly,
 } from '../errors.js';
-import { type EventRecord, encodeBatchMarker, FrameKind } from './codec.js';
+import { type GuardReceipt, redeemGuardReceipt } from '../gates/guard-receipt.js';
+import { ReceiptKeyring } from '../gates/keys.js';
+import type { Denial, ReceiptVerification, SignableReceipt } from '../gates/types.js';
+import { encodeBatchMarker, FrameKind } from './codec.js';
 import { validateEntity } from './coordinate.js';
 import { Cursor } from './delivery/cursor.js';
 import { startCursorWorker } from './delivery/cursor-worker.js';
@@ -28,13 +31,14 @@ import type {
   ReactorOptions,
 } from './delivery/types.js';
 import { Durability } from './durability.js';
-import { idFromString, idToString } from './ids.js';
+import { idFromString, tryIdFromString } from './ids.js';
 import { imageOf } from './index/index-snapshot.js';
 import type { JournalIndex } from './index/journal-index.js';
 import { scanRegion } from './index/region-scan.js';
 import { loadIndex } from './open-index.js';
 import { PayloadVersions } from './payload-versions.js';
 import { EventReader } from './read/event-reader.js';
+import { receiptOf, verifyAgainstRecord } from './receipts.js';
 import { scanSegments } from './recovery.js';
 import { validateRegion } from './region.js';
 import { frameOf } from './storage/frame.js';
@@ -50,6 +54,7 @@ import {
 import { writeSnapshot } from './storage/snapshot-file.js';
 import type {
   AppendOptions,
+  AppendProposal,
   AppendReceipt,
   BatchItem,
   BatchOptions,
@@ -73,21 +78,28 @@ import type {
 } from './types.js';
 import { verifyJournal } from './verify.js';
 import { WatermarkTracker } from './watermarks.js';
+import type { Grant } from './write/guard.js';
 import { AppendPlanner, type PreparedEvent, validateBatch } from './write/prepare.js';
 
-const DEFAULTS: Required<JournalOptions> = {
+type WriterOptions = Required<Omit<JournalOptions, 'receiptKeys'>>;
+
+const DEFAULTS: WriterOptions = {
   segmentMaxBytes: 64 << 20,
   maxEventBytes: 1 << 20,
   fsyncIntervalMs: 100,
   snapshotEveryEvents: 250_000,
+  requireGates: false,
 };
+
+/** Type of the events {@link Journal.appendDenial} records. */
+export const DENIAL_EVENT_TYPE = 'causeway.denied';
 
 /** Writer-only state. */
 interface WriterState {
   lock: WriterLock;
   active: ActiveSegment;
   durability: Durability;
-  options: Required<JournalOptions>;
+  options: WriterOptions;
   eventsSinceSnapshot: number;
   snapshotScheduled: boolean;
   failure: unknown;
@@ -121,6 +133,7 @@ export class Journal {
     private readonly pollIntervalMs: number,
     scanFrom: { segment: number; offset: number },
     segmentCount: number,
+    private readonly keys: ReceiptKeyring | null,
     private readonly marks: WatermarkTracker = new WatermarkTracker(),
   ) {
     this.files = new SegmentFiles(dir);
@@ -134,6 +147,7 @@ export class Journal {
   /** Opens (creating if needed) the journal in `dir` as its one writer. */
   static open(dir: string, options: JournalOptions = {}): Journal {
     const opts = validateOptions(options);
+    const keys = keyringOf(options.receiptKeys);
     fs.mkdirSync(dir, { recursive: true });
     const lock = WriterLock.acquire(dir);
     try {
@@ -172,7 +186,7 @@ export class Journal {
         snapshotScheduled: false,
         failure: null,
       };
-      return new Journal(dir, loaded.index, report, writer, 0, outcome, segments.length, marks);
+      return new Journal(dir, loaded.index, report, writer, 0, outcome, segments.length, keys, marks);
     } catch (err) {
       lock.release();
       throw err;
@@ -187,6 +201,7 @@ export class Journal {
     const pollIntervalMs = options.pollIntervalMs ?? 20;
     if (!(pollIntervalMs > 0))
       throw new InvalidArgument('pollIntervalMs must be positive', { pollIntervalMs });
+    const keys = keyringOf(options.receiptKeys);
     const started = performance.now();
     const segments = fs.existsSync(dir) ? listSegments(dir) : [];
     if (segments.length === 0) throw new InvalidArgument(`no journal in ${dir}`, { dir });
@@ -202,7 +217,7 @@ export class Journal {
       events: loaded.index.count,
       durationMs: performance.now() - started,
     };
-    return new Journal(dir, loaded.index, report, null, pollIntervalMs, outcome, segments.length);
+    return new Journal(dir, loaded.index, report, null, pollIntervalMs, outcome, segments.length, keys);
   }
 
   /** True for a journal opened with {@link openReadOnly}. */
@@ -216,17 +231,66 @@ export class Journal {
    * Appends one event. The event is handed to the OS before this returns (and fsynced first when
    * `durable`); the receipt says where it landed. Invalid input throws and changes nothing.
    */
-  append<T>(coordinate: Coordinate, event: NewEvent<T>, options?: AppendOptions): AppendReceipt {
+  append<T, C>(coordinate: Coordinate, event: NewEvent<T>, options?: AppendOptions<C>): AppendReceipt {
+    return this.appendGranted(coordinate, event, options, undefined);
+  }
+
+  private appendGranted<T, C>(
+    coordinate: Coordinate,
+    event: NewEvent<T>,
+    options: AppendOptions<C> | undefined,
+    grant: Grant | undefined,
+  ): AppendReceipt {
     const w = this.writable();
     const planner = this.planner();
-    const planned = planner.add(coordinate, event, options, Date.now());
+    const planned = planner.add(coordinate, event, options as AppendOptions, Date.now(), grant);
     if ('duplicateOf' in planned) {
       if (options?.durable) this.syncTo(planned.duplicateOf + 1);
-      return receiptOf(this.reader.record(planned.duplicateOf), true);
+      return receiptOf(this.reader.record(planned.duplicateOf), true, this.keys);
     }
-    this.commit(w, [planned], false);
+    this.write(w, [planned], false);
     if (options?.durable) w.durability.syncNow();
-    return receiptOf(planned.record, false);
+    return receiptOf(planned.record, false, this.keys);
+  }
+
+  /**
+   * Commits the proposal of a guard receipt from `GateSet.evaluate`, recording the gates that
+   * passed it (extension `causeway.gates`). A receipt commits once; a refused commit (a version
+   * conflict, say) leaves it usable.
+   */
+  commit<T>(receipt: GuardReceipt<AppendProposal<T>>, options?: { durable?: boolean }): AppendReceipt {
+    return redeemGuardReceipt(receipt, (p) => {
+      if (p === null || typeof p !== 'object')
+        throw new InvalidArgument('the guard receipt holds no append proposal { coordinate, event }');
+      return this.appendGranted(
+        p.coordinate,
+        p.event,
+        { ...p.options, ...options },
+        {
+          'causeway.gates': receipt.gates,
+        },
+      );
+    });
+  }
+
+  /**
+   * Records a denial as an event on the stream (type `causeway.denied`, data `{ gate, code, message,
+   * context }`), so refusals are as auditable as what was accepted. Exempt from `requireGates`.
+   */
+  appendDenial(
+    coordinate: Coordinate,
+    denial: Denial,
+    options?: Pick<AppendOptions, 'causedBy' | 'correlationId' | 'idempotencyKey' | 'durable' | 'extensions'>,
+  ): AppendReceipt {
+    if (denial === null || typeof denial !== 'object' || typeof denial.gate !== 'string')
+      throw new InvalidArgument('appendDenial needs a denial { gate, code, message, context }');
+    const { gate, code, message, context } = denial;
+    return this.appendGranted(
+      coordinate,
+      { type: DENIAL_EVENT_TYPE, data: { gate, code, message, context: context ?? {} } },
+      { ...options, expectedVersion: 'any' },
+      { 'causeway.denial': gate },
+    );
   }
 
   /**
@@ -266,11 +330,11 @@ export class Journal {
         });
       }
       if (options?.durable) this.syncTo(Math.max(...duplicates) + 1);
-      return this.reader.records(duplicates).map((r) => receiptOf(r, true));
+      return this.reader.records(duplicates).map((r) => receiptOf(r, true, this.keys));
     }
-    this.commit(w, planner.prepared, true);
+    this.write(w, planner.prepared, true);
     if (options?.durable) w.durability.syncNow();
-    return planner.prepared.map((p) => receiptOf(p.record, false));
+    return planner.prepared.map((p) => receiptOf(p.record, false, this.keys));
   }
 
   /** {@link appendBatch} whose durable form shares fsyncs with other producers. */
@@ -299,6 +363,7 @@ export class Journal {
       this.writer!.options.maxEventBytes,
       (slot) => this.reader.record(slot).correlation,
       this.versions,
+      this.writer!.options.requireGates,
     );
   }
 
@@ -306,7 +371,7 @@ export class Journal {
     if (this.marks.get('durable') < position) this.writer!.durability.syncNow();
   }
 
-  private commit(w: WriterState, prepared: PreparedEvent[], asBatch: boolean): void {
+  private write(w: WriterState, prepared: PreparedEvent[], asBatch: boolean): void {
     const frames = prepared.map((p) => p.frame);
     // The begin marker's size depends on the count (MessagePack integers grow with their value).
     const begin = asBatch ? frameOf(encodeBatchMarker(FrameKind.BatchBegin, prepared.length)) : null;
@@ -368,6 +433,38 @@ export class Journal {
 
   private readable(): void {
     if (this.closed) throw new JournalClosed();
+  }
+
+  // ---------------------------------------------------------------- receipts
+
+  /**
+   * Verifies a receipt against this journal: `signed` (fields match the stored event and the
+   * signature verifies with one of the configured keys), `unsigned` (fields match, no signature), or
+   * `invalid` with the reason: missing-event, event-tampered, field-mismatch, unknown-key or
+   * bad-signature.
+   */
+  verifyReceipt(receipt: SignableReceipt): ReceiptVerification {
+    this.readable();
+    return verifyAgainstRecord(
+      receipt,
+      () => {
+        const id = typeof receipt?.id === 'string' ? tryIdFromString(receipt.id) : undefined;
+        const slot = id ? this.index.slotOfId(id) : -1;
+        return slot === -1 ? undefined : this.reader.record(slot);
+      },
+      this.keys,
+    );
+  }
+
+  /** The receipt of a stored event, signed now with the current key (for events appended earlier). */
+  receiptFor(id: string): AppendReceipt {
+    this.readable();
+    return receiptOf(this.reader.record(this.slotOf(id)), false, this.keys);
+  }
+
+  /** Id of the key that signs receipts, or null when receipts are unsigned. */
+  get signingKeyId(): string | null {
+    return this.keys?.signingKeyId ?? null;
   }
 
   // ---------------------------------------------------------------- reading
@@ -729,23 +826,10 @@ export class Journal {
   }
 }
 
-function receiptOf(r: EventRecord, deduplicated: boolean): AppendReceipt {
-  return {
-    id: idToString(r.id),
-    entity: r.entity,
-    scope: r.scope,
-    type: r.type,
-    position: r.position,
-    streamVersion: r.streamVersion,
-    hash: r.hash.toString('hex'),
-    prevHash: r.prevHash.toString('hex'),
-    deduplicated,
-  };
-}
-
-function validateOptions(options: JournalOptions): Required<JournalOptions> {
-  const o = { ...DEFAULTS, ...options };
-  const check = (name: keyof JournalOptions, ok: boolean) => {
+function validateOptions(options: JournalOptions): WriterOptions {
+  const { receiptKeys: _, ...rest } = options;
+  const o = { ...DEFAULTS, ...rest };
+  const check = (name: keyof WriterOptions, ok: boolean) => {
     if (!ok) throw new InvalidArgument(`invalid option ${name}: ${o[name]}`, { [name]: o[name] });
   };
   check(
@@ -758,11 +842,15 @@ function validateOptions(options: JournalOptions): Required<JournalOptions> {
   );
   check('fsyncIntervalMs', Number.isFinite(o.fsyncIntervalMs) && o.fsyncIntervalMs >= 0);
   check('snapshotEveryEvents', Number.isInteger(o.snapshotEveryEvents) && o.snapshotEveryEvents >= 0);
+  check('requireGates', typeof o.requireGates === 'boolean');
   return o;
 }
 
+const keyringOf = (keys: JournalOptions['receiptKeys']): ReceiptKeyring | null =>
+  keys === undefined ? null : new ReceiptKeyring(keys);
+
 /** How far ahead of the data the active segment is zero-filled. */
-const preallocateStep = (o: Required<JournalOptions>): number => Math.min(4 << 20, o.segmentMaxBytes);
+const preallocateStep = (o: WriterOptions): number => Math.min(4 << 20, o.segmentMaxBytes);
 
 /** Opens (creating if needed) the journal in `dir` as its one writer. */
 export const open = (dir: string, options?: JournalOptions): Journal => Journal.open(dir, options);

@@ -1,6 +1,13 @@
 /**
  * Public types of the journal, gathered in one place.
  */
+import type {
+  BypassReason,
+  GateSet,
+  ReceiptExtensions,
+  ReceiptKeyInput,
+  ReceiptSignature,
+} from '../gates/index.js';
 
 /**
  * Where an event lives. `entity` is the stream key (`order:507`); `scope` is the isolation boundary
@@ -45,7 +52,7 @@ export interface NewEvent<T = unknown> {
 export type ExpectedVersion = number | 'no-stream' | 'stream-exists' | 'any';
 
 /** Options of one append. */
-export interface AppendOptions {
+export interface AppendOptions<C = unknown> {
   /** Concurrency check against the stream's current version. Default `'any'`. */
   expectedVersion?: ExpectedVersion;
   /**
@@ -61,6 +68,24 @@ export interface AppendOptions {
   causedBy?: string | { readonly id: string };
   /** Return only after the event is fsynced. Default `false` (written to the OS, fsynced on cadence). */
   durable?: boolean;
+  /**
+   * Gates to pass before the event is committed, judged against `context`. A denial appends nothing
+   * and throws `GateDenied`; a pass records the gates' names as the extension `causeway.gates`.
+   */
+  gates?: GateSet<C>;
+  /** What `gates` judge. */
+  context?: C;
+  /** Commit without gates, for a recorded reason (extension `causeway.bypass`). Excludes `gates`. */
+  bypass?: BypassReason;
+  /** Small namespaced values stored, hashed and signed with the event and returned on its receipt. */
+  extensions?: ReceiptExtensions;
+}
+
+/** An append awaiting its gates: what `GateSet.evaluate` receives and {@link Journal.commit} commits. */
+export interface AppendProposal<T = unknown> {
+  coordinate: Coordinate;
+  event: NewEvent<T>;
+  options?: Omit<AppendOptions, 'gates' | 'context' | 'bypass'>;
 }
 
 /** One item of {@link Journal.appendBatch}. */
@@ -95,6 +120,10 @@ export interface AppendReceipt {
   readonly prevHash: string;
   /** True when an idempotency key matched and this is the original receipt. */
   readonly deduplicated: boolean;
+  /** Extensions stored with the event (the caller's and the journal's `causeway.*` ones). */
+  readonly extensions?: ReceiptExtensions;
+  /** Ed25519 signature over the receipt, when the journal has receipt keys. */
+  readonly signature?: ReceiptSignature;
 }
 
 /** An event as read back from the journal. */
@@ -115,6 +144,8 @@ export interface StoredEvent<T = unknown> {
   readonly payloadVersion: number;
   readonly prevHash: string;
   readonly hash: string;
+  /** Extensions stored with the event, if any. */
+  readonly extensions: ReceiptExtensions | undefined;
 }
 
 /**
@@ -184,12 +215,24 @@ export interface JournalOptions {
   fsyncIntervalMs?: number;
   /** Write an index snapshot after this many new events (and always on close); 0 = only on close. Default 250,000. */
   snapshotEveryEvents?: number;
+  /**
+   * Ed25519 keys, oldest first: the newest private key signs every receipt, all verify
+   * (see `generateReceiptKey`). Without keys receipts are unsigned.
+   */
+  receiptKeys?: readonly ReceiptKeyInput[];
+  /**
+   * Refuse appends that bring neither gates, a guard receipt nor a bypass reason (`GuardRequired`).
+   * Denial records are exempt. Default false.
+   */
+  requireGates?: boolean;
 }
 
 /** Options of {@link openReadOnly}. */
 export interface ReadOnlyOptions {
   /** How often `waitFor` polls for the writer's progress. Default 20 ms. */
   pollIntervalMs?: number;
+  /** Keys to verify receipts with (public keys suffice). */
+  receiptKeys?: readonly ReceiptKeyInput[];
 }
 
 /** How {@link Journal} came up. */

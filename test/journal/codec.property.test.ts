@@ -48,6 +48,12 @@ const record = fc.record({
   hash: bytes(32),
   idemKey: fc.option(fc.string({ minLength: 1, maxLength: 600, unit: 'grapheme' }), { nil: null }),
   idemDigest: fc.option(bytes(16), { nil: null }),
+  extensions: fc.option(
+    fc
+      .dictionary(fc.constantFrom('a.b', 'acme.ticket'), fc.string())
+      .map((v) => Buffer.from(JSON.stringify(v))),
+    { nil: null },
+  ),
 });
 
 describe('codec properties', () => {
@@ -91,6 +97,7 @@ describe('codec properties', () => {
       'metadata',
       'data',
       'prevHash',
+      'extensions',
     ] as const;
     fc.assert(
       fc.property(record, fc.constantFrom(...fields), (r, field) => {
@@ -127,6 +134,7 @@ describe('codec properties', () => {
       metadata: null,
       data: pack(1),
       prevHash: Buffer.alloc(32),
+      extensions: null,
     };
     const a = computeEventHash({ ...r, entity: 'ab', scope: 'c' });
     const b = computeEventHash({ ...r, entity: 'a', scope: 'bc' });

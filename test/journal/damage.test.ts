@@ -3,12 +3,11 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CausewayError, coordinate, type Journal, open } from '../../src/index.js';
-import { FrameKind, pack } from '../../src/journal/codec.js';
-import { decodeFrameBody, encodeEventFrame } from '../../src/journal/event-frame.js';
+import { pack } from '../../src/journal/codec.js';
 import { tempDir } from '../helpers.js';
+import { frameOffsets, seg, tamper } from './segment-files.js';
 
 const c = coordinate('acct:1', 'bank');
-const seg = (dir: string, id = 1) => path.join(dir, `${String(id).padStart(8, '0')}.seg`);
 const snap = (dir: string) => path.join(dir, 'index.snap');
 
 /** A closed journal of `n` events (with a snapshot), and what was appended. */
@@ -20,14 +19,6 @@ function build(n: number, options = {}) {
   );
   j.close();
   return { dir, receipts };
-}
-
-/** Offsets of every frame in a segment file (after the 16-byte header). */
-function frameOffsets(file: string): number[] {
-  const buf = fs.readFileSync(file);
-  const out: number[] = [];
-  for (let o = 16; o + 8 <= buf.length; o += 8 + buf.readUInt32LE(o)) out.push(o);
-  return out;
 }
 
 function flip(file: string, offset: number): void {
@@ -322,25 +313,6 @@ describe('damaged snapshots', () => {
 });
 
 describe('tampering', () => {
-  /** Rewrites event `index`'s frame (CRC recomputed) after `change` edits its decoded record. */
-  function tamper(dir: string, index: number, change: (r: ReturnType<typeof decode>) => void) {
-    const file = seg(dir);
-    const buf = fs.readFileSync(file);
-    const at = frameOffsets(file)[index];
-    const len = buf.readUInt32LE(at);
-    const record = decode(buf.subarray(at + 8, at + 8 + len));
-    change(record);
-    const frame = encodeEventFrame(record);
-    expect(frame.length).toBe(len + 8);
-    frame.copy(buf, at);
-    fs.writeFileSync(file, buf);
-  }
-  function decode(body: Buffer) {
-    const d = decodeFrameBody(body);
-    if (typeof d === 'string' || d.kind !== FrameKind.Event) throw new Error('not an event');
-    return d.event;
-  }
-
   it('a changed payload with a valid CRC is a hash mismatch at that event', () => {
     const { dir, receipts } = build(8);
     tamper(dir, 5, (r) => {

@@ -24,14 +24,10 @@ export function startReactor(journal: Journal, options: ReactorOptions): CursorW
     const reactions: readonly Reaction[] =
       result === undefined ? [] : Array.isArray(result) ? result : [result as Reaction];
     if (reactions.length === 0) return;
-    const items: BatchItem[] = reactions.map((r, i) => ({
-      coordinate: r.coordinate,
-      event: r.event,
-      options: {
-        causedBy: source.id,
-        expectedVersion: r.expectedVersion,
-        idempotencyKey: `reactor:${name}:${source.id}:${i}`,
-      },
+    const items: BatchItem[] = reactions.map(({ coordinate, event, ...guard }, i) => ({
+      coordinate,
+      event,
+      options: { ...guard, causedBy: source.id, idempotencyKey: `reactor:${name}:${source.id}:${i}` },
     }));
     const receipts = journal.appendBatch(items);
     onReactions?.(source, receipts);

@@ -2,7 +2,7 @@
  * Public types of the journal's consumers (subscriptions, cursors, cursor workers, reactors,
  * projections), gathered in one place.
  */
-import type { AppendReceipt, Coordinate, ExpectedVersion, NewEvent, Region, StoredEvent } from '../types.js';
+import type { AppendOptions, AppendReceipt, Coordinate, NewEvent, Region, StoredEvent } from '../types.js';
 
 /** Options of {@link Journal.subscribeLossy}. */
 export interface LossySubscriptionOptions {
@@ -115,10 +115,10 @@ export interface CursorWorkerHandle {
 }
 
 /** One follow-up event a reactor wants appended. */
-export interface Reaction<T = unknown> {
+export interface Reaction<T = unknown>
+  extends Pick<AppendOptions, 'expectedVersion' | 'gates' | 'context' | 'bypass' | 'extensions'> {
   coordinate: Coordinate;
   event: NewEvent<T>;
-  expectedVersion?: ExpectedVersion;
 }
 
 /** Reacts to one source event; returns the reactions to append (none is fine). */

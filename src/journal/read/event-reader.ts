@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { CorruptData } from '../../errors.js';
+import { decodeExtensions } from '../../gates/extensions.js';
 import { type EventRecord, FrameKind, unpack } from '../codec.js';
 import { decodeFrameBody } from '../event-frame.js';
 import { idToString } from '../ids.js';
@@ -135,5 +136,6 @@ export function toStoredEvent(r: EventRecord): StoredEvent {
     payloadVersion: r.payloadVersion,
     prevHash: r.prevHash.toString('hex'),
     hash: r.hash.toString('hex'),
+    extensions: r.extensions === null ? undefined : decodeExtensions(r.extensions),
   };
 }

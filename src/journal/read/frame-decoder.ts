@@ -1,3 +1,4 @@
+import { decodeExtensions } from '../../gates/extensions.js';
 import { FrameKind, unpack } from '../codec.js';
 import type { StoredEvent } from '../types.js';
 
@@ -44,8 +45,10 @@ export function decodeStoredEvent(
   typeHint: string | undefined,
 ): StoredEvent | undefined {
   const buf = frame as Bytes;
-  // array16 of 17 fields, the first the kind as a fixint
-  if (stop - start < 4 || buf[start] !== 0xdc || buf[start + 1] !== 0 || buf[start + 2] !== 17) return;
+  // array16 of 17 fields (18 with extensions), the first the kind as a fixint
+  const fields = buf[start + 2];
+  if (stop - start < 4 || buf[start] !== 0xdc || buf[start + 1] !== 0 || (fields !== 17 && fields !== 18))
+    return;
   if (buf[start + 3] !== FrameKind.Event) return;
   at = start + 4;
   end = stop;
@@ -68,6 +71,7 @@ export function decodeStoredEvent(
   // The idempotency key and digest are not part of the public event, only checked for shape.
   if (!nil(buf)) strBytes(buf);
   if (!nil(buf)) fixedBin(buf, 16);
+  const extensionsStart = fields === 18 ? bin(buf) : -1;
   // Every reader above leaves `at` past `end` on bytes of another shape.
   if (at !== end) return;
   return {
@@ -88,6 +92,7 @@ export function decodeStoredEvent(
     payloadVersion,
     prevHash: prevHash as string,
     hash: hashHex as string,
+    extensions: extensionsStart < 0 ? undefined : decodeExtensions(buf.subarray(extensionsStart, end)),
   };
 }
 

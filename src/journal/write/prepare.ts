@@ -14,6 +14,7 @@ import { idFromString, newEventId } from '../ids.js';
 import type { JournalIndex } from '../index/journal-index.js';
 import type { PayloadVersions } from '../payload-versions.js';
 import type { AppendOptions, BatchItem, Coordinate, ExpectedVersion, NewEvent } from '../types.js';
+import { type Grant, guardAppend } from './guard.js';
 
 const MAX_TYPE_BYTES = 256;
 const MAX_KEY_BYTES = 512;
@@ -48,17 +49,20 @@ export class AppendPlanner {
     /** Correlation id of an indexed event (read from its record). */
     private readonly correlationAt: (slot: number) => Buffer,
     private readonly versions: PayloadVersions,
+    private readonly requireGates: boolean,
   ) {}
 
   /**
    * Plans one event. Returns `{ duplicateOf }` (the slot of the original) when its idempotency key was
-   * already used for this same event; throws {@link IdempotencyConflict} when used for another.
+   * already used for this same event (its gates do not run again); throws {@link IdempotencyConflict}
+   * when used for another. `grant` is what the journal vouches for instead of gates (see `Grant`).
    */
   add(
     coordinate: Coordinate,
     event: NewEvent,
     options: (AppendOptions & { causedByItem?: number }) | undefined,
     now: number,
+    grant?: Grant,
   ): PreparedEvent | { duplicateOf: number } {
     validateCoordinate(coordinate);
     const { entity, scope } = coordinate;
@@ -81,6 +85,7 @@ export class AppendPlanner {
     const head = this.head(entity);
     if (head && head.scope !== scope) throw new ScopeMismatch(entity, head.scope, scope);
     checkExpected(entity, o.expectedVersion ?? 'any', head);
+    const extensions = guardAppend(coordinate, input, o, grant, this.requireGates);
 
     const id = newEventId();
     const { correlation, causation } = this.causalLinks(id, o);
@@ -101,6 +106,7 @@ export class AppendPlanner {
       hash: ZERO_HASH,
       idemKey: o.idempotencyKey ?? null,
       idemDigest,
+      extensions,
     };
     record.hash = computeEventHash(record);
     const frame = encodeEventFrame(record);

@@ -1,0 +1,91 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
+import { InvalidArgument } from '../errors.js';
+import type { GeneratedReceiptKey, ReceiptKeyInput, ReceiptSignature } from './types.js';
+
+/** Hex SHA-256 of the raw 32-byte Ed25519 public key: the id a signature names its key by. */
+export function keyIdOf(publicKey: KeyObject): string {
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url');
+  return createHash('sha256').update(raw).digest('hex');
+}
+
+/** Creates a new Ed25519 key for signing receipts. Store `privateKeyPem` as a secret. */
+export function generateReceiptKey(): GeneratedReceiptKey {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    keyId: keyIdOf(publicKey),
+    privateKey,
+    publicKey,
+    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }) as string,
+  };
+}
+
+/**
+ * The keys a journal signs and verifies receipts with, listed oldest to newest: the newest key that
+ * has a private half signs, and every key verifies, so a key can be rotated without invalidating
+ * the receipts the previous one signed.
+ */
+export class ReceiptKeyring {
+  private readonly verifiers = new Map<string, KeyObject>();
+  private readonly signer: { keyId: string; key: KeyObject } | null = null;
+
+  constructor(keys: readonly ReceiptKeyInput[]) {
+    if (!Array.isArray(keys) || keys.length === 0)
+      throw new InvalidArgument('receipt keys must be a non-empty array of Ed25519 keys');
+    for (const input of keys) {
+      const key = toKeyObject(input);
+      const publicKey = key.type === 'private' ? createPublicKey(key) : key;
+      const keyId = keyIdOf(publicKey);
+      this.verifiers.set(keyId, publicKey);
+      if (key.type === 'private') this.signer = { keyId, key };
+    }
+  }
+
+  /** Id of the key that signs, or null when every key is public (verification only). */
+  get signingKeyId(): string | null {
+    return this.signer?.keyId ?? null;
+  }
+
+  /** Ids of every key that verifies. */
+  get keyIds(): string[] {
+    return [...this.verifiers.keys()];
+  }
+
+  /** Signs `message(keyId)` with the signing key; null when the keyring cannot sign. */
+  sign(message: (keyId: string) => Buffer): ReceiptSignature | null {
+    if (!this.signer) return null;
+    const { keyId, key } = this.signer;
+    return { algorithm: 'ed25519', keyId, value: sign(null, message(keyId), key).toString('base64url') };
+  }
+
+  /** Checks a signature over `message`. */
+  verify(signature: ReceiptSignature, message: Buffer): 'valid' | 'unknown-key' | 'bad-signature' {
+    const key = this.verifiers.get(signature.keyId);
+    if (!key) return 'unknown-key';
+    if (signature.algorithm !== 'ed25519' || typeof signature.value !== 'string') return 'bad-signature';
+    const bytes = Buffer.from(signature.value, 'base64url');
+    return bytes.length === 64 && verify(null, message, key, bytes) ? 'valid' : 'bad-signature';
+  }
+}
+
+function toKeyObject(input: ReceiptKeyInput): KeyObject {
+  let key: KeyObject;
+  try {
+    if (typeof input === 'string')
+      key = input.includes('PRIVATE KEY') ? createPrivateKey(input) : createPublicKey(input);
+    else key = input;
+  } catch (err) {
+    throw new InvalidArgument(`not a PEM key: ${(err as Error).message}`);
+  }
+  if (typeof key !== 'object' || key === null || key.asymmetricKeyType !== 'ed25519')
+    throw new InvalidArgument('receipt keys must be Ed25519 keys (KeyObject or PEM)');
+  return key;
+}
