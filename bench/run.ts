@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { cursorWorker, fanout, projectionCatchUp } from './delivery/cases.js';
+import { gatedAppend, signedAppend, signedAppendAsync16, signedAppendBatch100 } from './gates/cases.js';
 import { appendBatch100, appendDurable, appendDurable16, appendSingle } from './journal/append.js';
 import { indexMemory } from './journal/index-memory.js';
 import { openByRebuild, openFromSnapshot } from './journal/open.js';
@@ -30,6 +31,10 @@ const CASES: [string, () => Promise<BenchResult>][] = [
   ['delivery.cursor_worker', cursorWorker],
   ['delivery.fanout', fanout],
   ['delivery.projection', projectionCatchUp],
+  ['gates.gated_append', gatedAppend],
+  ['gates.signed_append', signedAppend],
+  ['gates.signed_append.async16', signedAppendAsync16],
+  ['gates.signed_append.batch100', signedAppendBatch100],
   ...(['pg', 'mysql', 'sqlite'] as const).flatMap((d): [string, () => Promise<BenchResult>][] => [
     [`outbox.${d}.e2e`, e2e(d)],
     [`outbox.${d}.drain`, drain(d)],

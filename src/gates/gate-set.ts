@@ -13,6 +13,8 @@ export const GATE_DEFECT = 'gate-defect';
  */
 export class GateSet<C> {
   readonly gates: readonly Gate<C>[];
+  /** Names of the gates, in evaluation order. */
+  readonly names: readonly string[];
 
   constructor(gates: readonly Gate<C>[]) {
     if (!Array.isArray(gates)) throw new InvalidArgument('a gate set needs an array of gates');
@@ -25,20 +27,24 @@ export class GateSet<C> {
       names.add(g.name);
     }
     this.gates = Object.freeze([...gates]);
-  }
-
-  /** Names of the gates, in evaluation order. */
-  get names(): string[] {
-    return this.gates.map((g) => g.name);
+    this.names = Object.freeze(this.gates.map((g) => g.name));
   }
 
   /** Runs the gates in order and stops at the first denial. */
   evaluate<P>(context: C, proposal: P): GateVerdict<P> {
+    const denial = this.firstDenial(context);
+    return denial
+      ? { permitted: false, denial }
+      : { permitted: true, receipt: issueGuardReceipt(proposal, this.names) };
+  }
+
+  /** The first denial, or undefined when every gate permits (`evaluate` without the receipt). */
+  firstDenial(context: C): Denial | undefined {
     for (const g of this.gates) {
       const denial = judge(g, context);
-      if (denial) return { permitted: false, denial };
+      if (denial) return denial;
     }
-    return { permitted: true, receipt: issueGuardReceipt(proposal, this.names) };
+    return undefined;
   }
 
   /** Runs every gate and returns all denials, in gate order. */

@@ -8,7 +8,9 @@ import {
   verify,
 } from 'node:crypto';
 import { InvalidArgument } from '../errors.js';
-import type { GeneratedReceiptKey, ReceiptKeyInput, ReceiptSignature } from './types.js';
+import { receiptMessage, rootMessage } from './receipt-message.js';
+import { buildTree, leafHash, rootFromPath } from './receipt-tree.js';
+import type { GeneratedReceiptKey, ReceiptKeyInput, ReceiptSignature, ReceiptSubject } from './types.js';
 
 /** Hex SHA-256 of the raw 32-byte Ed25519 public key: the id a signature names its key by. */
 export function keyIdOf(publicKey: KeyObject): string {
@@ -59,20 +61,47 @@ export class ReceiptKeyring {
     return [...this.verifiers.keys()];
   }
 
-  /** Signs `message(keyId)` with the signing key; null when the keyring cannot sign. */
-  sign(message: (keyId: string) => Buffer): ReceiptSignature | null {
-    if (!this.signer) return null;
+  /**
+   * Signs receipts together: one signature over the Merkle root of their messages, and a proof per
+   * receipt (none when there is one receipt). Null when the keyring cannot sign.
+   */
+  signReceipts(receipts: readonly ReceiptSubject[]): ReceiptSignature[] | null {
+    if (!this.signer || receipts.length === 0) return null;
     const { keyId, key } = this.signer;
-    return { algorithm: 'ed25519', keyId, value: sign(null, message(keyId), key).toString('base64url') };
+    const leaves = receipts.map((r) => leafHash(receiptMessage(r)));
+    const { root, paths } = buildTree(leaves);
+    const value = sign(null, rootMessage(keyId, leaves.length, root), key).toString('base64url');
+    if (leaves.length === 1) return [{ algorithm: 'ed25519', keyId, value }];
+    const size = leaves.length;
+    return paths.map((path, index) => ({
+      algorithm: 'ed25519',
+      keyId,
+      value,
+      proof: { index, size, path: path.map((h) => h.toString('hex')) },
+    }));
   }
 
-  /** Checks a signature over `message`. */
-  verify(signature: ReceiptSignature, message: Buffer): 'valid' | 'unknown-key' | 'bad-signature' {
+  /** Checks a receipt's signature (and proof) over the receipt's own fields. */
+  verifyReceipt(
+    receipt: ReceiptSubject,
+    signature: ReceiptSignature,
+  ): 'valid' | 'unknown-key' | 'bad-signature' {
     const key = this.verifiers.get(signature.keyId);
     if (!key) return 'unknown-key';
     if (signature.algorithm !== 'ed25519' || typeof signature.value !== 'string') return 'bad-signature';
+    const leaf = leafHash(receiptMessage(receipt));
+    const { index = 0, size = 1, path = [] } = signature.proof ?? {};
+    if (!Array.isArray(path) || path.some((h) => typeof h !== 'string')) return 'bad-signature';
+    const root = rootFromPath(
+      leaf,
+      index,
+      size,
+      path.map((h) => Buffer.from(h, 'hex')),
+    );
     const bytes = Buffer.from(signature.value, 'base64url');
-    return bytes.length === 64 && verify(null, message, key, bytes) ? 'valid' : 'bad-signature';
+    return root && bytes.length === 64 && verify(null, rootMessage(signature.keyId, size, root), key, bytes)
+      ? 'valid'
+      : 'bad-signature';
   }
 }
 

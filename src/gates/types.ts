@@ -69,13 +69,28 @@ export type ExtensionValue =
  */
 export type ReceiptExtensions = Readonly<Record<string, ExtensionValue>>;
 
-/** An Ed25519 signature over a receipt. */
+/**
+ * An Ed25519 signature over a receipt. The receipts of one batch (or of appends signed together)
+ * share one signature over the root of a Merkle tree of their messages; `proof` leads from this
+ * receipt to that root. A receipt signed alone has no proof.
+ */
 export interface ReceiptSignature {
   readonly algorithm: 'ed25519';
   /** Hex SHA-256 of the raw public key that verifies the signature. */
   readonly keyId: string;
-  /** Base64url signature. */
+  /** Base64url signature over the root. */
   readonly value: string;
+  readonly proof?: ReceiptProof;
+}
+
+/** Where a receipt sits in the tree its signature covers. */
+export interface ReceiptProof {
+  /** Position of this receipt among those signed together. */
+  readonly index: number;
+  /** How many receipts were signed together. */
+  readonly size: number;
+  /** Hex sibling hashes from this receipt's leaf up to the root. */
+  readonly path: readonly string[];
 }
 
 /**

@@ -1,7 +1,6 @@
 import { InvalidArgument } from '../errors.js';
 import { encodeExtensions } from './extensions.js';
 import { ReceiptKeyring } from './keys.js';
-import { receiptMessage } from './receipt-message.js';
 import type {
   ReceiptInvalidReason,
   ReceiptKeyInput,
@@ -36,7 +35,7 @@ export function checkReceipt(
   if (signature === null || typeof signature !== 'object' || typeof signature.keyId !== 'string')
     return invalid('bad-signature', 'the signature is malformed');
   if (!keyring) return invalid('unknown-key', `no keys are configured to verify key ${signature.keyId}`);
-  const outcome = keyring.verify(signature, receiptMessage(receipt, signature.keyId));
+  const outcome = keyring.verifyReceipt(receipt, signature);
   if (outcome === 'unknown-key') return invalid('unknown-key', `key ${signature.keyId} is not configured`);
   if (outcome === 'bad-signature')
     return invalid('bad-signature', 'the signature does not match the receipt');

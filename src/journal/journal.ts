@@ -38,7 +38,7 @@ import { scanRegion } from './index/region-scan.js';
 import { loadIndex } from './open-index.js';
 import { PayloadVersions } from './payload-versions.js';
 import { EventReader } from './read/event-reader.js';
-import { receiptOf, verifyAgainstRecord } from './receipts.js';
+import { ReceiptSigner, receiptOf, verifyAgainstRecord } from './receipts.js';
 import { scanSegments } from './recovery.js';
 import { validateRegion } from './region.js';
 import { frameOf } from './storage/frame.js';
@@ -123,6 +123,7 @@ export class Journal {
   private followTimer: NodeJS.Timeout | null = null;
   private hub: SubscriptionHub | null = null;
   private projectionsOf: Projections | null = null;
+  private readonly signer: ReceiptSigner | null;
 
   private constructor(
     /** The journal directory. */
@@ -140,6 +141,7 @@ export class Journal {
     this.reader = new EventReader(this.files, index, dir);
     this.scanFrom = scanFrom;
     this.segmentCount = segmentCount;
+    this.signer = keys?.signingKeyId ? new ReceiptSigner(keys) : null;
     for (const mark of ['accepted', 'written', 'durable', 'visible'] as const)
       this.marks.advance(mark, index.count);
   }
@@ -232,9 +234,10 @@ export class Journal {
    * `durable`); the receipt says where it landed. Invalid input throws and changes nothing.
    */
   append<T, C>(coordinate: Coordinate, event: NewEvent<T>, options?: AppendOptions<C>): AppendReceipt {
-    return this.appendGranted(coordinate, event, options, undefined);
+    return this.signed([this.appendGranted(coordinate, event, options, undefined)])[0];
   }
 
+  /** Appends and returns the receipt, unsigned. */
   private appendGranted<T, C>(
     coordinate: Coordinate,
     event: NewEvent<T>,
@@ -246,11 +249,16 @@ export class Journal {
     const planned = planner.add(coordinate, event, options as AppendOptions, Date.now(), grant);
     if ('duplicateOf' in planned) {
       if (options?.durable) this.syncTo(planned.duplicateOf + 1);
-      return receiptOf(this.reader.record(planned.duplicateOf), true, this.keys);
+      return receiptOf(this.reader.record(planned.duplicateOf), true);
     }
     this.write(w, [planned], false);
     if (options?.durable) w.durability.syncNow();
-    return receiptOf(planned.record, false, this.keys);
+    return receiptOf(planned.record, false, planned.extensions);
+  }
+
+  /** Signs receipts together now, when the journal has a signing key. */
+  private signed<T extends readonly AppendReceipt[]>(receipts: T): T {
+    return this.signer ? this.signer.signNow(receipts) : receipts;
   }
 
   /**
@@ -285,24 +293,27 @@ export class Journal {
     if (denial === null || typeof denial !== 'object' || typeof denial.gate !== 'string')
       throw new InvalidArgument('appendDenial needs a denial { gate, code, message, context }');
     const { gate, code, message, context } = denial;
-    return this.appendGranted(
+    const receipt = this.appendGranted(
       coordinate,
       { type: DENIAL_EVENT_TYPE, data: { gate, code, message, context: context ?? {} } },
       { ...options, expectedVersion: 'any' },
       { 'causeway.denial': gate },
     );
+    return this.signed([receipt])[0];
   }
 
   /**
    * Appends one event; with `durable`, resolves after an fsync shared with every other producer
-   * waiting at the same time (group commit).
+   * waiting at the same time (group commit). Receipts of appends made in the same turn of the event
+   * loop share one signature, too.
    */
-  async appendAsync<T>(
+  async appendAsync<T, C>(
     coordinate: Coordinate,
     event: NewEvent<T>,
-    options?: AppendOptions,
+    options?: AppendOptions<C>,
   ): Promise<AppendReceipt> {
-    const receipt = this.append(coordinate, event, { ...options, durable: false });
+    const receipt = this.appendGranted(coordinate, event, { ...options, durable: false }, undefined);
+    if (this.signer) await this.signer.signSoon([receipt]);
     if (options?.durable) await this.writer!.durability.request(receipt.position);
     return receipt;
   }
@@ -313,6 +324,10 @@ export class Journal {
    * Retrying a batch whose items all carry idempotency keys returns the original receipts.
    */
   appendBatch(items: readonly BatchItem[], options?: BatchOptions): AppendReceipt[] {
+    return this.signed(this.appendBatchUnsigned(items, options));
+  }
+
+  private appendBatchUnsigned(items: readonly BatchItem[], options?: BatchOptions): AppendReceipt[] {
     const w = this.writable();
     validateBatch(items);
     const planner = this.planner();
@@ -330,16 +345,17 @@ export class Journal {
         });
       }
       if (options?.durable) this.syncTo(Math.max(...duplicates) + 1);
-      return this.reader.records(duplicates).map((r) => receiptOf(r, true, this.keys));
+      return this.reader.records(duplicates).map((r) => receiptOf(r, true));
     }
     this.write(w, planner.prepared, true);
     if (options?.durable) w.durability.syncNow();
-    return planner.prepared.map((p) => receiptOf(p.record, false, this.keys));
+    return planner.prepared.map((p) => receiptOf(p.record, false, p.extensions));
   }
 
   /** {@link appendBatch} whose durable form shares fsyncs with other producers. */
   async appendBatchAsync(items: readonly BatchItem[], options?: BatchOptions): Promise<AppendReceipt[]> {
-    const receipts = this.appendBatch(items, { durable: false });
+    const receipts = this.appendBatchUnsigned(items, { durable: false });
+    if (this.signer) await this.signer.signSoon(receipts);
     if (options?.durable) await this.writer!.durability.request(receipts[receipts.length - 1].position);
     return receipts;
   }
@@ -459,7 +475,7 @@ export class Journal {
   /** The receipt of a stored event, signed now with the current key (for events appended earlier). */
   receiptFor(id: string): AppendReceipt {
     this.readable();
-    return receiptOf(this.reader.record(this.slotOf(id)), false, this.keys);
+    return this.signed([receiptOf(this.reader.record(this.slotOf(id)), false)])[0];
   }
 
   /** Id of the key that signs receipts, or null when receipts are unsigned. */

@@ -1,16 +1,26 @@
 import { CausewayError } from '../errors.js';
 import { decodeExtensions } from '../gates/extensions.js';
 import type { ReceiptKeyring } from '../gates/keys.js';
-import { receiptMessage } from '../gates/receipt-message.js';
-import type { ReceiptVerification, SignableReceipt } from '../gates/types.js';
+import type {
+  ReceiptExtensions,
+  ReceiptSignature,
+  ReceiptVerification,
+  SignableReceipt,
+} from '../gates/types.js';
 import { checkReceipt, invalid } from '../gates/verify-receipt.js';
 import type { EventRecord } from './codec.js';
 import { computeEventHash } from './event-hash.js';
 import { idToString } from './ids.js';
 import type { AppendReceipt } from './types.js';
 
-/** The receipt of a stored record, signed when the journal has a signing key. */
-export function receiptOf(r: EventRecord, deduplicated: boolean, keys: ReceiptKeyring | null): AppendReceipt {
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The (unsigned) receipt of a record; `extensions` spares decoding them again when known. */
+export function receiptOf(
+  r: EventRecord,
+  deduplicated: boolean,
+  extensions: ReceiptExtensions | undefined = r.extensions ? decodeExtensions(r.extensions) : undefined,
+): AppendReceipt {
   const receipt: Writable<AppendReceipt> = {
     id: idToString(r.id),
     entity: r.entity,
@@ -22,10 +32,49 @@ export function receiptOf(r: EventRecord, deduplicated: boolean, keys: ReceiptKe
     prevHash: r.prevHash.toString('hex'),
     deduplicated,
   };
-  if (r.extensions) receipt.extensions = decodeExtensions(r.extensions);
-  const signature = keys?.sign((keyId) => receiptMessage(receipt, keyId));
-  if (signature) receipt.signature = signature;
+  if (extensions) receipt.extensions = extensions;
   return receipt;
+}
+
+/**
+ * Signs receipts for a journal with a signing key: at once (one signature for the receipts of one
+ * call), or coalesced with every other receipt queued in the same turn of the event loop, so many
+ * async producers share one signature the way they share one fsync.
+ */
+export class ReceiptSigner {
+  private queued: AppendReceipt[] = [];
+  private waiting: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+
+  constructor(private readonly keys: ReceiptKeyring) {}
+
+  /** Signs `receipts` together now. */
+  signNow<T extends readonly AppendReceipt[]>(receipts: T): T {
+    const signatures = this.keys.signReceipts(receipts);
+    if (signatures)
+      for (let i = 0; i < receipts.length; i++)
+        (receipts[i] as { signature?: ReceiptSignature }).signature = signatures[i];
+    return receipts;
+  }
+
+  /** Signs `receipts` with everything else queued before the next microtask checkpoint. */
+  signSoon(receipts: readonly AppendReceipt[]): Promise<void> {
+    if (this.queued.length === 0) queueMicrotask(() => this.flush());
+    this.queued.push(...receipts);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  private flush(): void {
+    const receipts = this.queued;
+    const waiting = this.waiting;
+    this.queued = [];
+    this.waiting = [];
+    try {
+      this.signNow(receipts);
+      for (const w of waiting) w.resolve();
+    } catch (err) {
+      for (const w of waiting) w.reject(err);
+    }
+  }
 }
 
 /**
@@ -48,7 +97,5 @@ export function verifyAgainstRecord(
   }
   if (record && !computeEventHash(record).equals(record.hash))
     return invalid('event-tampered', 'the stored event no longer matches its hash');
-  return checkReceipt(receipt, record && receiptOf(record, false, null), keys);
+  return checkReceipt(receipt, record && receiptOf(record, false), keys);
 }
-
-type Writable<T> = { -readonly [K in keyof T]: T[K] };

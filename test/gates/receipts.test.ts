@@ -16,6 +16,8 @@ import { tamper } from '../journal/segment-files.js';
 
 const acct = coordinate('acct:1', 'bank');
 const deposit = (n: number) => ({ type: 'Deposited', data: { amount: n } });
+/** The hex string with its first digit changed. */
+const flipHex = (hex: string) => (hex[0] === '0' ? '1' : '0') + hex.slice(1);
 
 describe('signed receipts', () => {
   it('every append receipt is signed by the newest key and verifies', () => {
@@ -33,6 +35,50 @@ describe('signed receipts', () => {
     }
     expect(key.keyId).toBe(keyIdOf(key.publicKey));
     expect(key.keyId).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('receipts of one batch, or of async appends in one turn, share a signature over a tree', async () => {
+    const key = generateReceiptKey();
+    const { journal } = freshJournal({ receiptKeys: [key.privateKey] });
+    const batch = journal.appendBatch(
+      [1, 2, 3, 4, 5].map((n) => ({ coordinate: coordinate(`acct:${n}`, 'bank'), event: deposit(n) })),
+    );
+    expect(new Set(batch.map((r) => r.signature?.value)).size).toBe(1);
+    expect(batch.map((r) => r.signature?.proof?.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(batch.map((r) => r.signature?.proof?.path.length)).toEqual([3, 3, 3, 3, 1]);
+    for (const r of batch) expect(journal.verifyReceipt(r)).toEqual({ status: 'signed', keyId: key.keyId });
+
+    const concurrent = await Promise.all([1, 2, 3].map((n) => journal.appendAsync(acct, deposit(n))));
+    expect(new Set(concurrent.map((r) => r.signature?.value)).size).toBe(1);
+    expect(concurrent.map((r) => r.signature?.proof?.size)).toEqual([3, 3, 3]);
+    const durable = await journal.appendBatchAsync([{ coordinate: acct, event: deposit(9) }], {
+      durable: true,
+    });
+    for (const r of [...concurrent, ...durable])
+      expect(journal.verifyReceipt(r)).toEqual({ status: 'signed', keyId: key.keyId });
+
+    // A proof that does not lead to the signed root fails the signature.
+    const r = batch[2];
+    const sig = r.signature!;
+    const proof = sig.proof!;
+    const forged = [
+      { ...proof, index: 1 },
+      { ...proof, size: 4 },
+      { ...proof, index: 7 },
+      { ...proof, path: [...proof.path.slice(0, 2), flipHex(proof.path[2])] },
+      { ...proof, path: proof.path.slice(1) },
+      { ...proof, path: [...proof.path, proof.path[0]] },
+    ];
+    for (const p of forged)
+      expect(
+        journal.verifyReceipt({ ...r, signature: { ...sig, proof: p } }),
+        JSON.stringify(p),
+      ).toMatchObject({
+        reason: 'bad-signature',
+      });
+    expect(journal.verifyReceipt({ ...r, signature: { ...sig, proof: undefined } })).toMatchObject({
+      reason: 'bad-signature',
+    });
   });
 
   it('receipts of a journal without keys are unsigned and still checked against the event', () => {

@@ -5,6 +5,7 @@ import {
   ScopeMismatch,
   WrongExpectedVersion,
 } from '../../errors.js';
+import type { ReceiptExtensions } from '../../gates/types.js';
 import { assertSerializable, type EventRecord, idempotencyDigest, pack } from '../codec.js';
 import { validateCoordinate } from '../coordinate.js';
 import { encodeEventFrame } from '../event-frame.js';
@@ -19,10 +20,11 @@ import { type Grant, guardAppend } from './guard.js';
 const MAX_TYPE_BYTES = 256;
 const MAX_KEY_BYTES = 512;
 
-/** An event ready to be written: its record and its frame bytes. */
+/** An event ready to be written: its record, its frame bytes and its extensions, decoded. */
 export interface PreparedEvent {
   readonly record: EventRecord;
   readonly frame: Buffer;
+  readonly extensions: ReceiptExtensions | undefined;
 }
 
 /** A stream's head as seen by the events prepared so far (index plus earlier items of a batch). */
@@ -85,7 +87,7 @@ export class AppendPlanner {
     const head = this.head(entity);
     if (head && head.scope !== scope) throw new ScopeMismatch(entity, head.scope, scope);
     checkExpected(entity, o.expectedVersion ?? 'any', head);
-    const extensions = guardAppend(coordinate, input, o, grant, this.requireGates);
+    const extensions = guardAppend(coordinate, o, grant, this.requireGates);
 
     const id = newEventId();
     const { correlation, causation } = this.causalLinks(id, o);
@@ -106,12 +108,12 @@ export class AppendPlanner {
       hash: ZERO_HASH,
       idemKey: o.idempotencyKey ?? null,
       idemDigest,
-      extensions,
+      extensions: extensions?.bytes ?? null,
     };
     record.hash = computeEventHash(record);
     const frame = encodeEventFrame(record);
     if (frame.length > this.maxEventBytes) throw new EventTooLarge(frame.length, this.maxEventBytes);
-    const prepared = { record, frame };
+    const prepared = { record, frame, extensions: extensions?.value };
     this.prepared.push(prepared);
     this.heads.set(entity, {
       version: record.streamVersion,
