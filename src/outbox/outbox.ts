@@ -11,7 +11,14 @@ import { mysql } from './dialects/mysql/index.js';
 import { postgres } from './dialects/postgres/index.js';
 import { sqlite } from './dialects/sqlite/index.js';
 import { buildStatements } from './dialects/statements.js';
-import { type EnqueueSettings, encodeAll, enqueueAsync, enqueueSync, parseWakePayload } from './enqueue.js';
+import {
+  type EnqueueSettings,
+  encodeAll,
+  enqueueAsync,
+  enqueuePlan,
+  enqueueSync,
+  parseWakePayload,
+} from './enqueue.js';
 import { SequencerHints } from './hints.js';
 import { migrate, migrationSql } from './migrations.js';
 import { type ResolvedOptions, resolveOptions, settingsFor } from './options.js';
@@ -164,6 +171,22 @@ export class Outbox {
     const info = this.rt.registry.resolveSync(ex, queue);
     const encoded = encodeAll(messages, info, this.options.maxPayloadBytes);
     const results = enqueueSync(this.enqueueSettings, ex, info, encoded);
+    this.enqueued(results.filter((r) => !r.duplicate).map((r) => info.ids[r.partition]));
+    return results;
+  }
+
+  /**
+   * Enqueues in a transaction of the outbox's own, committed when this resolves: for producers
+   * with no database transaction to join, such as a relay from the journal (use `dedupeKey` to make
+   * a retry harmless).
+   */
+  async enqueueAndCommit(queue: string, messages: readonly NewMessage[]): Promise<Enqueued[]> {
+    this.checkOpen(messages);
+    const info = await this.rt.registry.resolve(this.rt.conn.executor, queue);
+    const encoded = encodeAll(messages, info, this.options.maxPayloadBytes);
+    const results = await this.rt.conn.transactionPlan(() =>
+      enqueuePlan(this.enqueueSettings, info, encoded),
+    );
     this.enqueued(results.filter((r) => !r.duplicate).map((r) => info.ids[r.partition]));
     return results;
   }
