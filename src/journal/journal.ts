@@ -71,6 +71,7 @@ import type {
   ReadStreamOptions,
   Region,
   StoredEvent,
+  StreamSummary,
   VerifyOptions,
   VerifyResult,
   Watermark,
@@ -793,6 +794,20 @@ export class Journal {
   /** How this journal was opened: snapshot or rebuild, what recovery did, how long it took. */
   openReport(): OpenReport {
     return this.report;
+  }
+
+  /** Every stream with its scope and event count, in order of creation (optionally under a `:` prefix). */
+  streams(options: { entityPrefix?: string } = {}): StreamSummary[] {
+    this.readable();
+    const { streamNames, streamSlots, streamScope, scopes } = this.index;
+    const prefix = options.entityPrefix;
+    const out: StreamSummary[] = [];
+    for (let id = 0; id < streamNames.length; id++) {
+      const entity = streamNames[id];
+      if (prefix !== undefined && entity !== prefix && !entity.startsWith(`${prefix}:`)) continue;
+      out.push({ entity, scope: scopes.names[streamScope.array[id]], events: streamSlots[id].length });
+    }
+    return out;
   }
 
   stats(): JournalStats {

@@ -252,6 +252,13 @@ export interface OpenReport {
   readonly durationMs: number;
 }
 
+/** A stream as {@link Journal.streams} lists it. */
+export interface StreamSummary {
+  readonly entity: string;
+  readonly scope: string;
+  readonly events: number;
+}
+
 /** Sizes and counts. */
 export interface JournalStats {
   readonly events: number;

@@ -1,0 +1,151 @@
+import type { Command } from 'commander';
+import { InvalidArgument } from '../../errors.js';
+import { type DeadLetterFilter, Outbox } from '../../outbox/index.js';
+import { humanMs, table, toJson } from '../output.js';
+
+interface DbOptions {
+  db?: string;
+  prefix: string;
+}
+
+interface FilterOptions extends DbOptions {
+  queue?: string;
+  type?: string;
+  partition?: string;
+  id?: string[];
+  olderThanMs?: string;
+}
+
+export function registerOutbox(program: Command): void {
+  const outbox = program
+    .command('outbox')
+    .description('look at and operate an outbox: status, dead letters, redrive, purge');
+
+  withDb(
+    outbox.command('status').description('depth, lag, oldest age, partitions and dead letters per queue'),
+  )
+    .option('--json', 'one JSON document')
+    .action((opts: DbOptions & { json?: boolean }) =>
+      withOutbox(opts, async (o) => {
+        const stats = await o.stats();
+        if (opts.json) return console.log(toJson(stats, 2));
+        if (stats.length === 0) return console.log('no queues');
+        console.log(
+          table(
+            ['queue', 'partitions', 'depth', 'pending', 'lag', 'oldest', 'retrying', 'dead letters'],
+            stats.map((s) => [
+              s.queue,
+              s.partitions,
+              s.depth,
+              s.pending,
+              s.lag,
+              s.depth === 0 ? '-' : humanMs(s.oldestAgeMs),
+              s.retryingPartitions,
+              s.deadLetters,
+            ]),
+          ),
+        );
+      }),
+    );
+
+  withFilters(withDb(outbox.command('dead-letters').description('list dead letters, oldest first')))
+    .option('--limit <n>', 'at most this many', '20')
+    .option('--json', 'one JSON object per dead letter')
+    .action((opts: FilterOptions & { limit: string; json?: boolean }) =>
+      withOutbox(opts, async (o) => {
+        const letters = await o.deadLetters.list({ ...filterOf(opts), limit: positive(opts.limit, 'limit') });
+        if (opts.json) return letters.forEach((d) => console.log(toJson(d)));
+        if (letters.length === 0) return console.log('no dead letters');
+        console.log(
+          table(
+            ['id', 'queue', 'partition', 'type', 'key', 'attempts', 'failed at', 'last error'],
+            letters.map((d) => [
+              d.deadLetterId,
+              d.queue,
+              d.partition,
+              d.type,
+              d.key ?? '',
+              d.attempts,
+              d.failedAt.toISOString(),
+              (d.lastError ?? '').slice(0, 60),
+            ]),
+          ),
+        );
+      }),
+    );
+
+  withFilters(
+    withDb(outbox.command('redrive').description('put dead letters back into their queue (or another)')),
+  )
+    .option('--to-queue <queue>', 'redrive into this queue instead')
+    .option('--limit <n>', 'at most this many')
+    .action((opts: FilterOptions & { toQueue?: string; limit?: string }) =>
+      withOutbox(opts, async (o) => {
+        const limit = opts.limit === undefined ? undefined : positive(opts.limit, 'limit');
+        const n = await o.deadLetters.redrive({ ...filterOf(opts), toQueue: opts.toQueue, limit });
+        console.log(`redrove ${n} dead letter${n === 1 ? '' : 's'}`);
+      }),
+    );
+
+  withFilters(withDb(outbox.command('purge').description('delete dead letters for good')))
+    .option('--all', 'every dead letter (needed when no filter is given)')
+    .action((opts: FilterOptions & { all?: boolean }) =>
+      withOutbox(opts, async (o) => {
+        const filter = filterOf(opts);
+        if (!opts.all && Object.keys(filter).length === 0)
+          throw new InvalidArgument('purge needs a filter (--queue, --type, --id, ...) or --all');
+        const n = await o.deadLetters.purge(filter);
+        console.log(`purged ${n} dead letter${n === 1 ? '' : 's'}`);
+      }),
+    );
+}
+
+function withDb(command: Command): Command {
+  return command
+    .option('--db <url>', 'database URL (postgres://, mysql://, sqlite:<file>); default $DATABASE_URL')
+    .option('--prefix <prefix>', 'table prefix', 'outbox');
+}
+
+function withFilters(command: Command): Command {
+  return command
+    .option('--queue <queue>', 'only this queue')
+    .option('--type <type>', 'only this message type')
+    .option('--partition <n>', 'only this partition')
+    .option('--id <id...>', 'only these dead letter ids')
+    .option('--older-than-ms <ms>', 'only those that failed at least this long ago');
+}
+
+function filterOf(o: FilterOptions): DeadLetterFilter {
+  const filter: DeadLetterFilter = {};
+  if (o.queue !== undefined) filter.queue = o.queue;
+  if (o.type !== undefined) filter.type = o.type;
+  if (o.partition !== undefined) filter.partition = count(o.partition, 'partition');
+  if (o.id !== undefined) filter.ids = o.id.map((id) => count(id, 'id'));
+  if (o.olderThanMs !== undefined) filter.olderThanMs = count(o.olderThanMs, 'older-than-ms');
+  return filter;
+}
+
+function count(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgument(`--${name} must be a non-negative integer`);
+  return n;
+}
+
+function positive(value: string, name: string): number {
+  const n = count(value, name);
+  if (n === 0) throw new InvalidArgument(`--${name} must be positive`);
+  return n;
+}
+
+/** Opens the outbox as a producer (no workers) without migrating, runs `fn`, and stops it. */
+async function withOutbox(opts: DbOptions, fn: (outbox: Outbox) => Promise<void>): Promise<void> {
+  const url = opts.db ?? process.env.DATABASE_URL;
+  if (!url) throw new InvalidArgument('give the database with --db <url> or DATABASE_URL');
+  const outbox = await Outbox.producer(url, { prefix: opts.prefix, migrate: 'verify' });
+  try {
+    await fn(outbox);
+  } finally {
+    await outbox.stop();
+  }
+}

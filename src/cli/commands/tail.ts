@@ -1,0 +1,73 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import type { Journal, Region, StoredEvent } from '../../journal/index.js';
+import { openForReading } from '../journal-dir.js';
+import { eventLine, toJson } from '../output.js';
+import { parseRegion, REGION_SYNTAX } from '../region-option.js';
+
+interface TailOptions {
+  region: Region;
+  last: string;
+  follow?: boolean;
+  json?: boolean;
+  intervalMs: string;
+}
+
+export function registerTail(program: Command): void {
+  program
+    .command('tail')
+    .description('print the latest events, and with --follow those that arrive (beside a running writer)')
+    .argument('<dir>', 'journal directory')
+    .option('--region <spec>', `only these events: ${REGION_SYNTAX}`, parseRegion, {})
+    .option('-n, --last <n>', 'how many of the latest events to print first', '10')
+    .option('-f, --follow', 'keep printing new events until interrupted')
+    .option('--interval-ms <ms>', 'how often to look for new events when following', '100')
+    .option('--json', 'one JSON object per event')
+    .action(async (dir: string, opts: TailOptions) => {
+      const journal = openForReading(dir);
+      const print = (e: StoredEvent) => console.log(opts.json ? toJson(e) : eventLine(e));
+      try {
+        let after = startAfter(journal, opts.region, Math.max(0, Number(opts.last) || 0));
+        after = printFrom(journal, opts.region, after, print);
+        if (!opts.follow) return;
+        const stop = new AbortController();
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+        const interval = Math.max(10, Number(opts.intervalMs) || 100);
+        while (!stop.signal.aborted) {
+          await sleep(interval, undefined, { signal: stop.signal }).catch(() => {});
+          journal.catchUp();
+          after = printFrom(journal, opts.region, after, print);
+        }
+      } finally {
+        journal.close();
+      }
+    });
+}
+
+/** The position after which the last `n` events of the region begin. */
+function startAfter(journal: Journal, region: Region, n: number): number {
+  const end = journal.watermarks().visible;
+  if (n === 0) return end;
+  // Walk back in windows until n events of the region are found (regions are read forwards).
+  for (let window = Math.max(n * 4, 256); ; window *= 4) {
+    const from = Math.max(0, end - window);
+    const positions: number[] = [];
+    for (let after = from, done = false; !done; ) {
+      const page = journal.readAll({ after, region, limit: 4096 });
+      for (const e of page.events) positions.push(e.position);
+      after = page.nextAfter;
+      done = page.done;
+    }
+    if (positions.length >= n) return positions[positions.length - n] - 1;
+    if (from === 0) return 0;
+  }
+}
+
+function printFrom(journal: Journal, region: Region, after: number, print: (e: StoredEvent) => void): number {
+  for (;;) {
+    const page = journal.readAll({ after, region, limit: 1024 });
+    for (const e of page.events) print(e);
+    after = page.nextAfter;
+    if (page.done) return after;
+  }
+}

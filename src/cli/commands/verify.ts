@@ -1,0 +1,41 @@
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { openForReading } from '../journal-dir.js';
+import { toJson } from '../output.js';
+
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description('verify every hash chain; exits 1 and names the exact place of the first break')
+    .argument('<dir>', 'journal directory')
+    .option('--json', 'one JSON document')
+    .option('--no-progress', 'no progress bar')
+    .action((dir: string, opts: { json?: boolean; progress: boolean }) => {
+      const journal = openForReading(dir);
+      const bar =
+        opts.progress && process.stderr.isTTY
+          ? new SingleBar({
+              stream: process.stderr,
+              format: 'verifying [{bar}] {percentage}% {value}/{total} events',
+            })
+          : null;
+      let result: ReturnType<typeof journal.verify>;
+      try {
+        bar?.start(journal.stats().events, 0);
+        result = journal.verify({ onProgress: (checked, total) => bar?.update(checked, { total }) });
+      } finally {
+        bar?.stop();
+        journal.close();
+      }
+      if (opts.json) console.log(toJson(result, 2));
+      else if (result.ok)
+        console.log(`ok: ${result.events} events in ${result.streams} streams, every chain intact`);
+      else {
+        const b = result.firstBreak!;
+        const where =
+          b.entity === null ? '' : ` in ${b.entity} version ${b.streamVersion} (position ${b.position})`;
+        console.log(`BROKEN: ${b.reason}${where} at segment ${b.segment} offset ${b.offset}: ${b.message}`);
+      }
+      if (!result.ok) process.exitCode = 1;
+    });
+}

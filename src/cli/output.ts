@@ -1,0 +1,52 @@
+import type { StoredEvent } from '../journal/index.js';
+
+/** JSON that survives what MessagePack payloads may hold: bigints as strings, bytes as base64. */
+export function toJson(value: unknown, indent?: number): string {
+  return JSON.stringify(
+    value,
+    (_key, v) => {
+      if (typeof v === 'bigint') return v.toString();
+      if (v instanceof Uint8Array) return { base64: Buffer.from(v).toString('base64') };
+      return v;
+    },
+    indent,
+  );
+}
+
+/** One event as a line: position, time, stream and version, type, data. */
+export function eventLine(e: StoredEvent): string {
+  return `${String(e.position).padStart(6)}  ${new Date(e.timestamp).toISOString()}  ${e.entity}@${e.streamVersion}  ${e.type}  ${toJson(e.data)}`;
+}
+
+/** Bytes for people. */
+export function humanBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  let v = n;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** Milliseconds for people. */
+export function humanMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+/** Rows as aligned columns under a header. */
+export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

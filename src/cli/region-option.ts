@@ -1,0 +1,26 @@
+import { InvalidArgumentError } from 'commander';
+import type { Region } from '../journal/index.js';
+
+/** How `--region` is written, for help texts. */
+export const REGION_SYNTAX = 'prefix=<entity prefix>,scope=<scope>,types=<A|B>,from=<position>,to=<position>';
+
+/** Parses `--region` (comma-separated `key=value`; any subset) into a region. */
+export function parseRegion(spec: string): Region {
+  const region: Region = {};
+  for (const part of spec.split(',').filter((p) => p.length > 0)) {
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    if (eq < 1 || value === '') throw new InvalidArgumentError(`expected ${REGION_SYNTAX}`);
+    if (key === 'prefix') region.entityPrefix = value;
+    else if (key === 'scope') region.scope = value;
+    else if (key === 'types') region.types = value.split('|');
+    else if (key === 'from' || key === 'to') {
+      const n = Number(value);
+      if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${key} must be a position`);
+      if (key === 'from') region.fromPosition = n;
+      else region.toPosition = n;
+    } else throw new InvalidArgumentError(`unknown region key ${key}; expected ${REGION_SYNTAX}`);
+  }
+  return region;
+}
