@@ -14,8 +14,6 @@ export function registerDemo(program: Command): void {
     .action(async (dir: string) => {
       const started = performance.now();
       await runDemo(dir, (line) => console.log(line));
-      console.log(
-        `\ndone in ${humanMs(performance.now() - started)}; run it again to continue the journal`,
-      );
+      console.log(`\ndone in ${humanMs(performance.now() - started)}; run it again to continue the journal`);
     });
 }

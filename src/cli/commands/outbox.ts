@@ -54,7 +54,10 @@ export function registerOutbox(program: Command): void {
     .action((opts: FilterOptions & { limit: string; json?: boolean }) =>
       withOutbox(opts, async (o) => {
         const letters = await o.deadLetters.list({ ...filterOf(opts), limit: positive(opts.limit, 'limit') });
-        if (opts.json) return letters.forEach((d) => console.log(toJson(d)));
+        if (opts.json) {
+          for (const d of letters) console.log(toJson(d));
+          return;
+        }
         if (letters.length === 0) return console.log('no dead letters');
         console.log(
           table(
