@@ -35,7 +35,11 @@ export async function migrate(
       },
     );
   if (mode === 'verify') {
-    const found = await appliedVersion(conn.executor, t).catch(() => 0);
+    // A missing migrations table is version 0; a database that cannot answer at all is its own error.
+    const found = await appliedVersion(conn.executor, t).catch(async (err) => {
+      await conn.executor.query('SELECT 1').catch(() => Promise.reject(err));
+      return 0;
+    });
     if (found > latest) throw tooNew(found);
     if (found < latest)
       throw new SchemaVersionMismatch(
