@@ -3,14 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coordinate, leased, type Message, Outbox, Result, relayToOutbox } from '../../src/index.js';
 import { freshJournal, tempDir } from '../helpers.js';
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { waitFor } from './conformance.js';
 
 describe('relay from the journal to the outbox', () => {
   it('delivers every event of the region once, in stream order, and a restart from scratch adds nothing', async () => {
@@ -39,7 +32,7 @@ describe('relay from the journal to the outbox', () => {
         region: { entityPrefix: 'order' },
         queue: 'order-events',
       });
-      await until(() => received.length === 30);
+      await waitFor(() => received.length === 30, 10_000, 'relayed messages');
       await relay.stopAndJoin();
       expect(received.map((m) => m.headers['event-id']).sort()).toEqual(appended.map((r) => r.id).sort());
       for (const entity of ['order:0', 'order:1', 'order:2']) {
@@ -60,7 +53,7 @@ describe('relay from the journal to the outbox', () => {
         region: { entityPrefix: 'order' },
         queue: 'order-events',
       });
-      await until(() => received.length === 31);
+      await waitFor(() => received.length === 31, 10_000, 'the new message');
       await new Promise((r) => setTimeout(r, 300));
       await again.stopAndJoin();
       expect(received).toHaveLength(31);
