@@ -22,7 +22,7 @@ export function registerVerify(program: Command): void {
       let result: ReturnType<typeof journal.verify>;
       try {
         bar?.start(journal.stats().events, 0);
-        result = journal.verify({ onProgress: (checked, total) => bar?.update(checked, { total }) });
+        result = journal.verify({ onProgress: (checked) => bar?.update(checked) });
       } finally {
         bar?.stop();
         journal.close();
