@@ -271,14 +271,8 @@ export class Journal {
     return redeemGuardReceipt(receipt, (p) => {
       if (p === null || typeof p !== 'object')
         throw new InvalidArgument('the guard receipt holds no append proposal { coordinate, event }');
-      return this.appendGranted(
-        p.coordinate,
-        p.event,
-        { ...p.options, ...options },
-        {
-          'causeway.gates': receipt.gates,
-        },
-      );
+      const grant = { 'causeway.gates': receipt.gates };
+      return this.signed([this.appendGranted(p.coordinate, p.event, { ...p.options, ...options }, grant)])[0];
     });
   }
 

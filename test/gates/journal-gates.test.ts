@@ -75,7 +75,8 @@ describe('gated appends', () => {
   });
 
   it('a guard receipt from evaluate commits once; a refused commit leaves it usable', () => {
-    const { journal } = freshJournal();
+    const key = generateReceiptKey();
+    const { journal } = freshJournal({ receiptKeys: [key.privateKey] });
     const proposal: AppendProposal = { coordinate: order, event: placed, options: { expectedVersion: 0 } };
     const verdict = policy.evaluate({ total: 40, customer: 'ann' }, proposal);
     if (!verdict.permitted) throw new Error('expected a permit');
@@ -88,6 +89,7 @@ describe('gated appends', () => {
     const receipt = journal.commit(verdict.receipt);
     expect(receipt).toMatchObject({ type: 'OrderPlaced', streamVersion: 1 });
     expect(receipt.extensions).toEqual({ 'causeway.gates': policy.names });
+    expect(journal.verifyReceipt(receipt)).toEqual({ status: 'signed', keyId: key.keyId });
     expect(verdict.receipt.spent).toBe(true);
     expect(() => journal.commit(verdict.receipt)).toThrow(/already committed/);
     expect(journal.stats().events).toBe(2);

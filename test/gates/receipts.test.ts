@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import {
   type AppendReceipt,
   coordinate,
+  gate,
+  gateSet,
   generateReceiptKey,
   keyIdOf,
   open,
   openReadOnly,
+  permit,
   type SignableReceipt,
   verifyReceiptStandalone,
 } from '../../src/index.js';
@@ -35,6 +38,26 @@ describe('signed receipts', () => {
     }
     expect(key.keyId).toBe(keyIdOf(key.publicKey));
     expect(key.keyId).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('every way of appending returns a signed receipt', async () => {
+    const key = generateReceiptKey();
+    const { journal } = freshJournal({ receiptKeys: [key.privateKey] });
+    const open = gateSet<null>([gate('always', () => permit())]);
+    const verdict = open.evaluate(null, { coordinate: acct, event: deposit(6) });
+    if (!verdict.permitted) throw new Error('expected a permit');
+    const receipts = [
+      journal.append(acct, deposit(1)),
+      await journal.appendAsync(acct, deposit(2)),
+      ...journal.appendBatch([{ coordinate: acct, event: deposit(3) }]),
+      ...(await journal.appendBatchAsync([{ coordinate: acct, event: deposit(4) }])),
+      journal.append(acct, deposit(5), { gates: open, context: null }),
+      journal.commit(verdict.receipt),
+      journal.appendDenial(acct, { gate: 'limit', code: 'over', message: 'too much', context: {} }),
+    ];
+    receipts.push(journal.receiptFor(receipts[0].id));
+    for (const r of receipts)
+      expect(journal.verifyReceipt(r), r.type).toEqual({ status: 'signed', keyId: key.keyId });
   });
 
   it('receipts of one batch, or of async appends in one turn, share a signature over a tree', async () => {
