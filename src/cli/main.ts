@@ -7,6 +7,12 @@ const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta
   version: string;
 };
 
+// Output piped into `head` and the like may close early: that ends the command, it is not a failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 try {
   await buildProgram(pkg.version).parseAsync(process.argv);
 } catch (err) {

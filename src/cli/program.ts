@@ -12,7 +12,8 @@ export function buildProgram(version: string): Command {
   const program = new Command('causeway')
     .description('Causeway: an embedded hash-chained event journal and a transactional SQL outbox')
     .version(version)
-    .showHelpAfterError('(add --help for usage)');
+    // Usage errors read like every other failure: one line, `causeway: ...`.
+    .configureOutput({ outputError: (text, write) => write(`causeway: ${text.replace(/^error: /, '')}`) });
   registerDemo(program);
   registerInspect(program);
   registerVerify(program);

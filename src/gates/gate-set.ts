@@ -17,7 +17,9 @@ export class GateSet<C> {
   readonly names: readonly string[];
 
   constructor(gates: readonly Gate<C>[]) {
-    if (!Array.isArray(gates)) throw new InvalidArgument('a gate set needs an array of gates');
+    // An empty set would pass everything while still recording that gates ran.
+    if (!Array.isArray(gates) || gates.length === 0)
+      throw new InvalidArgument('a gate set needs a non-empty array of gates');
     const names = new Set<string>();
     for (const g of gates) {
       if (g === null || typeof g !== 'object' || typeof g.check !== 'function')

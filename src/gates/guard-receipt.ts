@@ -16,7 +16,7 @@ export class GuardReceipt<P> {
   /** @internal Use `GateSet.evaluate`. */
   constructor(
     token: typeof ISSUE,
-    /** What was proposed. */
+    /** What was proposed (a frozen copy). */
     readonly proposal: P,
     gates: readonly string[],
     /** When the gates were evaluated (ms since the epoch). */
@@ -38,9 +38,28 @@ export class GuardReceipt<P> {
   }
 }
 
-/** @internal */
-export const issueGuardReceipt = <P>(proposal: P, gates: readonly string[]): GuardReceipt<P> =>
-  new GuardReceipt(ISSUE, proposal, gates, Date.now());
+/**
+ * Issues a receipt holding a frozen copy of the proposal, so what is committed is what the gates
+ * passed even if the caller changes its own objects afterwards.
+ * @internal
+ */
+export function issueGuardReceipt<P>(proposal: P, gates: readonly string[]): GuardReceipt<P> {
+  let copy: P;
+  try {
+    copy = structuredClone(proposal);
+  } catch (err) {
+    throw new InvalidArgument(`a proposal must be plain data: ${(err as Error).message}`);
+  }
+  return new GuardReceipt(ISSUE, deepFreeze(copy), gates, Date.now());
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
 
 /**
  * Checks that `receipt` is genuine and unspent, then runs `commit` and marks the receipt spent

@@ -44,7 +44,10 @@ export function checkReceipt(
 
 /**
  * Verifies a receipt without a journal: against the event it names (as read from the journal or an
- * export) and the public key(s) of the journal that signed it. For auditors.
+ * export) and the public key(s) of the journal that signed it. For auditors. It proves the journal
+ * signed this receipt and that the event's recorded fields (id, position, coordinate, type,
+ * version, hashes, extensions) match it; it does not re-hash the event's payload, which only the
+ * journal can (`journal.verifyReceipt`, `causeway verify`).
  */
 export function verifyReceiptStandalone(
   receipt: SignableReceipt,

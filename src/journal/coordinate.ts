@@ -5,6 +5,13 @@ const MAX_ENTITY_BYTES = 512;
 const MAX_SCOPE_BYTES = 128;
 // Printable, no whitespace: coordinates are used as keys, file-safe labels and CLI arguments.
 const PART = /^[\x21-\x7e\u00a0-\uffff]+$/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * True for strings UTF-8 can hold as they are: a lone surrogate would be stored as U+FFFD, so the
+ * stored text would differ from what the caller gave (and from its receipt).
+ */
+export const isWellFormedText = (s: string): boolean => !LONE_SURROGATE.test(s);
 
 function checkPart(what: 'entity' | 'scope', value: unknown, maxBytes: number): string {
   if (typeof value !== 'string') throw new InvalidCoordinate(`${what} must be a string`, { [what]: value });
@@ -12,8 +19,8 @@ function checkPart(what: 'entity' | 'scope', value: unknown, maxBytes: number): 
   if (Buffer.byteLength(value) > maxBytes) {
     throw new InvalidCoordinate(`${what} is longer than ${maxBytes} bytes`, { [what]: value });
   }
-  if (!PART.test(value)) {
-    throw new InvalidCoordinate(`${what} must be printable with no whitespace`, { [what]: value });
+  if (!PART.test(value) || !isWellFormedText(value)) {
+    throw new InvalidCoordinate(`${what} must be printable text with no whitespace`, { [what]: value });
   }
   return value;
 }

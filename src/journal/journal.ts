@@ -794,7 +794,9 @@ export class Journal {
   streams(options: { entityPrefix?: string } = {}): StreamSummary[] {
     this.readable();
     const { streamNames, streamSlots, streamScope, scopes } = this.index;
-    const prefix = options.entityPrefix;
+    const prefix = options?.entityPrefix;
+    if (prefix !== undefined && typeof prefix !== 'string')
+      throw new InvalidArgument('entityPrefix must be a string', { entityPrefix: prefix });
     const out: StreamSummary[] = [];
     for (let id = 0; id < streamNames.length; id++) {
       const entity = streamNames[id];

@@ -77,7 +77,10 @@ export interface AppendOptions<C = unknown> {
   context?: C;
   /** Commit without gates, for a recorded reason (extension `causeway.bypass`). Excludes `gates`. */
   bypass?: BypassReason;
-  /** Small namespaced values stored, hashed and signed with the event and returned on its receipt. */
+  /**
+   * Small namespaced values stored, hashed and signed with the event and returned on its receipt.
+   * An idempotent retry returns the stored ones (a retry's own extensions are not compared).
+   */
   extensions?: ReceiptExtensions;
 }
 

@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import type pg from 'pg';
-import { UnsupportedDatabase } from '../errors.js';
+import { InvalidArgument, UnsupportedDatabase } from '../errors.js';
 import type { Dialect, OutboxConnection } from './dialects/dialect.js';
 import { mysqlConnection } from './dialects/mysql/connection.js';
 import { mysql as mysqlDialect } from './dialects/mysql/index.js';
@@ -22,13 +23,20 @@ export type OutboxDatabase = string | object;
 // biome-ignore lint/suspicious/noExplicitAny: connections are recognised by shape, not by type.
 type Shape = any;
 
-export function connect(database: OutboxDatabase): { dialect: Dialect; connection: OutboxConnection } {
-  if (typeof database === 'string') return connectUrl(database);
+/**
+ * `existing`: the outbox only verifies its schema, so it must not create or change a database file
+ * (an operator's command pointed at a mistyped path should change nothing).
+ */
+export function connect(
+  database: OutboxDatabase,
+  existing = false,
+): { dialect: Dialect; connection: OutboxConnection } {
+  if (typeof database === 'string') return connectUrl(database, existing);
   const d = database as Shape;
   if (typeof d.prepare === 'function' && typeof d.pragma === 'function') {
     if (d.memory)
       throw new UnsupportedDatabase('the outbox needs a file-backed SQLite database, not :memory:');
-    return connectSqlite(d.name as string);
+    return connectSqlite(d.name as string, existing);
   }
   if (typeof d.connect === 'function' && typeof d.totalCount === 'number') {
     // The outbox's own pool with the same settings: its sessions are configured for the outbox.
@@ -44,7 +52,7 @@ export function connect(database: OutboxDatabase): { dialect: Dialect; connectio
   );
 }
 
-function connectUrl(url: string) {
+function connectUrl(url: string, existing: boolean) {
   const scheme = /^([a-z0-9+]+):/i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql')
     return {
@@ -56,17 +64,19 @@ function connectUrl(url: string) {
     return { dialect: mysqlDialect, connection: mysqlConnection(pool, true) };
   }
   if (scheme === 'sqlite' || scheme === 'file')
-    return connectSqlite(url.replace(/^(sqlite|file):(\/\/)?/i, ''));
+    return connectSqlite(url.replace(/^(sqlite|file):(\/\/)?/i, ''), existing);
   throw new UnsupportedDatabase(
     `unknown database URL scheme in ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}`,
   );
 }
 
-function connectSqlite(file: string) {
+function connectSqlite(file: string, existing: boolean) {
   if (!file || file === ':memory:')
     throw new UnsupportedDatabase('the outbox needs a file-backed SQLite database, not :memory:');
+  if (existing && !fs.existsSync(file)) throw new InvalidArgument(`no SQLite database at ${file}`, { file });
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
+  // WAL is a lasting property of the file: set when the outbox may migrate, left as it is otherwise.
+  if (!existing) db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 0');
   // Outbox commits need not reach the disk at once: a crash can only undo the last sequencing or
   // acknowledgements, which are then redone; the caller's enqueue keeps the caller's own setting.

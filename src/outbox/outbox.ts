@@ -97,7 +97,7 @@ export class Outbox {
 
   private static async open(database: OutboxDatabase, options: OutboxOptions): Promise<Outbox> {
     const resolved = resolveOptions(options);
-    const { dialect, connection } = connect(database);
+    const { dialect, connection } = connect(database, resolved.migrate === 'verify');
     try {
       await migrate(connection, dialect, resolved.prefix, resolved.migrate);
       const sql = buildStatements(tablesFor(resolved.prefix), dialect);

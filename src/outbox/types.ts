@@ -162,7 +162,11 @@ export interface Tuning {
 export interface OutboxOptions {
   /** Table-name prefix: lower-case letters, digits and `_`, starting with a letter. Default `outbox`. */
   prefix?: string;
-  /** `auto` (default) applies missing migrations; `verify` only checks the schema is current. */
+  /**
+   * `auto` (default) applies missing migrations (and on SQLite switches the file to WAL); `verify`
+   * only checks the schema is current and changes nothing: a missing SQLite file is an error and its
+   * journal mode is left as it is.
+   */
   migrate?: 'auto' | 'verify';
   queues?: Record<string, QueueDeclaration>;
   /** Partition processors running at once, across queues. Default 4. */

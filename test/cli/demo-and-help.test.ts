@@ -83,8 +83,8 @@ describe('causeway --help', () => {
   it('an unknown command or option is one error line and a non-zero exit', () => {
     const r = cli(['frobnicate']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/^error: unknown command 'frobnicate'/);
-    expect(cli(['inspect', '.', '--colour']).stderr).toMatch(/^error: unknown option '--colour'/);
+    expect(r.stderr).toMatch(/^causeway: unknown command 'frobnicate'\n$/);
+    expect(cli(['inspect', '.', '--colour']).stderr).toMatch(/^causeway: unknown option '--colour'\n$/);
   });
 });
 

@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { coordinate, open } from '../../src/index.js';
 import { pack } from '../../src/journal/codec.js';
 import { tempDir, track } from '../helpers.js';
 import { tamper } from '../journal/segment-files.js';
 import { waitFor } from '../outbox/conformance.js';
-import { cli, cliProcess } from './run-cli.js';
+import { cli, cliCommand, cliProcess } from './run-cli.js';
 
 /** A closed journal: 12 deposits over 3 accounts, and a caused chain order -> payment -> receipt. */
 function sampleJournal() {
@@ -69,8 +70,10 @@ describe('causeway inspect, verify, tail and events', () => {
     const bigint = JSON.parse(cli(['tail', dir, '--region', 'types=OrderPlaced', '--json']).stdout);
     expect(bigint.data).toEqual({ total: '5' });
     const bad = cli(['tail', dir, '--region', 'color=blue']);
-    expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toContain('unknown region key color');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /^causeway: option '--region <spec>' argument 'color=blue' is invalid\. unknown region key color/,
+    );
   });
 
   it('tail --follow prints events as a writer in another process appends them', async () => {
@@ -119,6 +122,22 @@ describe('causeway inspect, verify, tail and events', () => {
     );
   });
 
+  it('output cut short by the reader (a pipe into head) ends the command quietly', () => {
+    const { dir } = sampleJournal();
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `"$0" "$@" | head -c 10 > /dev/null; echo "\${PIPESTATUS[0]}" >&2`,
+        ...cliCommand(['tail', dir, '-n', '15']),
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.stderr.trim()).toBe('0');
+  });
+
   it('errors are one line and a non-zero exit', () => {
     const { dir } = sampleJournal();
     const cases = [
@@ -127,6 +146,8 @@ describe('causeway inspect, verify, tail and events', () => {
       ['events', dir, '--stream', 'a', '--causes', 'b'],
       ['events', dir, '--effects', 'not-a-uuid'],
       ['events', dir, '--effects', '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b'],
+      ['tail', dir, '-n', 'many'],
+      ['inspect', dir, '--streams', '-1'],
     ];
     for (const args of cases) {
       const r = cli(args);

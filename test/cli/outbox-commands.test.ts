@@ -1,5 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { leased, Outbox, Result } from '../../src/index.js';
+import { tempDir } from '../helpers.js';
 import { waitFor } from '../outbox/conformance.js';
 import { ALL_KINDS, requireOrSkip, type TestDatabase } from '../outbox/databases.js';
 import { cli } from './run-cli.js';
@@ -87,6 +91,19 @@ for (const kind of ALL_KINDS) {
 }
 
 describe('causeway outbox without a database', () => {
+  it('never creates or changes an SQLite file it is pointed at', () => {
+    const file = path.join(tempDir(), 'typo.db');
+    const r = cli(['outbox', 'status', '--db', `sqlite:${file}`]);
+    expect(r).toMatchObject({ code: 1, stderr: `causeway: no SQLite database at ${file}\n` });
+    expect(fs.existsSync(file)).toBe(false);
+    const existing = path.join(tempDir(), 'app.db');
+    new Database(existing).exec('CREATE TABLE t (x)');
+    expect(cli(['outbox', 'status', '--db', `sqlite:${existing}`]).code).toBe(1); // no outbox tables
+    const db = new Database(existing);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
+    db.close();
+  });
+
   it('reports an unreachable server in one line, not as a missing schema', () => {
     const r = cli(['outbox', 'status', '--db', 'postgres://postgres@127.0.0.1:1/test']);
     expect(r.code).toBe(1);

@@ -13,6 +13,15 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The command line that runs `causeway <args>` from the sources. */
+export const cliCommand = (args: readonly string[]): string[] => [
+  process.execPath,
+  '--import',
+  tsx,
+  main,
+  ...args,
+];
+
 /** Runs `causeway <args>` from the sources in a child process. */
 export function cli(args: readonly string[], env: Record<string, string | undefined> = {}): CliResult {
   const r = spawnSync(process.execPath, ['--import', tsx, main, ...args], {

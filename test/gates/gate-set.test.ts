@@ -68,7 +68,8 @@ describe('gate sets', () => {
       expect(verdict.permitted).toBe(true);
       if (!verdict.permitted) return;
       expect(verdict.receipt).toBeInstanceOf(GuardReceipt);
-      expect(verdict.receipt.proposal).toBe(proposal);
+      expect(verdict.receipt.proposal).toEqual(proposal);
+      expect(Object.isFrozen(verdict.receipt.proposal)).toBe(true);
       expect(verdict.receipt.gates).toEqual(['signed-in', 'positive', 'limit']);
       expect(GuardReceipt.isGenuine(verdict.receipt)).toBe(true);
     }
@@ -121,6 +122,7 @@ describe('gate sets', () => {
     expect(() => gate('has space', () => permit())).toThrow(/gate name/);
     expect(() => gate('x', undefined as never)).toThrow(/check function/);
     expect(() => gateSet([{ name: 'x' } as never])).toThrow(/must be gates/);
+    expect(() => gateSet([])).toThrow(/non-empty/);
   });
 
   it('a guard receipt cannot be constructed by hand', () => {

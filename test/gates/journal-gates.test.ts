@@ -95,6 +95,23 @@ describe('gated appends', () => {
     expect(journal.stats().events).toBe(2);
   });
 
+  it('commits what the gates passed, even if the caller changes its objects afterwards', () => {
+    const { journal } = freshJournal();
+    const proposal = {
+      coordinate: { entity: 'order:1', scope: 'shop' },
+      event: { type: 'OrderPlaced', data: { total: 40 } },
+    };
+    const verdict = policy.evaluate({ total: 40, customer: 'ann' }, proposal);
+    if (!verdict.permitted) throw new Error('expected a permit');
+    proposal.coordinate.entity = 'admin:1';
+    proposal.event.type = 'Evil';
+    proposal.event.data.total = 4000;
+    const receipt = journal.commit(verdict.receipt);
+    expect(receipt).toMatchObject({ entity: 'order:1', type: 'OrderPlaced' });
+    expect(journal.get(receipt.id)?.data).toEqual({ total: 40 });
+    expect(() => policy.evaluate({ total: 1, customer: 'a' }, { run: () => 1 })).toThrow(/plain data/);
+  });
+
   it('committing needs a genuine guard receipt', () => {
     const { journal } = freshJournal();
     const forged = {
@@ -123,6 +140,27 @@ describe('gated appends', () => {
     const gated = journal.append(order, placed, { gates: policy, context: { total: 1, customer: 'a' } });
     expect(gated.extensions).toHaveProperty(['causeway.gates']);
     expect(journal.stats().events).toBe(2);
+  });
+
+  it('a retry with an idempotency key still has its options checked', () => {
+    const { journal } = freshJournal();
+    journal.append(order, placed, {
+      idempotencyKey: 'k',
+      gates: policy,
+      context: { total: 1, customer: 'a' },
+    });
+    expect(() =>
+      journal.append(order, placed, {
+        idempotencyKey: 'k',
+        gates: policy,
+        context: { total: 1, customer: 'a' },
+        bypass: { name: 'n', justification: 'j' },
+      }),
+    ).toThrow(/either gates or a bypass/);
+    expect(() => journal.append(order, placed, { idempotencyKey: 'k', extensions: { bad: 1 } })).toThrow(
+      /namespace/,
+    );
+    expect(journal.append(order, placed, { idempotencyKey: 'k' }).deduplicated).toBe(true);
   });
 
   it('refuses malformed bypass reasons and gates together with a bypass, changing nothing', () => {

@@ -308,6 +308,18 @@ describe('receipt extensions', () => {
     expect(again.verify().ok).toBe(true);
   });
 
+  it("a receipt holds a copy of the extensions: changing the caller's object changes nothing signed", async () => {
+    const key = generateReceiptKey();
+    const { journal } = freshJournal({ receiptKeys: [key.privateKey] });
+    const ext = { 'acme.t': 'x', 'acme.nested': { n: 1 } };
+    const pending = journal.appendAsync(acct, deposit(1), { extensions: ext });
+    ext['acme.t'] = 'y';
+    ext['acme.nested'].n = 2;
+    const receipt = await pending;
+    expect(receipt.extensions).toEqual({ 'acme.t': 'x', 'acme.nested': { n: 1 } });
+    expect(journal.verifyReceipt(receipt)).toEqual({ status: 'signed', keyId: key.keyId });
+  });
+
   it('bad extensions are refused and change nothing', () => {
     const { journal } = freshJournal();
     const bad: unknown[] = [

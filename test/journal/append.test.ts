@@ -118,6 +118,21 @@ describe('append', () => {
       ],
       ['an empty type', (j) => j.append(order, { type: '', data: 1 }), 'INVALID_ARGUMENT'],
       [
+        'a lone surrogate in the entity (UTF-8 would store another string)',
+        (j) => j.append({ entity: 'order:\ud800', scope: 's' }, { type: 'A', data: 1 }),
+        'INVALID_COORDINATE',
+      ],
+      [
+        'a lone surrogate in the type',
+        (j) => j.append(order, { type: 'T\udc00', data: 1 }),
+        'INVALID_ARGUMENT',
+      ],
+      [
+        'a lone surrogate in the idempotency key',
+        (j) => j.append(order, { type: 'A', data: 1 }, { idempotencyKey: 'k\ud800' }),
+        'INVALID_ARGUMENT',
+      ],
+      [
         'a function in data',
         (j) => j.append(order, { type: 'A', data: { f: () => 1 } }),
         'UNSERIALIZABLE_DATA',

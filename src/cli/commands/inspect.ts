@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openForReading } from '../journal-dir.js';
+import { parseCount } from '../options.js';
 import { humanBytes, humanMs, table, toJson } from '../output.js';
 
 export function registerInspect(program: Command): void {
@@ -7,9 +8,9 @@ export function registerInspect(program: Command): void {
     .command('inspect')
     .description('counts, streams, segments, bytes, watermarks and how the journal opened')
     .argument('<dir>', 'journal directory')
-    .option('--streams <n>', 'streams to list, largest first', '10')
+    .option('--streams <n>', 'streams to list, largest first', parseCount, 10)
     .option('--json', 'one JSON document')
-    .action((dir: string, opts: { streams: string; json?: boolean }) => {
+    .action((dir: string, opts: { streams: number; json?: boolean }) => {
       const journal = openForReading(dir);
       try {
         const stats = journal.stats();
@@ -18,7 +19,7 @@ export function registerInspect(program: Command): void {
         const streams = journal
           .streams()
           .sort((a, b) => b.events - a.events)
-          .slice(0, Math.max(0, Number(opts.streams) || 0));
+          .slice(0, opts.streams);
         if (opts.json) {
           console.log(toJson({ dir, stats, watermarks: marks, openReport: report, streams }, 2));
           return;

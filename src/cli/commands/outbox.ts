@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgument } from '../../errors.js';
 import { type DeadLetterFilter, Outbox } from '../../outbox/index.js';
+import { parseCount, parsePositive } from '../options.js';
 import { humanMs, table, toJson } from '../output.js';
 
 interface DbOptions {
@@ -11,9 +12,9 @@ interface DbOptions {
 interface FilterOptions extends DbOptions {
   queue?: string;
   type?: string;
-  partition?: string;
-  id?: string[];
-  olderThanMs?: string;
+  partition?: number;
+  id?: number[];
+  olderThanMs?: number;
 }
 
 export function registerOutbox(program: Command): void {
@@ -49,11 +50,11 @@ export function registerOutbox(program: Command): void {
     );
 
   withFilters(withDb(outbox.command('dead-letters').description('list dead letters, oldest first')))
-    .option('--limit <n>', 'at most this many', '20')
+    .option('--limit <n>', 'at most this many', parsePositive, 20)
     .option('--json', 'one JSON object per dead letter')
-    .action((opts: FilterOptions & { limit: string; json?: boolean }) =>
+    .action((opts: FilterOptions & { limit: number; json?: boolean }) =>
       withOutbox(opts, async (o) => {
-        const letters = await o.deadLetters.list({ ...filterOf(opts), limit: positive(opts.limit, 'limit') });
+        const letters = await o.deadLetters.list({ ...filterOf(opts), limit: opts.limit });
         if (opts.json) {
           for (const d of letters) console.log(toJson(d));
           return;
@@ -81,11 +82,14 @@ export function registerOutbox(program: Command): void {
     withDb(outbox.command('redrive').description('put dead letters back into their queue (or another)')),
   )
     .option('--to-queue <queue>', 'redrive into this queue instead')
-    .option('--limit <n>', 'at most this many')
-    .action((opts: FilterOptions & { toQueue?: string; limit?: string }) =>
+    .option('--limit <n>', 'at most this many', parsePositive)
+    .action((opts: FilterOptions & { toQueue?: string; limit?: number }) =>
       withOutbox(opts, async (o) => {
-        const limit = opts.limit === undefined ? undefined : positive(opts.limit, 'limit');
-        const n = await o.deadLetters.redrive({ ...filterOf(opts), toQueue: opts.toQueue, limit });
+        const n = await o.deadLetters.redrive({
+          ...filterOf(opts),
+          toQueue: opts.toQueue,
+          limit: opts.limit,
+        });
         console.log(`redrove ${n} dead letter${n === 1 ? '' : 's'}`);
       }),
     );
@@ -113,32 +117,22 @@ function withFilters(command: Command): Command {
   return command
     .option('--queue <queue>', 'only this queue')
     .option('--type <type>', 'only this message type')
-    .option('--partition <n>', 'only this partition')
-    .option('--id <id...>', 'only these dead letter ids')
-    .option('--older-than-ms <ms>', 'only those that failed at least this long ago');
+    .option('--partition <n>', 'only this partition', parseCount)
+    .option('--id <id...>', 'only these dead letter ids', (v: string, prev: number[] = []) => [
+      ...prev,
+      parseCount(v),
+    ])
+    .option('--older-than-ms <ms>', 'only those that failed at least this long ago', parseCount);
 }
 
 function filterOf(o: FilterOptions): DeadLetterFilter {
   const filter: DeadLetterFilter = {};
   if (o.queue !== undefined) filter.queue = o.queue;
   if (o.type !== undefined) filter.type = o.type;
-  if (o.partition !== undefined) filter.partition = count(o.partition, 'partition');
-  if (o.id !== undefined) filter.ids = o.id.map((id) => count(id, 'id'));
-  if (o.olderThanMs !== undefined) filter.olderThanMs = count(o.olderThanMs, 'older-than-ms');
+  if (o.partition !== undefined) filter.partition = o.partition;
+  if (o.id !== undefined) filter.ids = o.id;
+  if (o.olderThanMs !== undefined) filter.olderThanMs = o.olderThanMs;
   return filter;
-}
-
-function count(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new InvalidArgument(`--${name} must be a non-negative integer`);
-  return n;
-}
-
-function positive(value: string, name: string): number {
-  const n = count(value, name);
-  if (n === 0) throw new InvalidArgument(`--${name} must be positive`);
-  return n;
 }
 
 /** Opens the outbox as a producer (no workers) without migrating, runs `fn`, and stops it. */

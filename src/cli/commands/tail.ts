@@ -2,15 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { Journal, Region, StoredEvent } from '../../journal/index.js';
 import { openForReading } from '../journal-dir.js';
+import { parseCount, parsePositive, parseRegion, REGION_SYNTAX } from '../options.js';
 import { eventLine, toJson } from '../output.js';
-import { parseRegion, REGION_SYNTAX } from '../region-option.js';
 
 interface TailOptions {
   region: Region;
-  last: string;
+  last: number;
   follow?: boolean;
   json?: boolean;
-  intervalMs: string;
+  intervalMs: number;
 }
 
 export function registerTail(program: Command): void {
@@ -19,22 +19,21 @@ export function registerTail(program: Command): void {
     .description('print the latest events, and with --follow those that arrive (beside a running writer)')
     .argument('<dir>', 'journal directory')
     .option('--region <spec>', `only these events: ${REGION_SYNTAX}`, parseRegion, {})
-    .option('-n, --last <n>', 'how many of the latest events to print first', '10')
+    .option('-n, --last <n>', 'how many of the latest events to print first', parseCount, 10)
     .option('-f, --follow', 'keep printing new events until interrupted')
-    .option('--interval-ms <ms>', 'how often to look for new events when following', '100')
+    .option('--interval-ms <ms>', 'how often to look for new events when following', parsePositive, 100)
     .option('--json', 'one JSON object per event')
     .action(async (dir: string, opts: TailOptions) => {
       const journal = openForReading(dir);
       const print = (e: StoredEvent) => console.log(opts.json ? toJson(e) : eventLine(e));
       try {
-        let after = startAfter(journal, opts.region, Math.max(0, Number(opts.last) || 0));
+        let after = startAfter(journal, opts.region, opts.last);
         after = printFrom(journal, opts.region, after, print);
         if (!opts.follow) return;
         const stop = new AbortController();
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
-        const interval = Math.max(10, Number(opts.intervalMs) || 100);
         while (!stop.signal.aborted) {
-          await sleep(interval, undefined, { signal: stop.signal }).catch(() => {});
+          await sleep(opts.intervalMs, undefined, { signal: stop.signal }).catch(() => {});
           journal.catchUp();
           after = printFrom(journal, opts.region, after, print);
         }

@@ -7,7 +7,7 @@ import {
 } from '../../errors.js';
 import type { ReceiptExtensions } from '../../gates/types.js';
 import { assertSerializable, type EventRecord, idempotencyDigest, pack } from '../codec.js';
-import { validateCoordinate } from '../coordinate.js';
+import { isWellFormedText, validateCoordinate } from '../coordinate.js';
 import { encodeEventFrame } from '../event-frame.js';
 import { computeEventHash } from '../event-hash.js';
 import { ZERO_HASH } from '../hash.js';
@@ -15,7 +15,7 @@ import { idFromString, newEventId } from '../ids.js';
 import type { JournalIndex } from '../index/journal-index.js';
 import type { PayloadVersions } from '../payload-versions.js';
 import type { AppendOptions, BatchItem, Coordinate, ExpectedVersion, NewEvent } from '../types.js';
-import { type Grant, guardAppend } from './guard.js';
+import { checkGuardOptions, type Grant, guardAppend } from './guard.js';
 
 const MAX_TYPE_BYTES = 256;
 const MAX_KEY_BYTES = 512;
@@ -73,6 +73,7 @@ export class AppendPlanner {
     const o = options ?? {};
     const metadata = input.metadata === undefined ? null : pack(input.metadata);
     const data = pack(input.data);
+    const guard = checkGuardOptions(o, grant);
     let idemDigest: Buffer | null = null;
     if (o.idempotencyKey !== undefined) {
       validateKey(o.idempotencyKey);
@@ -87,7 +88,7 @@ export class AppendPlanner {
     const head = this.head(entity);
     if (head && head.scope !== scope) throw new ScopeMismatch(entity, head.scope, scope);
     checkExpected(entity, o.expectedVersion ?? 'any', head);
-    const extensions = guardAppend(coordinate, o, grant, this.requireGates);
+    const extensions = guardAppend(coordinate, o, guard, grant, this.requireGates);
 
     const id = newEventId();
     const { correlation, causation } = this.causalLinks(id, o);
@@ -176,8 +177,13 @@ function validateEvent(event: NewEvent): NewEvent {
   if (event === null || typeof event !== 'object')
     throw new InvalidArgument('event must be an object { type, data }');
   const { type, data, metadata, payloadVersion } = event;
-  if (typeof type !== 'string' || type.length === 0 || Buffer.byteLength(type) > MAX_TYPE_BYTES) {
-    throw new InvalidArgument(`event type must be a non-empty string of at most ${MAX_TYPE_BYTES} bytes`, {
+  if (
+    typeof type !== 'string' ||
+    type.length === 0 ||
+    Buffer.byteLength(type) > MAX_TYPE_BYTES ||
+    !isWellFormedText(type)
+  ) {
+    throw new InvalidArgument(`event type must be non-empty text of at most ${MAX_TYPE_BYTES} bytes`, {
       type,
     });
   }
@@ -198,8 +204,13 @@ function validateEvent(event: NewEvent): NewEvent {
 }
 
 function validateKey(key: unknown): void {
-  if (typeof key !== 'string' || key.length === 0 || Buffer.byteLength(key) > MAX_KEY_BYTES) {
-    throw new InvalidArgument(`idempotencyKey must be a non-empty string of at most ${MAX_KEY_BYTES} bytes`, {
+  if (
+    typeof key !== 'string' ||
+    key.length === 0 ||
+    Buffer.byteLength(key) > MAX_KEY_BYTES ||
+    !isWellFormedText(key)
+  ) {
+    throw new InvalidArgument(`idempotencyKey must be non-empty text of at most ${MAX_KEY_BYTES} bytes`, {
       key,
     });
   }

@@ -24,3 +24,18 @@ export function parseRegion(spec: string): Region {
   }
   return region;
 }
+
+/** Parses a non-negative integer option (a count, a position, milliseconds). */
+export function parseCount(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+/** Parses a positive integer option. */
+export function parsePositive(value: string): number {
+  const n = parseCount(value);
+  if (n === 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
