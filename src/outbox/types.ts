@@ -20,7 +20,10 @@ export interface NewMessage {
   headers?: Record<string, string>;
   /** A message whose dedupe key was already enqueued on this queue is skipped. Up to 255 characters. */
   dedupeKey?: string;
-  /** The message id (a UUID); generated (UUIDv7) when absent. */
+  /**
+   * The message id (a UUID); generated (UUIDv7) when absent. Ids are not checked for uniqueness:
+   * to make a retried enqueue harmless, give a `dedupeKey`.
+   */
   id?: string;
 }
 
