@@ -56,6 +56,18 @@ describe('causeway inspect, verify, tail and events', () => {
     expect(json).toMatchObject({ ok: false, firstBreak: { reason: 'hash-mismatch', position: 5 } });
   });
 
+  it('verify draws a progress bar on a terminal', () => {
+    const { dir } = sampleJournal();
+    // `script` runs the command on a pseudo-terminal, as a person at a shell would.
+    const quoted = cliCommand(['verify', dir])
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const r = spawnSync('script', ['-qec', quoted, '/dev/null'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('verifying [========================================] 100% 15/15 events');
+    expect(r.stdout).toContain('ok: 15 events in 5 streams, every chain intact');
+  });
+
   it('tail prints the latest events of a region, as lines or JSON', () => {
     const { dir } = sampleJournal();
     const last = cli(['tail', dir, '-n', '2']).stdout.trim().split('\n');
