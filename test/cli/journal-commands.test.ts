@@ -91,20 +91,23 @@ describe('causeway inspect, verify, tail and events', () => {
   it('tail --follow prints events as a writer in another process appends them', async () => {
     const { dir } = sampleJournal();
     const writer = track(open(dir));
-    const child = cliProcess(['tail', dir, '-n', '0', '--follow', '--interval-ms', '20']);
+    const child = cliProcess(['tail', dir, '-n', '1', '--follow', '--interval-ms', '20']);
     let out = '';
     child.stdout?.on('data', (b) => {
       out += b;
     });
     try {
-      await new Promise((r) => setTimeout(r, 1500)); // the child starts (tsx) and opens the journal
+      // The last event already there shows the child is following; what follows is appended after.
+      await waitFor(() => out.includes('ReceiptMailed'), 20_000, 'the tail to start');
       writer.append(coordinate('acct:9', 'bank'), { type: 'Opened', data: {} });
       writer.appendBatch([
         { coordinate: coordinate('acct:9', 'bank'), event: { type: 'Deposited', data: { n: 1 } } },
         { coordinate: coordinate('acct:9', 'bank'), event: { type: 'Deposited', data: { n: 2 } } },
       ]);
-      await waitFor(() => out.split('\n').filter(Boolean).length >= 3, 10_000, 'followed events');
-      expect(out).toMatch(/acct:9@0 {2}Opened[\s\S]*acct:9@1 {2}Deposited[\s\S]*acct:9@2 {2}Deposited/);
+      await waitFor(() => out.split('\n').filter(Boolean).length >= 4, 10_000, 'followed events');
+      expect(out).toMatch(
+        /ReceiptMailed[\s\S]*acct:9@0 {2}Opened[\s\S]*acct:9@1 {2}Deposited[\s\S]*acct:9@2 {2}Deposited/,
+      );
       expect(out).not.toContain('acct:0');
     } finally {
       const exited = new Promise((r) => child.once('exit', r));
