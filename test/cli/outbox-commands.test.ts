@@ -38,7 +38,7 @@ for (const kind of ALL_KINDS) {
               payload: { i },
             });
         });
-        await waitFor(async () => (await outbox.deadLetters.count())['mail'] === n, 15_000, 'dead letters');
+        await waitFor(async () => (await outbox.deadLetters.count()).mail === n, 15_000, 'dead letters');
       } finally {
         await outbox.stop();
       }
