@@ -36,6 +36,25 @@ export function loop(op: () => number): Workload {
   };
 }
 
+/**
+ * `n` async producers, each awaiting `op` before starting the next, until the round's time is up;
+ * counts the operations done.
+ */
+export function concurrently(n: number, op: () => Promise<void>): Workload {
+  return async (ms) => {
+    const deadline = performance.now() + ms;
+    let done = 0;
+    const producer = async () => {
+      while (performance.now() < deadline) {
+        await op();
+        done++;
+      }
+    };
+    await Promise.all(Array.from({ length: n }, producer));
+    return done;
+  };
+}
+
 async function rateOf(work: Workload, ms: number): Promise<number> {
   const start = performance.now();
   const done = await work(ms);

@@ -1,6 +1,6 @@
 /** Gated and signed appends, each against plain appends measured in the same run. */
 import { deny, gate, gateSet, generateReceiptKey, type Journal, open, permit } from '../../src/index.js';
-import { compareRates, loop, type Workload } from '../measure.js';
+import { compareRates, concurrently, loop, type Workload } from '../measure.js';
 import type { BenchResult } from '../report.js';
 import { benchDir, EVENT_TYPE, payload, streams } from '../workload.js';
 
@@ -55,21 +55,9 @@ export async function gatedAppend(): Promise<BenchResult> {
 
 /** Single appends with Ed25519-signed receipts against unsigned single appends. */
 export async function signedAppend(): Promise<BenchResult> {
-  const key = generateReceiptKey();
-  return withJournals('signed', { receiptKeys: [key.privateKey] }, async (signed, plain) => {
+  return signedAgainstUnsigned('gates.signed_append', 'unsigned single appends, same run', (journal) => {
     let i = 0;
-    let p = 0;
-    const cmp = await compareRates(
-      singles(signed, () => i++),
-      singles(plain, () => p++),
-    );
-    return {
-      bench: 'gates.signed_append',
-      ...cmp,
-      target: '>= 50,000 events/s',
-      met: cmp.ops_per_s >= 50_000,
-      baseline: 'unsigned single appends, same run',
-    };
+    return singles(journal, () => i++);
   });
 }
 
@@ -78,39 +66,24 @@ export async function signedAppend(): Promise<BenchResult> {
  * appends made in the same turn of the event loop share one signature.
  */
 export async function signedAppendAsync16(): Promise<BenchResult> {
-  const key = generateReceiptKey();
-  return withJournals('signed-async', { receiptKeys: [key.privateKey] }, async (signed, plain) => {
-    const producers = (journal: Journal): Workload => {
+  return signedAgainstUnsigned(
+    'gates.signed_append.async16',
+    'unsigned appendAsync, 16 producers, same run',
+    (journal) => {
       let i = 0;
-      return async (ms) => {
-        const deadline = performance.now() + ms;
-        let done = 0;
-        const producer = async () => {
-          while (performance.now() < deadline) {
-            await journal.appendAsync(coords[i % STREAMS], { type: EVENT_TYPE, data: payload(i++) });
-            done++;
-          }
-        };
-        await Promise.all(Array.from({ length: 16 }, producer));
-        return done;
-      };
-    };
-    const cmp = await compareRates(producers(signed), producers(plain));
-    return {
-      bench: 'gates.signed_append.async16',
-      ...cmp,
-      target: '>= 50,000 events/s',
-      met: cmp.ops_per_s >= 50_000,
-      baseline: 'unsigned appendAsync, 16 producers, same run',
-    };
-  });
+      return concurrently(16, async () => {
+        await journal.appendAsync(coords[i % STREAMS], { type: EVENT_TYPE, data: payload(i++) });
+      });
+    },
+  );
 }
 
 /** Atomic batches of 100 with signed receipts against unsigned batches. */
 export async function signedAppendBatch100(): Promise<BenchResult> {
-  const key = generateReceiptKey();
-  return withJournals('signed-batch', { receiptKeys: [key.privateKey] }, async (signed, plain) => {
-    const batches = (journal: Journal) => {
+  return signedAgainstUnsigned(
+    'gates.signed_append.batch100',
+    'unsigned batches of 100, same run',
+    (journal) => {
       let i = 0;
       return loop(() => {
         journal.appendBatch(
@@ -118,15 +91,20 @@ export async function signedAppendBatch100(): Promise<BenchResult> {
         );
         return STREAMS;
       });
-    };
-    const cmp = await compareRates(batches(signed), batches(plain));
-    return {
-      bench: 'gates.signed_append.batch100',
-      ...cmp,
-      target: '>= 50,000 events/s',
-      met: cmp.ops_per_s >= 50_000,
-      baseline: 'unsigned batches of 100, same run',
-    };
+    },
+  );
+}
+
+/** The same workload on a journal signing its receipts and on one that does not; target 50k/s. */
+async function signedAgainstUnsigned(
+  bench: string,
+  baseline: string,
+  workload: (journal: Journal) => Workload,
+): Promise<BenchResult> {
+  const key = generateReceiptKey();
+  return withJournals(bench, { receiptKeys: [key.privateKey] }, async (signed, plain) => {
+    const cmp = await compareRates(workload(signed), workload(plain));
+    return { bench, ...cmp, target: '>= 50,000 events/s', met: cmp.ops_per_s >= 50_000, baseline };
   });
 }
 

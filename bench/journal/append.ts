@@ -1,7 +1,7 @@
 /** Append throughput against the SQLite baseline: single, batched, durable, durable with 16 producers. */
 import { type Journal, open } from '../../src/index.js';
 import { type BaselineEvent, SqliteEventStore } from '../baseline/sqlite-events.js';
-import { type Comparison, compareRates, Latencies, loop, type Workload } from '../measure.js';
+import { type Comparison, compareRates, concurrently, Latencies, loop, type Workload } from '../measure.js';
 import type { BenchResult } from '../report.js';
 import { benchDir, EVENT_TYPE, payload, streamName, streams } from '../workload.js';
 
@@ -92,20 +92,11 @@ export async function appendDurable16(): Promise<BenchResult> {
   return withStores('durable16', 'FULL', async (journal, baseline) => {
     const latency = new Latencies();
     let i = 0;
-    const producers: Workload = async (ms) => {
-      const deadline = performance.now() + ms;
-      let done = 0;
-      const producer = async () => {
-        while (performance.now() < deadline) {
-          const start = performance.now();
-          await journal.appendAsync(coords[i % STREAMS], event(i++), { durable: true });
-          latency.add(performance.now() - start);
-          done++;
-        }
-      };
-      await Promise.all(Array.from({ length: 16 }, producer));
-      return done;
-    };
+    const producers = concurrently(16, async () => {
+      const start = performance.now();
+      await journal.appendAsync(coords[i % STREAMS], event(i++), { durable: true });
+      latency.add(performance.now() - start);
+    });
     const cmp = await compareRates(producers, fullBaseline(baseline), {
       ...durablePlan,
       onWarm: () => latency.reset(),
