@@ -1,8 +1,13 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach } from 'vitest';
 import { type Journal, type JournalOptions, open } from '../src/index.js';
+
+/** `node --import <this>` runs TypeScript files in child processes (fixtures, the CLI, README code). */
+export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 const dirs: string[] = [];
 const journals: Journal[] = [];

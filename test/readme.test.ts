@@ -1,13 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from './helpers.js';
+import { TSX_LOADER, tempDir } from './helpers.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** Runs the first TypeScript block under the README heading `heading` and returns its output. */
 function runSection(heading: string): string {
@@ -17,7 +14,7 @@ function runSection(heading: string): string {
   const file = path.join(root, 'test', `.readme-${process.pid}-${heading.replace(/\W+/g, '-')}.ts`);
   fs.writeFileSync(file, code!.replace("from 'causeway'", "from '../src/index.js'"));
   try {
-    return execFileSync(process.execPath, ['--import', tsxLoader, file], {
+    return execFileSync(process.execPath, ['--import', TSX_LOADER, file], {
       cwd: tempDir(),
       encoding: 'utf8',
     });

@@ -1,13 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { coordinate, open, openReadOnly } from '../../src/index.js';
-import { tempDir, track } from '../helpers.js';
+import { TSX_LOADER, tempDir, track } from '../helpers.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const writerScript = path.join(root, 'test/fixtures/journal-writer.ts');
 const lockHolderScript = path.join(root, 'test/fixtures/lock-holder.ts');
 
@@ -19,7 +16,7 @@ interface Child {
 }
 
 function startChild(script: string, args: string[]): Child {
-  const proc = spawn(process.execPath, ['--import', tsx, script, ...args], {
+  const proc = spawn(process.execPath, ['--import', TSX_LOADER, script, ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,14 +4,13 @@
  * transactional mode none twice.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox } from '../../src/index.js';
+import { TSX_LOADER } from '../helpers.js';
 import { waitFor } from './conformance.js';
 import { type DatabaseKind, mysqlKind, postgresKind, requireOrSkip, type TestDatabase } from './databases.js';
 
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const consumerScript = fileURLToPath(new URL('../fixtures/outbox-consumer.ts', import.meta.url));
 const MESSAGES = 600;
 const PARTITIONS = 8;
@@ -24,7 +23,7 @@ afterEach(() => {
 
 /** Starts a consumer process and resolves once its outbox runs. */
 function spawnConsumer(db: TestDatabase, mode: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', tsx, consumerScript, db.url, db.prefix, mode], {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, consumerScript, db.url, db.prefix, mode], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);

@@ -1,14 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { coordinate, open, openReadOnly } from '../../../src/index.js';
-import { tempDir, track } from '../../helpers.js';
+import { TSX_LOADER, tempDir, track } from '../../helpers.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts a fixture; resolves once it says it is ready. `exited` resolves on exit 0 or SIGKILL. */
@@ -18,7 +15,7 @@ async function start(
 ): Promise<{ proc: ChildProcess; exited: Promise<void> }> {
   const proc = spawn(
     process.execPath,
-    ['--import', tsx, path.join(root, 'test/fixtures', fixture), ...args],
+    ['--import', TSX_LOADER, path.join(root, 'test/fixtures', fixture), ...args],
     {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
