@@ -206,7 +206,7 @@ export class Journal {
       throw new InvalidArgument('pollIntervalMs must be positive', { pollIntervalMs });
     const keys = keyringOf(options.receiptKeys);
     const started = performance.now();
-    const segments = fs.existsSync(dir) ? listSegments(dir) : [];
+    const segments = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? listSegments(dir) : [];
     if (segments.length === 0) throw new InvalidArgument(`no journal in ${dir}`, { dir });
     const loaded = loadIndex(dir, segments, false);
     const outcome = scanSegments(dir, segments, loaded.index, loaded.from, 'reader');

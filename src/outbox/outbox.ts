@@ -23,7 +23,7 @@ import { SequencerHints } from './hints.js';
 import { migrate, migrationSql } from './migrations.js';
 import { type ResolvedOptions, resolveOptions, settingsFor } from './options.js';
 import { queueStats } from './queue-stats.js';
-import { QueueRegistry } from './registry.js';
+import { type QueueInfo, QueueRegistry } from './registry.js';
 import type { Runtime } from './runtime.js';
 import { Counters } from './stats.js';
 import type { Enqueued, NewMessage, OutboxOptions, QueueStats } from './types.js';
@@ -150,8 +150,7 @@ export class Outbox {
     const info = await this.rt.registry.resolve(ex, queue);
     const encoded = encodeAll(messages, info, this.options.maxPayloadBytes);
     const results = await enqueueAsync(this.enqueueSettings, ex, info, encoded);
-    this.enqueued(results.filter((r) => !r.duplicate).map((r) => info.ids[r.partition]));
-    return results;
+    return this.enqueuedTo(info, results);
   }
 
   /**
@@ -171,8 +170,7 @@ export class Outbox {
     const info = this.rt.registry.resolveSync(ex, queue);
     const encoded = encodeAll(messages, info, this.options.maxPayloadBytes);
     const results = enqueueSync(this.enqueueSettings, ex, info, encoded);
-    this.enqueued(results.filter((r) => !r.duplicate).map((r) => info.ids[r.partition]));
-    return results;
+    return this.enqueuedTo(info, results);
   }
 
   /**
@@ -187,8 +185,7 @@ export class Outbox {
     const results = await this.rt.conn.transactionPlan(() =>
       enqueuePlan(this.enqueueSettings, info, encoded),
     );
-    this.enqueued(results.filter((r) => !r.duplicate).map((r) => info.ids[r.partition]));
-    return results;
+    return this.enqueuedTo(info, results);
   }
 
   /** Registers a queue (a producer may enqueue to queues no running process declared). */
@@ -227,6 +224,12 @@ export class Outbox {
    * database announces commits (PostgreSQL), that announcement is the wake-up: a hint now, before the
    * caller commits, would only cost a sequencing pass that finds nothing.
    */
+  /** Tells the sequencers which partitions got new (not deduplicated) messages; returns `results`. */
+  private enqueuedTo(queue: QueueInfo, results: Enqueued[]): Enqueued[] {
+    this.enqueued(results.filter((r) => !r.duplicate).map((r) => queue.ids[r.partition]));
+    return results;
+  }
+
   private enqueued(partitionIds: number[]): void {
     if (partitionIds.length > 0 && !this.rt.dialect.capabilities.notifyOnCommit)
       this.rt.hints.add(partitionIds);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { openForReading } from '../journal-dir.js';
+import { openReadOnly } from '../../journal/index.js';
+
 import { parseCount } from '../options.js';
 import { humanBytes, humanMs, table, toJson } from '../output.js';
 
@@ -11,7 +12,7 @@ export function registerInspect(program: Command): void {
     .option('--streams <n>', 'streams to list, largest first', parseCount, 10)
     .option('--json', 'one JSON document')
     .action((dir: string, opts: { streams: number; json?: boolean }) => {
-      const journal = openForReading(dir);
+      const journal = openReadOnly(dir);
       try {
         const stats = journal.stats();
         const marks = journal.watermarks();

@@ -1,6 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { openForReading } from '../journal-dir.js';
+import { openReadOnly } from '../../journal/index.js';
+
 import { toJson } from '../output.js';
 
 export function registerVerify(program: Command): void {
@@ -11,7 +12,7 @@ export function registerVerify(program: Command): void {
     .option('--json', 'one JSON document')
     .option('--no-progress', 'no progress bar')
     .action((dir: string, opts: { json?: boolean; progress: boolean }) => {
-      const journal = openForReading(dir);
+      const journal = openReadOnly(dir);
       const bar =
         opts.progress && process.stderr.isTTY
           ? new SingleBar({
