@@ -89,6 +89,24 @@ export function encodeBatchMarker(
   return packr.pack([kind, count]);
 }
 
+/**
+ * Whether the bytes at `at` can begin a frame body. Every frame body, of every kind and layout, is a
+ * MessagePack array whose first element is its kind (a positive fixint); nothing about a kind's
+ * fields is assumed, so frames of later layouts are recognised as data too.
+ */
+export function mayStartFrameBody(b: Uint8Array, at: number): boolean {
+  const t = b[at];
+  let first: number;
+  if (t > 0x90 && t <= 0x9f)
+    first = at + 1; // fixarray of 1-15 elements
+  else if (t === 0xdc)
+    first = at + 3; // array 16
+  else if (t === 0xdd)
+    first = at + 5; // array 32
+  else return false;
+  return first < b.length && b[first] >= 1 && b[first] <= 0x7f;
+}
+
 /** A decoded frame body. */
 export type FrameBody =
   | { kind: typeof FrameKind.Event; event: EventRecord }

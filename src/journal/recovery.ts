@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { CorruptData } from '../errors.js';
-import { type EventRecord, FrameKind } from './codec.js';
+import { type EventRecord, FrameKind, mayStartFrameBody } from './codec.js';
 import { decodeFrameBody } from './event-frame.js';
 import type { JournalIndex } from './index/journal-index.js';
 import { FRAME_HEADER_BYTES, type ScanStop, scanFrames } from './storage/frame.js';
@@ -169,7 +169,7 @@ function holdsFrameAfter(fd: number, file: string, from: number, size: number): 
   if (from >= size) return false;
   const tail = readFully(fd, file, from, size - from);
   for (let p = 0; p + FRAME_HEADER_BYTES < tail.length; p++) {
-    if (!startsLikeFrameBody(tail, p + FRAME_HEADER_BYTES)) continue;
+    if (!mayStartFrameBody(tail, p + FRAME_HEADER_BYTES)) continue;
     const len = tail.readUInt32LE(p);
     const end = p + FRAME_HEADER_BYTES + len;
     if (
@@ -180,14 +180,6 @@ function holdsFrameAfter(fd: number, file: string, from: number, size: number): 
       return true;
   }
   return false;
-}
-
-/** Event frames start with array16(17) and kind 1; batch markers with a fixarray of 2 and kind 2 or 3. */
-function startsLikeFrameBody(b: Buffer, at: number): boolean {
-  return (
-    (b[at] === 0xdc && b[at + 1] === 0 && b[at + 2] === 17 && b[at + 3] === 1) ||
-    (b[at] === 0x92 && (b[at + 1] === 2 || b[at + 1] === 3))
-  );
 }
 
 function isZero(fd: number, file: string, from: number, to: number): boolean {

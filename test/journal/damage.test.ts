@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CausewayError, coordinate, type Journal, open } from '../../src/index.js';
 import { pack } from '../../src/journal/codec.js';
+import { frameOf } from '../../src/journal/storage/frame.js';
 import { tempDir } from '../helpers.js';
 import { frameOffsets, seg, tamper } from './segment-files.js';
 
@@ -84,6 +85,47 @@ describe('damaged segments', () => {
         details: expect.objectContaining({ offset: frames[8] }),
       }),
     );
+    expect(fs.statSync(seg(dir)).size).toBe(buf.length);
+  });
+
+  it.each([
+    ['caller extensions', { extensions: { 'shop.channel': 'web' } }],
+    ['a bypass', { bypass: { name: 'migration', justification: 'backfill' } }],
+  ])(
+    'a damaged length field followed by events carrying %s is corruption, not a torn tail',
+    (_name, extra) => {
+      const dir = tempDir();
+      const j = open(dir);
+      for (let i = 0; i < 5; i++) j.append(c, { type: 'Plain', data: { i } }, { durable: true });
+      for (let i = 0; i < 15; i++)
+        j.append(c, { type: 'Extended', data: { i } }, { durable: true, ...extra });
+      j.close();
+      fs.rmSync(snap(dir));
+      const frames = frameOffsets(seg(dir));
+      const before = fs.readFileSync(seg(dir));
+      const buf = Buffer.from(before);
+      buf.writeUInt32LE(0x00ffffff, frames[4]);
+      fs.writeFileSync(seg(dir), buf);
+      expect(() => open(dir)).toThrow(
+        expect.objectContaining({
+          code: 'CORRUPT_DATA',
+          details: expect.objectContaining({ offset: frames[4] }),
+        }),
+      );
+      expect(fs.readFileSync(seg(dir)).equals(buf)).toBe(true);
+    },
+  );
+
+  it('a damaged length field followed by a frame of a shape this version does not know is still corruption', () => {
+    const { dir } = build(6);
+    fs.rmSync(snap(dir));
+    const frames = frameOffsets(seg(dir));
+    // A frame a later format might write: an event array with more fields than today's.
+    const future = frameOf(pack([1, ...Array.from({ length: 24 }, (_, i) => i)]));
+    const buf = Buffer.concat([fs.readFileSync(seg(dir)), future]);
+    buf.writeUInt32LE(0x00ffffff, frames[5]); // the last of today's frames, so only the new one follows
+    fs.writeFileSync(seg(dir), buf);
+    expect(() => open(dir)).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
     expect(fs.statSync(seg(dir)).size).toBe(buf.length);
   });
 
