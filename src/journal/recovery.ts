@@ -65,7 +65,7 @@ export function scanSegments(
     const file = segmentPath(dir, segment);
     const fd = io('open segment', file, () => fs.openSync(file, 'r'));
     try {
-      const size = fs.fstatSync(fd).size;
+      let size = fs.fstatSync(fd).size;
       let offset = segment === from.segment ? from.offset : SEGMENT_HEADER_BYTES;
       if (offset === SEGMENT_HEADER_BYTES || segment !== from.segment) {
         const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
@@ -121,7 +121,10 @@ export function scanSegments(
       let chunkBytes = CHUNK_BYTES;
       let stop: ScanStop | null = null;
       while (read < size && !stop) {
-        const chunk = readFully(fd, file, read, Math.min(chunkBytes, size - read));
+        const want = Math.min(chunkBytes, size - read);
+        const chunk = readFully(fd, file, read, want);
+        // A writer sealing the segment trims its zero-filled tail: what was read is all there is.
+        if (chunk.length < want) size = read + chunk.length;
         const scanned = scanFrames(chunk, read, size, onFrame);
         stop = scanned.stop;
         chunkBytes = Math.max(CHUNK_BYTES, scanned.needBytes);

@@ -26,7 +26,7 @@ export function verifyJournal(dir: string, visible: number, options: VerifyOptio
     const file = segmentPath(dir, segment);
     const fd = io('open segment', file, () => fs.openSync(file, 'r'));
     try {
-      const size = fs.fstatSync(fd).size;
+      let size = fs.fstatSync(fd).size;
       let read = SEGMENT_HEADER_BYTES;
       let chunkBytes = CHUNK_BYTES;
       const broke = (
@@ -50,6 +50,8 @@ export function verifyJournal(dir: string, visible: number, options: VerifyOptio
         while (read < size && checked < visible) {
           const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, size - read));
           const n = fs.readSync(fd, chunk, 0, chunk.length, read);
+          // A writer sealing the segment trims its zero-filled tail: what was read is all there is.
+          if (n < chunk.length) size = read + n;
           const { next, stop, needBytes } = scanFrames(chunk.subarray(0, n), read, size, (body, offset) => {
             if (checked >= visible) throw STOP;
             const decoded = decodeFrameBody(body);

@@ -1,52 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coordinate, open, openReadOnly } from '../../src/index.js';
-import { TSX_LOADER, tempDir, track } from '../helpers.js';
+import { fixture, sleep, startChild } from '../children.js';
+import { tempDir, track } from '../helpers.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const writerScript = path.join(root, 'test/fixtures/journal-writer.ts');
-const lockHolderScript = path.join(root, 'test/fixtures/lock-holder.ts');
-
-interface Child {
-  proc: ChildProcess;
-  lines: string[];
-  ready: Promise<string>;
-  exited: Promise<void>;
-}
-
-function startChild(script: string, args: string[]): Child {
-  const proc = spawn(process.execPath, ['--import', TSX_LOADER, script, ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  let partial = '';
-  let stderr = '';
-  let onReady: (line: string) => void = () => {};
-  const ready = new Promise<string>((resolve) => {
-    onReady = resolve;
-  });
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split('\n');
-    partial = parts.pop()!;
-    for (const line of parts) {
-      if (lines.length === 0) onReady(line);
-      lines.push(line);
-    }
-  });
-  proc.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve, reject) => {
-    proc.on('exit', (code, signal) =>
-      signal === 'SIGKILL' || code === 0 ? resolve() : reject(new Error(`child exited ${code}: ${stderr}`)),
-    );
-  });
-  return { proc, lines, ready, exited };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const writerScript = fixture('journal-writer.ts');
+const lockHolderScript = fixture('lock-holder.ts');
 
 /** Kills a writer at random moments, `cycles` times on one directory, checking the journal after each kill. */
 async function killLoop(dir: string, seed: number, cycles: number): Promise<number> {

@@ -1,42 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coordinate, open, openReadOnly } from '../../../src/index.js';
-import { TSX_LOADER, tempDir, track } from '../../helpers.js';
-
-const root = path.resolve(import.meta.dirname, '../../..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { fixture, sleep, startChild } from '../../children.js';
+import { tempDir, track } from '../../helpers.js';
 
 /** Starts a fixture; resolves once it says it is ready. `exited` resolves on exit 0 or SIGKILL. */
-async function start(
-  fixture: string,
-  args: string[],
-): Promise<{ proc: ChildProcess; exited: Promise<void> }> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', TSX_LOADER, path.join(root, 'test/fixtures', fixture), ...args],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stderr = '';
-  proc.stderr!.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const exited = new Promise<void>((resolve, reject) =>
-    proc.on('exit', (code, signal) =>
-      signal === 'SIGKILL' || code === 0
-        ? resolve()
-        : reject(new Error(`${fixture} exited ${code}: ${stderr}`)),
-    ),
-  );
-  await new Promise<void>((resolve, reject) => {
-    proc.stdout!.once('data', () => resolve());
-    exited.then(resolve, reject);
-  });
-  return { proc, exited };
+async function start(name: string, args: string[]) {
+  const child = startChild(fixture(name), args);
+  await Promise.race([child.ready, child.exited]);
+  return child;
 }
 
 describe('consumers killed with SIGKILL', () => {
