@@ -77,7 +77,7 @@ import type {
   Watermark,
   Watermarks,
 } from './types.js';
-import { verifyJournal } from './verify.js';
+import { breakOf, verifyJournal } from './verify.js';
 import { WatermarkTracker } from './watermarks.js';
 import type { Grant } from './write/guard.js';
 import { AppendPlanner, type PreparedEvent, validateBatch } from './write/prepare.js';
@@ -770,18 +770,29 @@ export class Journal {
     return wait;
   }
 
-  /** Read-only journals: picks up what the writer committed since; returns the visible count. */
+  /**
+   * Read-only journals: picks up what the writer committed since; returns the visible count. Damage
+   * found on the way is {@link CorruptData}; what was committed before it stays readable.
+   */
   catchUp(): number {
     this.readable();
     if (this.writer) return this.index.count;
     const segments = listSegments(this.dir);
-    const outcome = scanSegments(this.dir, segments, this.index, this.scanFrom, 'reader');
-    this.scanFrom = { segment: outcome.segment, offset: outcome.offset };
     this.segmentCount = segments.length;
     const before = this.marks.get('visible');
-    for (const mark of ['accepted', 'written', 'durable', 'visible'] as const)
-      this.marks.advance(mark, this.index.count);
-    if (this.index.count > before) this.notifyCommit(this.index.count);
+    try {
+      const outcome = scanSegments(this.dir, segments, this.index, this.scanFrom, 'reader');
+      this.scanFrom = { segment: outcome.segment, offset: outcome.offset };
+    } catch (err) {
+      // The next look resumes after the last event read, not before it.
+      if (this.index.count > 0)
+        this.scanFrom = { segment: this.index.endSegment, offset: this.index.endOffset };
+      throw err;
+    } finally {
+      for (const mark of ['accepted', 'written', 'durable', 'visible'] as const)
+        this.marks.advance(mark, this.index.count);
+      if (this.index.count > before) this.notifyCommit(this.index.count);
+    }
     return this.index.count;
   }
 
@@ -822,7 +833,15 @@ export class Journal {
   /** Checks every stream's hash chain from the first event; reports the first break. */
   verify(options: VerifyOptions = {}): VerifyResult {
     this.readable();
-    return verifyJournal(this.dir, this.index.count, options);
+    let unreadable: CorruptData | null = null;
+    try {
+      this.catchUp(); // a reader verifies as far as the files go, not as far as it had looked
+    } catch (err) {
+      if (!(err instanceof CorruptData)) throw err;
+      unreadable = err;
+    }
+    const result = verifyJournal(this.dir, this.index.count, options);
+    return result.ok && unreadable ? { ...result, ok: false, firstBreak: breakOf(unreadable) } : result;
   }
 
   /** Flushes, snapshots the index and releases the directory. Calling it again does nothing. */

@@ -8,6 +8,8 @@ import { FRAME_HEADER_BYTES, type ScanStop, scanFrames } from './storage/frame.j
 import { checkSegmentHeader, io, SEGMENT_HEADER_BYTES, segmentPath } from './storage/segment.js';
 
 const CHUNK_BYTES = 16 << 20;
+/** How long a reader waits before each new look at what seems to be damage. */
+const READER_RECHECK_MS = [0, 10, 50];
 
 /** Where valid data ends, and what the scan had to set aside to get there. */
 export interface ScanOutcome {
@@ -27,8 +29,9 @@ export interface ScanOutcome {
 
 /**
  * `writer`: the tail of the last segment is judged (zero-filled space, torn write, or damage) and
- * what must go is reported in `cutAt`. `reader`: the scan stops quietly at the first frame it cannot
- * read in the last segment, which may be one the writer is copying in at this very moment.
+ * what must go is reported in `cutAt`. `reader`: the scan stops at the first frame it cannot read in
+ * the last segment, which may be one the writer is copying in at this very moment; when real data
+ * follows that frame, and still does when it looks again, it is damage ({@link CorruptData}).
  */
 export type ScanMode = 'writer' | 'reader';
 
@@ -120,15 +123,29 @@ export function scanSegments(
       let read = offset;
       let chunkBytes = CHUNK_BYTES;
       let stop: ScanStop | null = null;
-      while (read < size && !stop) {
-        const want = Math.min(chunkBytes, size - read);
-        const chunk = readFully(fd, file, read, want);
-        // A writer sealing the segment trims its zero-filled tail: what was read is all there is.
-        if (chunk.length < want) size = read + chunk.length;
-        const scanned = scanFrames(chunk, read, size, onFrame);
-        stop = scanned.stop;
-        chunkBytes = Math.max(CHUNK_BYTES, scanned.needBytes);
-        read = scanned.next;
+      for (let recheck = 0; ; recheck++) {
+        const stoppedAt = stop?.offset;
+        stop = null;
+        while (read < size && !stop) {
+          const want = Math.min(chunkBytes, size - read);
+          const chunk = readFully(fd, file, read, want);
+          // A writer sealing the segment trims its zero-filled tail: what was read is all there is.
+          if (chunk.length < want) size = read + chunk.length;
+          const scanned = scanFrames(chunk, read, size, onFrame);
+          stop = scanned.stop;
+          chunkBytes = Math.max(CHUNK_BYTES, scanned.needBytes);
+          read = scanned.next;
+        }
+        // A reader that finds real data after a frame it cannot read has met damage, unless the
+        // writer was copying that frame in as it looked. It looks again; once the frame reads, the
+        // write is done, and where this look stopped is judged by the next catch-up.
+        if (mode === 'writer' || !isLast || !stop) break;
+        if (recheck > 0 && stop.offset !== stoppedAt) break;
+        if (tailEnd(fd, file, stop, size) !== -1) break;
+        if (recheck === READER_RECHECK_MS.length)
+          throw new CorruptData(stop.reason, { file, segment, offset: stop.offset });
+        pause(READER_RECHECK_MS[recheck]);
+        size = fs.fstatSync(fd).size;
       }
       const batch = pending as PendingBatch | null;
       if (!isLast) {
@@ -185,10 +202,16 @@ function holdsFrameAfter(fd: number, file: string, from: number, size: number): 
   return false;
 }
 
+/** Blocks this thread for `ms` (only on the rare path where a reader must look again). */
+function pause(ms: number): void {
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 function isZero(fd: number, file: string, from: number, to: number): boolean {
   for (let at = from; at < to; ) {
     const chunk = readFully(fd, file, at, Math.min(CHUNK_BYTES, to - at));
     for (let i = 0; i < chunk.length; i++) if (chunk[i] !== 0) return false;
+    if (chunk.length === 0) break; // trimmed by the writer's seal since it was sized
     at += chunk.length;
   }
   return true;

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { CorruptData } from '../errors.js';
 import { FrameKind } from './codec.js';
 import { decodeFrameBody } from './event-frame.js';
 import { computeEventHash } from './event-hash.js';
@@ -106,3 +107,21 @@ export function verifyJournal(dir: string, visible: number, options: VerifyOptio
 }
 
 const STOP = Symbol('stop');
+
+/** The chain break a {@link CorruptData} error stands for: the journal cannot be read past it. */
+export function breakOf(err: CorruptData): ChainBreak {
+  const {
+    segment = 0,
+    offset = 0,
+    reason,
+  } = err.details as { segment?: number; offset?: number; reason: string };
+  return {
+    reason: 'corrupt-frame',
+    entity: null,
+    streamVersion: null,
+    position: null,
+    segment,
+    offset,
+    message: reason,
+  };
+}

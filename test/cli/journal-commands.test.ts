@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coordinate, open } from '../../src/index.js';
 import { pack } from '../../src/journal/codec.js';
 import { tempDir, track } from '../helpers.js';
-import { tamper } from '../journal/segment-files.js';
+import { frameOffsets, seg, tamper } from '../journal/segment-files.js';
 import { waitFor } from '../outbox/conformance.js';
 import { cli, cliCommand, cliProcess } from './run-cli.js';
 
@@ -54,6 +56,22 @@ describe('causeway inspect, verify, tail and events', () => {
     );
     const json = JSON.parse(cli(['verify', dir, '--json']).stdout);
     expect(json).toMatchObject({ ok: false, firstBreak: { reason: 'hash-mismatch', position: 5 } });
+  });
+
+  it('verify exits 1 when damage lies past the index snapshot, where a read-only scan stops', () => {
+    const { dir } = sampleJournal();
+    const frames = frameOffsets(seg(dir));
+    fs.rmSync(path.join(dir, 'index.snap'));
+    const buf = fs.readFileSync(seg(dir));
+    buf[frames[13] + 30] ^= 0x5a;
+    fs.writeFileSync(seg(dir), buf);
+    const r = cli(['verify', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^BROKEN: corrupt-frame at segment 1 offset ${frames[13]}: `));
+    expect(JSON.parse(cli(['verify', dir, '--json']).stdout)).toMatchObject({
+      ok: false,
+      firstBreak: { reason: 'corrupt-frame', segment: 1, offset: frames[13] },
+    });
   });
 
   it('verify draws a progress bar on a terminal', () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CausewayError, coordinate, type Journal, open } from '../../src/index.js';
+import { CausewayError, coordinate, type Journal, open, openReadOnly } from '../../src/index.js';
 import { pack } from '../../src/journal/codec.js';
 import { frameOf } from '../../src/journal/storage/frame.js';
 import { tempDir } from '../helpers.js';
@@ -127,6 +127,38 @@ describe('damaged segments', () => {
     fs.writeFileSync(seg(dir), buf);
     expect(() => open(dir)).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
     expect(fs.statSync(seg(dir)).size).toBe(buf.length);
+  });
+
+  it('damage past the index snapshot is CorruptData for a read-only open too, and verify never says intact', () => {
+    const { dir } = build(14);
+    const older = fs.readFileSync(snap(dir));
+    withJournal(dir, (j) => {
+      for (let i = 14; i < 20; i++) j.append(c, { type: 'T', data: { i, text: `event number ${i}` } });
+    });
+    fs.writeFileSync(snap(dir), older); // the snapshot covers 14 events; six follow it
+    const frames = frameOffsets(seg(dir));
+    flip(seg(dir), frames[16] + 30);
+    const corrupt = expect.objectContaining({
+      code: 'CORRUPT_DATA',
+      details: expect.objectContaining({ segment: 1, offset: frames[16] }),
+    });
+    expect(() => open(dir)).toThrow(corrupt);
+    expect(() => openReadOnly(dir)).toThrow(corrupt);
+  });
+
+  it('a read-only reader that meets damage later reports it on catchUp', () => {
+    const { dir } = build(10);
+    const reader = openReadOnly(dir);
+    try {
+      withJournal(dir, (j) => {
+        for (let i = 10; i < 16; i++) j.append(c, { type: 'T', data: { i, text: `event number ${i}` } });
+      });
+      flip(seg(dir), frameOffsets(seg(dir))[12] + 30);
+      expect(() => reader.catchUp()).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
+      expect(reader.verify().ok).toBe(false);
+    } finally {
+      reader.close();
+    }
   });
 
   it('a torn last frame is cut off at every possible length and appending goes on', () => {

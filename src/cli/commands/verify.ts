@@ -1,7 +1,8 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { openReadOnly } from '../../journal/index.js';
-
+import { CorruptData } from '../../errors.js';
+import { type Journal, openReadOnly, type VerifyResult } from '../../journal/index.js';
+import { breakOf } from '../../journal/verify.js';
 import { toJson } from '../output.js';
 
 export function registerVerify(program: Command): void {
@@ -12,7 +13,14 @@ export function registerVerify(program: Command): void {
     .option('--json', 'one JSON document')
     .option('--no-progress', 'no progress bar')
     .action((dir: string, opts: { json?: boolean; progress: boolean }) => {
-      const journal = openReadOnly(dir);
+      let journal: Journal;
+      try {
+        journal = openReadOnly(dir);
+      } catch (err) {
+        if (!(err instanceof CorruptData)) throw err;
+        report({ ok: false, events: 0, streams: 0, firstBreak: breakOf(err) }, opts.json);
+        return;
+      }
       const bar =
         opts.progress && process.stderr.isTTY
           ? new SingleBar({
@@ -20,7 +28,7 @@ export function registerVerify(program: Command): void {
               format: 'verifying [{bar}] {percentage}% {value}/{total} events',
             })
           : null;
-      let result: ReturnType<typeof journal.verify>;
+      let result: VerifyResult;
       try {
         bar?.start(journal.stats().events, 0);
         result = journal.verify({ onProgress: (checked) => bar?.update(checked) });
@@ -28,15 +36,19 @@ export function registerVerify(program: Command): void {
         bar?.stop();
         journal.close();
       }
-      if (opts.json) console.log(toJson(result, 2));
-      else if (result.ok)
-        console.log(`ok: ${result.events} events in ${result.streams} streams, every chain intact`);
-      else {
-        const b = result.firstBreak!;
-        const where =
-          b.entity === null ? '' : ` in ${b.entity} version ${b.streamVersion} (position ${b.position})`;
-        console.log(`BROKEN: ${b.reason}${where} at segment ${b.segment} offset ${b.offset}: ${b.message}`);
-      }
-      if (!result.ok) process.exitCode = 1;
+      report(result, opts.json);
     });
+}
+
+function report(result: VerifyResult, json: boolean | undefined): void {
+  if (json) console.log(toJson(result, 2));
+  else if (result.ok)
+    console.log(`ok: ${result.events} events in ${result.streams} streams, every chain intact`);
+  else {
+    const b = result.firstBreak!;
+    const where =
+      b.entity === null ? '' : ` in ${b.entity} version ${b.streamVersion} (position ${b.position})`;
+    console.log(`BROKEN: ${b.reason}${where} at segment ${b.segment} offset ${b.offset}: ${b.message}`);
+  }
+  if (!result.ok) process.exitCode = 1;
 }
