@@ -5,6 +5,7 @@
 export * from './errors.js';
 export * from './gates/index.js';
 export * from './journal/index.js';
+export * from './logger.js';
 export * from './outbox/index.js';
 export * from './sql/index.js';
 export * from './worker/index.js';

@@ -6,3 +6,4 @@ export { CursorWorkerAction, RestartPolicy } from './delivery/types.js';
 export { DENIAL_EVENT_TYPE, Journal, open, openReadOnly } from './journal.js';
 export { regionMatches, validateRegion } from './region.js';
 export type * from './types.js';
+export type { Logger } from '../logger.js';

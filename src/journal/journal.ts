@@ -11,6 +11,7 @@ import {
 import { type GuardReceipt, redeemGuardReceipt } from '../gates/guard-receipt.js';
 import { ReceiptKeyring } from '../gates/keys.js';
 import type { Denial, ReceiptVerification, SignableReceipt } from '../gates/types.js';
+import { silentLogger } from '../logger.js';
 import { encodeBatchMarker, FrameKind } from './codec.js';
 import { validateEntity } from './coordinate.js';
 import { Cursor } from './delivery/cursor.js';
@@ -51,6 +52,7 @@ import {
   segmentPath,
   syncDir,
 } from './storage/segment.js';
+import { SnapshotSchedule } from './snapshot-schedule.js';
 import { writeSnapshot } from './storage/snapshot-file.js';
 import type {
   AppendOptions,
@@ -82,7 +84,7 @@ import { WatermarkTracker } from './watermarks.js';
 import type { Grant } from './write/guard.js';
 import { AppendPlanner, type PreparedEvent, validateBatch } from './write/prepare.js';
 
-type WriterOptions = Required<Omit<JournalOptions, 'receiptKeys'>>;
+type WriterOptions = Required<Omit<JournalOptions, 'receiptKeys' | 'logger'>>;
 
 const DEFAULTS: WriterOptions = {
   segmentMaxBytes: 64 << 20,
@@ -101,8 +103,7 @@ interface WriterState {
   active: ActiveSegment;
   durability: Durability;
   options: WriterOptions;
-  eventsSinceSnapshot: number;
-  snapshotScheduled: boolean;
+  snapshots: SnapshotSchedule;
   failure: unknown;
 }
 
@@ -151,6 +152,7 @@ export class Journal {
   static open(dir: string, options: JournalOptions = {}): Journal {
     const opts = validateOptions(options);
     const keys = keyringOf(options.receiptKeys);
+    const logger = options.logger ?? silentLogger;
     fs.mkdirSync(dir, { recursive: true });
     const lock = WriterLock.acquire(dir);
     try {
@@ -185,8 +187,10 @@ export class Journal {
         active,
         durability: new Durability(marks, () => writer.active, opts.fsyncIntervalMs),
         options: opts,
-        eventsSinceSnapshot: report.path === 'snapshot' ? outcome.eventsScanned : loaded.index.count,
-        snapshotScheduled: false,
+        snapshots: new SnapshotSchedule(opts.snapshotEveryEvents, logger, dir, {
+          covered: report.path === 'snapshot' ? loaded.index.count - outcome.eventsScanned : 0,
+          since: report.path === 'snapshot' ? outcome.eventsScanned : loaded.index.count,
+        }),
         failure: null,
       };
       return new Journal(dir, loaded.index, report, writer, 0, outcome, segments.length, keys, marks);
@@ -363,9 +367,14 @@ export class Journal {
   /** Writes an index snapshot now, so the next open scans only what follows. */
   snapshot(): void {
     const w = this.writable();
+    w.snapshots.attempt(() => this.writeSnapshotNow(w), 'explicit');
+  }
+
+  /** Writes the snapshot; returns the events it covers. */
+  private writeSnapshotNow(w: WriterState): number {
     w.durability.syncNow(); // a snapshot never points past durable data
     writeSnapshot(this.dir, imageOf(this.index));
-    w.eventsSinceSnapshot = 0;
+    return this.index.count;
   }
 
   private planner(): AppendPlanner {
@@ -411,8 +420,10 @@ export class Journal {
     }
     this.marks.advance('visible', last);
     this.notifyCommit(last);
-    w.eventsSinceSnapshot += prepared.length;
-    this.maybeScheduleSnapshot(w);
+    if (w.snapshots.appended(prepared.length))
+      setImmediate(() => {
+        if (!this.closed && w.failure === null) w.snapshots.attempt(() => this.writeSnapshotNow(w), 'background');
+      }).unref();
   }
 
   private rotate(w: WriterState): void {
@@ -422,16 +433,6 @@ export class Journal {
     w.active = ActiveSegment.create(this.dir, old.id + 1, preallocateStep(w.options));
     w.durability.retire(old);
     this.segmentCount++;
-  }
-
-  private maybeScheduleSnapshot(w: WriterState): void {
-    const every = w.options.snapshotEveryEvents;
-    if (every === 0 || w.snapshotScheduled || w.eventsSinceSnapshot < every) return;
-    w.snapshotScheduled = true;
-    setImmediate(() => {
-      w.snapshotScheduled = false;
-      if (!this.closed && w.failure === null) this.snapshot();
-    }).unref();
   }
 
   private writable(): WriterState {
@@ -827,6 +828,7 @@ export class Journal {
       segments: this.segmentCount,
       bytes,
       indexBytes: this.index.memoryBytes(),
+      snapshot: this.writer?.snapshots.status() ?? null,
     };
   }
 
@@ -853,7 +855,7 @@ export class Journal {
       if (w && w.failure === null && !w.durability.error) {
         w.active.seal();
         this.marks.advance('durable', this.marks.get('written'));
-        if (w.eventsSinceSnapshot > 0) writeSnapshot(this.dir, imageOf(this.index));
+        if (w.snapshots.stale) w.snapshots.attempt(() => this.writeSnapshotNow(w), 'close');
       }
     } finally {
       this.closed = true;
@@ -873,7 +875,7 @@ export class Journal {
 }
 
 function validateOptions(options: JournalOptions): WriterOptions {
-  const { receiptKeys: _, ...rest } = options;
+  const { receiptKeys: _, logger: __, ...rest } = options;
   const o = { ...DEFAULTS, ...rest };
   const check = (name: keyof WriterOptions, ok: boolean) => {
     if (!ok) throw new InvalidArgument(`invalid option ${name}: ${o[name]}`, { [name]: o[name] });

@@ -1,6 +1,7 @@
 /**
  * Public types of the journal, gathered in one place.
  */
+import type { Logger } from '../logger.js';
 import type {
   BypassReason,
   GateSet,
@@ -228,6 +229,8 @@ export interface JournalOptions {
    * Denial records are exempt. Default false.
    */
   requireGates?: boolean;
+  /** Where failures the journal works around (a snapshot it could not write) are reported. */
+  logger?: Logger;
 }
 
 /** Options of {@link openReadOnly}. */
@@ -236,6 +239,8 @@ export interface ReadOnlyOptions {
   pollIntervalMs?: number;
   /** Keys to verify receipts with (public keys suffice). */
   receiptKeys?: readonly ReceiptKeyInput[];
+  /** Where failures the journal works around are reported. */
+  logger?: Logger;
 }
 
 /** How {@link Journal} came up. */
@@ -271,6 +276,23 @@ export interface JournalStats {
   readonly bytes: number;
   /** Bytes held by the in-memory index. */
   readonly indexBytes: number;
+  /** The index snapshot (writers only; null on a read-only journal). */
+  readonly snapshot: SnapshotStatus | null;
+}
+
+/**
+ * How index snapshots are going. A snapshot only shortens the next open, so one that cannot be
+ * written (a full disk, say) is logged and tried again later while appends go on.
+ */
+export interface SnapshotStatus {
+  /** Events covered by the newest snapshot this writer wrote or opened from (0: none). */
+  readonly events: number;
+  /** When this writer last wrote one (ms since the epoch), or null. */
+  readonly writtenAt: number | null;
+  /** Snapshots that failed since the journal was opened. */
+  readonly failures: number;
+  /** Why the latest attempt failed, or null when it succeeded (or none was made). */
+  readonly lastError: string | null;
 }
 
 /** Where verification found the first break. */

@@ -6,3 +6,4 @@ export { OutboxProfile } from './profiles.js';
 export { type RelayOptions, relayToOutbox } from './relay.js';
 export { leased, leasedBatch, Result, transactional, transactionalBatch } from './results.js';
 export type * from './types.js';
+export type { Logger } from '../logger.js';

@@ -4,7 +4,8 @@ import type { Statements } from './dialects/statements.js';
 import type { SequencerHints } from './hints.js';
 import type { QueueRegistry } from './registry.js';
 import type { Counters } from './stats.js';
-import type { Logger, Tuning } from './types.js';
+import type { Logger } from '../logger.js';
+import type { Tuning } from './types.js';
 
 /** What the background workers of one outbox share. */
 export interface Runtime {

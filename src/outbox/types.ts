@@ -1,3 +1,4 @@
+import type { Logger } from '../logger.js';
 /**
  * Public types of the outbox, gathered in one place.
  */
@@ -135,14 +136,6 @@ export interface DeliveryOptions {
 export interface QueueDeclaration {
   partitions: number;
   delivery?: Delivery;
-}
-
-/** Any pino-compatible logger (only these methods are used). */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
 }
 
 /** Batch sizes and intervals of the background workers. */

@@ -87,6 +87,44 @@ describe('segments and snapshots', () => {
     expect(fs.existsSync(path.join(dir, 'index.snap'))).toBe(true);
   });
 
+  it('a background snapshot that cannot be written is logged and retried; appends go on', async () => {
+    const warnings: { obj: object; msg?: string }[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (obj: object, msg?: string) => warnings.push({ obj, msg }) };
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'index.snap.tmp')); // the snapshot's temporary file cannot be created
+    const journal = track(open(dir, { snapshotEveryEvents: 20, logger }));
+    for (let i = 0; i < 25; i++) journal.append(c, { type: 'T', data: i });
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(journal.stats().snapshot).toMatchObject({ failures: 1, lastError: expect.stringContaining('index.snap.tmp') });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].obj).toMatchObject({ err: expect.objectContaining({ code: 'IO_ERROR' }) });
+    // Appends go on, and no retry is attempted at once.
+    for (let i = 0; i < 25; i++) journal.append(c, { type: 'T', data: i });
+    await new Promise((r) => setImmediate(r));
+    expect(warnings).toHaveLength(1);
+    fs.rmdirSync(path.join(dir, 'index.snap.tmp'));
+    await new Promise((r) => setTimeout(r, 1100));
+    journal.append(c, { type: 'T', data: 'after the back-off' });
+    await new Promise((r) => setImmediate(r));
+    expect(fs.existsSync(path.join(dir, 'index.snap'))).toBe(true);
+    expect(journal.stats().snapshot).toMatchObject({ failures: 1, lastError: null, events: 51 });
+  });
+
+  it('a snapshot that fails on close is logged; the journal closes and reopens from its segments', () => {
+    const warnings: object[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (obj: object) => warnings.push(obj) };
+    const dir = tempDir();
+    const journal = open(dir, { logger });
+    for (let i = 0; i < 5; i++) journal.append(c, { type: 'T', data: i });
+    fs.mkdirSync(path.join(dir, 'index.snap.tmp'));
+    journal.close();
+    expect(warnings).toHaveLength(1);
+    fs.rmdirSync(path.join(dir, 'index.snap.tmp'));
+    const again = track(open(dir));
+    expect(again.openReport()).toMatchObject({ path: 'rebuild', events: 5 });
+  });
+
   it('rebuilds when the snapshot is missing and reports why', () => {
     const { journal, dir } = freshJournal();
     journal.append(c, { type: 'T', data: 1 });

@@ -32,17 +32,25 @@ export function writeSnapshot(dir: string, image: IndexImage): void {
   header.writeUInt32LE(image.blobs.length, 16);
   header.writeUInt32LE(crc, 20);
   io('write snapshot', tmp, () => {
-    const fd = fs.openSync(tmp, 'w');
     try {
-      for (const part of [header, manifest, table, ...image.blobs]) {
-        let done = 0;
-        while (done < part.byteLength) done += fs.writeSync(fd, part, done, part.byteLength - done);
+      const fd = fs.openSync(tmp, 'w');
+      try {
+        for (const part of [header, manifest, table, ...image.blobs]) {
+          let done = 0;
+          while (done < part.byteLength) done += fs.writeSync(fd, part, done, part.byteLength - done);
+        }
+        fs.fdatasyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
       }
-      fs.fdatasyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      // A part-written temporary file would only take space (on a full disk, the space needed).
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {}
+      throw err;
     }
-    fs.renameSync(tmp, file);
     syncDir(dir);
   });
 }
