@@ -12,4 +12,9 @@ export interface Logger {
 const nothing = (): void => {};
 
 /** The logger used when none is configured: it writes nothing. */
-export const silentLogger: Logger = Object.freeze({ debug: nothing, info: nothing, warn: nothing, error: nothing });
+export const silentLogger: Logger = Object.freeze({
+  debug: nothing,
+  info: nothing,
+  warn: nothing,
+  error: nothing,
+});

@@ -1,3 +1,4 @@
+export type { Logger } from '../logger.js';
 export { coordinate, validateCoordinate } from './coordinate.js';
 export { Cursor } from './delivery/cursor.js';
 export { LossySubscription } from './delivery/lossy-subscription.js';
@@ -6,4 +7,3 @@ export { CursorWorkerAction, RestartPolicy } from './delivery/types.js';
 export { DENIAL_EVENT_TYPE, Journal, open, openReadOnly } from './journal.js';
 export { regionMatches, validateRegion } from './region.js';
 export type * from './types.js';
-export type { Logger } from '../logger.js';

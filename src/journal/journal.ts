@@ -42,6 +42,7 @@ import { EventReader } from './read/event-reader.js';
 import { ReceiptSigner, receiptOf, verifyAgainstRecord } from './receipts.js';
 import { scanSegments } from './recovery.js';
 import { validateRegion } from './region.js';
+import { SnapshotSchedule } from './snapshot-schedule.js';
 import { frameOf } from './storage/frame.js';
 import { WriterLock } from './storage/lock.js';
 import {
@@ -52,7 +53,6 @@ import {
   segmentPath,
   syncDir,
 } from './storage/segment.js';
-import { SnapshotSchedule } from './snapshot-schedule.js';
 import { writeSnapshot } from './storage/snapshot-file.js';
 import type {
   AppendOptions,
@@ -422,7 +422,8 @@ export class Journal {
     this.notifyCommit(last);
     if (w.snapshots.appended(prepared.length))
       setImmediate(() => {
-        if (!this.closed && w.failure === null) w.snapshots.attempt(() => this.writeSnapshotNow(w), 'background');
+        if (!this.closed && w.failure === null)
+          w.snapshots.attempt(() => this.writeSnapshotNow(w), 'background');
       }).unref();
   }
 

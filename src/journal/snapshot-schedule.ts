@@ -33,7 +33,8 @@ export class SnapshotSchedule {
   /** Counts appended events; true when a background snapshot should be scheduled now. */
   appended(events: number): boolean {
     this.since += events;
-    if (this.every === 0 || this.scheduled || this.since < this.every || Date.now() < this.retryAt) return false;
+    if (this.every === 0 || this.scheduled || this.since < this.every || Date.now() < this.retryAt)
+      return false;
     this.scheduled = true;
     return true;
   }

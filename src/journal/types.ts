@@ -1,7 +1,7 @@
 /**
  * Public types of the journal, gathered in one place.
  */
-import type { Logger } from '../logger.js';
+
 import type {
   BypassReason,
   GateSet,
@@ -9,6 +9,7 @@ import type {
   ReceiptKeyInput,
   ReceiptSignature,
 } from '../gates/index.js';
+import type { Logger } from '../logger.js';
 
 /**
  * Where an event lives. `entity` is the stream key (`order:507`); `scope` is the isolation boundary

@@ -1,10 +1,10 @@
+import type { Logger } from '../logger.js';
 import type { Notifier } from '../worker/index.js';
 import type { Dialect, OutboxConnection } from './dialects/dialect.js';
 import type { Statements } from './dialects/statements.js';
 import type { SequencerHints } from './hints.js';
 import type { QueueRegistry } from './registry.js';
 import type { Counters } from './stats.js';
-import type { Logger } from '../logger.js';
 import type { Tuning } from './types.js';
 
 /** What the background workers of one outbox share. */

@@ -89,14 +89,22 @@ describe('segments and snapshots', () => {
 
   it('a background snapshot that cannot be written is logged and retried; appends go on', async () => {
     const warnings: { obj: object; msg?: string }[] = [];
-    const logger = { debug() {}, info() {}, error() {}, warn: (obj: object, msg?: string) => warnings.push({ obj, msg }) };
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (obj: object, msg?: string) => warnings.push({ obj, msg }),
+    };
     const dir = tempDir();
     fs.mkdirSync(path.join(dir, 'index.snap.tmp')); // the snapshot's temporary file cannot be created
     const journal = track(open(dir, { snapshotEveryEvents: 20, logger }));
     for (let i = 0; i < 25; i++) journal.append(c, { type: 'T', data: i });
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));
-    expect(journal.stats().snapshot).toMatchObject({ failures: 1, lastError: expect.stringContaining('index.snap.tmp') });
+    expect(journal.stats().snapshot).toMatchObject({
+      failures: 1,
+      lastError: expect.stringContaining('index.snap.tmp'),
+    });
     expect(warnings).toHaveLength(1);
     expect(warnings[0].obj).toMatchObject({ err: expect.objectContaining({ code: 'IO_ERROR' }) });
     // Appends go on, and no retry is attempted at once.
