@@ -1,4 +1,5 @@
 import { InvalidArgument } from '../errors.js';
+import { isPlainText } from '../validation.js';
 import type { BypassReason } from './types.js';
 
 const MAX_NAME = 128;
@@ -17,8 +18,8 @@ export function validateBypass(reason: unknown): BypassReason {
 }
 
 function text(value: unknown, what: string, max: number): void {
-  if (typeof value !== 'string' || value.trim().length === 0 || value.length > max)
-    throw new InvalidArgument(`${what} must be a non-empty string of at most ${max} characters`, {
+  if (typeof value !== 'string' || value.trim().length === 0 || value.length > max || !isPlainText(value))
+    throw new InvalidArgument(`${what} must be non-empty plain text of at most ${max} characters`, {
       [what]: value,
     });
 }

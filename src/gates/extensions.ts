@@ -1,5 +1,6 @@
 import canonicalize from 'canonicalize';
 import { CorruptData, InvalidArgument } from '../errors.js';
+import { isWellFormedText } from '../validation.js';
 import type { ExtensionValue, ReceiptExtensions } from './types.js';
 
 /** Largest canonical encoding of one append's extensions. */
@@ -52,7 +53,12 @@ export function decodeExtensions(bytes: Uint8Array): ReceiptExtensions {
 
 function checkJson(value: unknown, path: string, depth: number): asserts value is ExtensionValue {
   if (depth > 16) throw new InvalidArgument(`extension ${path} is nested too deeply`);
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'string') {
+    if (!isWellFormedText(value))
+      throw new InvalidArgument(`extension ${path} holds a lone surrogate`, { path });
+    return;
+  }
+  if (value === null || typeof value === 'boolean') return;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new InvalidArgument(`extension ${path} must be a finite number`);
     return;
@@ -62,7 +68,11 @@ function checkJson(value: unknown, path: string, depth: number): asserts value i
     return;
   }
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const [k, v] of Object.entries(value)) checkJson(v, `${path}.${k}`, depth + 1);
+    for (const [k, v] of Object.entries(value)) {
+      if (!isWellFormedText(k))
+        throw new InvalidArgument(`extension ${path} has a key with a lone surrogate`, { path });
+      checkJson(v, `${path}.${k}`, depth + 1);
+    }
     return;
   }
   throw new InvalidArgument(

@@ -1,5 +1,6 @@
 import { InvalidArgument } from '../errors.js';
-import { validateGateName } from './gate.js';
+import { plainTextOf } from '../validation.js';
+import { isDenialCode, isDenialMessage, validateGateName } from './gate.js';
 import { issueGuardReceipt } from './guard-receipt.js';
 import type { Denial, Gate, GateVerdict, GateVerdictAll } from './types.js';
 
@@ -71,7 +72,7 @@ function judge<C>(g: Gate<C>, context: C): Denial | undefined {
   try {
     decision = g.check(context);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = plainTextOf(err instanceof Error ? err.message : String(err)).slice(0, 900);
     return defect(g, `gate threw: ${message}`, { error: err instanceof Error ? err.name : typeof err });
   }
   if (decision === null || typeof decision !== 'object' || !('permitted' in decision))
@@ -80,8 +81,8 @@ function judge<C>(g: Gate<C>, context: C): Denial | undefined {
     });
   const d = decision as { permitted: unknown; code?: unknown; message?: unknown; context?: unknown };
   if (d.permitted === true) return undefined;
-  if (d.permitted !== false || typeof d.code !== 'string' || typeof d.message !== 'string')
-    return defect(g, 'gate returned a malformed decision', {});
+  if (d.permitted !== false || !isDenialCode(d.code) || !isDenialMessage(d.message))
+    return defect(g, 'gate returned a malformed decision (a denial needs a plain-text code and message)', {});
   const context_ = d.context && typeof d.context === 'object' ? (d.context as Record<string, unknown>) : {};
   return { gate: g.name, code: d.code, message: d.message, context: context_ };
 }

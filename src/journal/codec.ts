@@ -1,5 +1,6 @@
 import { Packr } from 'msgpackr';
 import { UnserializableData } from '../errors.js';
+import { isWellFormedText } from '../validation.js';
 import { blake3Of } from './hash.js';
 
 // Plain MessagePack (no msgpackr records) so other languages can read segments; bigint round-trips.
@@ -9,10 +10,13 @@ export const pack = (value: unknown): Buffer => packr.pack(value);
 export const unpack = (bytes: Uint8Array): unknown => packr.unpack(bytes);
 
 const MAX_DEPTH = 100;
+const LONE_SURROGATE = 'a lone surrogate would be stored as U+FFFD, not as given';
 
 /**
  * Throws {@link UnserializableData} for values MessagePack would not give back as they were:
- * functions, symbols, class instances other than Date and byte arrays, cycles, excessive depth.
+ * functions, symbols, class instances other than Date and byte arrays, cycles, excessive depth,
+ * strings or keys with lone surrogates, and own `__proto__` keys. (What reads back differently but
+ * equal: `-0` reads as `0`, byte arrays as Buffers.)
  */
 export function assertSerializable(value: unknown, path = 'data'): void {
   check(value, path, 0, []);
@@ -21,6 +25,8 @@ export function assertSerializable(value: unknown, path = 'data'): void {
 function check(value: unknown, path: string, depth: number, stack: object[]): void {
   switch (typeof value) {
     case 'string':
+      if (!isWellFormedText(value)) throw new UnserializableData(path, LONE_SURROGATE);
+      return;
     case 'number':
     case 'boolean':
     case 'undefined':
@@ -50,7 +56,16 @@ function check(value: unknown, path: string, depth: number, stack: object[]): vo
     }
     if (Object.getOwnPropertySymbols(obj).length > 0)
       throw new UnserializableData(path, 'symbol keys are not serializable');
-    for (const key in obj) check((obj as Record<string, unknown>)[key], `${path}.${key}`, depth + 1, stack);
+    for (const key in obj) {
+      if (key === '__proto__')
+        throw new UnserializableData(
+          path,
+          'an own __proto__ key cannot be stored (it would not read back as data)',
+        );
+      if (!isWellFormedText(key))
+        throw new UnserializableData(`${path}[${JSON.stringify(key)}]`, LONE_SURROGATE);
+      check((obj as Record<string, unknown>)[key], `${path}.${key}`, depth + 1, stack);
+    }
   }
   stack.pop();
 }
@@ -114,8 +129,27 @@ export type FrameBody =
 
 const EMPTY = Buffer.alloc(0);
 
-/** What an idempotency key remembers: a digest of the event it was used for. */
+/**
+ * What an idempotency key remembers: a digest of the event it was used for. Data and metadata are
+ * digested in a canonical form (object keys sorted), so `{ a, b }` and `{ b, a }` are one event.
+ */
 export function idempotencyDigest(
+  entity: string,
+  scope: string,
+  type: string,
+  payloadVersion: number,
+  metadata: unknown,
+  data: unknown,
+): Buffer {
+  const meta = metadata === undefined ? null : pack(canonical(metadata));
+  const head = Buffer.from(
+    JSON.stringify(['v2', entity, scope, type, payloadVersion, meta ? meta.length : -1]),
+  );
+  return blake3Of(head, meta ?? EMPTY, pack(canonical(data))).subarray(0, 16);
+}
+
+/** The digest journals kept before digests were canonical, over the bytes as packed. */
+export function legacyIdempotencyDigest(
   entity: string,
   scope: string,
   type: string,
@@ -127,4 +161,14 @@ export function idempotencyDigest(
     JSON.stringify([entity, scope, type, payloadVersion, metadata ? metadata.length : -1]),
   );
   return blake3Of(head, metadata ?? EMPTY, data).subarray(0, 16);
+}
+
+/** A copy of a serializable value with every object's keys in sorted order. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object' || value instanceof Date || value instanceof Uint8Array)
+    return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = canonical((value as Record<string, unknown>)[key]);
+  return out;
 }

@@ -1,29 +1,32 @@
 import { InvalidCoordinate } from '../errors.js';
+import { isPlainText } from '../validation.js';
 import type { Coordinate } from './types.js';
 
 const MAX_ENTITY_BYTES = 512;
 const MAX_SCOPE_BYTES = 128;
 // Printable, no whitespace: coordinates are used as keys, file-safe labels and CLI arguments.
 const PART = /^[\x21-\x7e\u00a0-\uffff]+$/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/**
- * True for strings UTF-8 can hold as they are: a lone surrogate would be stored as U+FFFD, so the
- * stored text would differ from what the caller gave (and from its receipt).
- */
-export const isWellFormedText = (s: string): boolean => !LONE_SURROGATE.test(s);
-
 function checkPart(what: 'entity' | 'scope', value: unknown, maxBytes: number): string {
   if (typeof value !== 'string') throw new InvalidCoordinate(`${what} must be a string`, { [what]: value });
   if (value.length === 0) throw new InvalidCoordinate(`${what} must not be empty`, { [what]: value });
   if (Buffer.byteLength(value) > maxBytes) {
     throw new InvalidCoordinate(`${what} is longer than ${maxBytes} bytes`, { [what]: value });
   }
-  if (!PART.test(value) || !isWellFormedText(value)) {
+  if (!PART.test(value) || !isPlainText(value)) {
     throw new InvalidCoordinate(`${what} must be printable text with no whitespace`, { [what]: value });
   }
   return value;
 }
+
+/** Longest event type, in UTF-8 bytes. */
+export const MAX_TYPE_BYTES = 256;
+
+/** An event type: non-empty plain text (no control characters) of at most 256 UTF-8 bytes. */
+export const isEventType = (type: unknown): type is string =>
+  typeof type === 'string' &&
+  type.length > 0 &&
+  Buffer.byteLength(type) <= MAX_TYPE_BYTES &&
+  isPlainText(type);
 
 /** Validates an entity: printable, no whitespace, no empty `:`-separated part. */
 export function validateEntity(entity: unknown): string {

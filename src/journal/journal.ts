@@ -1,17 +1,21 @@
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  CausewayError,
   CorruptData,
   EventNotFound,
   InvalidArgument,
+  IoError,
   JournalClosed,
   JournalFailed,
   JournalReadOnly,
 } from '../errors.js';
+import { validateDenial } from '../gates/gate.js';
 import { type GuardReceipt, redeemGuardReceipt } from '../gates/guard-receipt.js';
 import { ReceiptKeyring } from '../gates/keys.js';
 import type { Denial, ReceiptVerification, SignableReceipt } from '../gates/types.js';
-import { silentLogger } from '../logger.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { checkOptions, keys } from '../validation.js';
 import { encodeBatchMarker, FrameKind } from './codec.js';
 import { validateEntity } from './coordinate.js';
 import { Cursor } from './delivery/cursor.js';
@@ -153,7 +157,16 @@ export class Journal {
     const opts = validateOptions(options);
     const keys = keyringOf(options.receiptKeys);
     const logger = options.logger ?? silentLogger;
-    fs.mkdirSync(dir, { recursive: true });
+    return asCausewayError('open journal', dir, () => Journal.openWriter(dir, opts, keys, logger));
+  }
+
+  private static openWriter(
+    dir: string,
+    opts: WriterOptions,
+    keys: ReceiptKeyring | null,
+    logger: Logger,
+  ): Journal {
+    makeDirectory(dir);
     const lock = WriterLock.acquire(dir);
     try {
       const started = performance.now();
@@ -205,12 +218,19 @@ export class Journal {
    * prefix (never part of a batch, never a torn write) and moves forward with {@link catchUp}.
    */
   static openReadOnly(dir: string, options: ReadOnlyOptions = {}): Journal {
+    checkOptions(options, READ_ONLY_OPTIONS, 'read-only journal option');
     const pollIntervalMs = options.pollIntervalMs ?? 20;
     if (!(pollIntervalMs > 0))
       throw new InvalidArgument('pollIntervalMs must be positive', { pollIntervalMs });
     const keys = keyringOf(options.receiptKeys);
+    return asCausewayError('open journal', dir, () => Journal.openReader(dir, pollIntervalMs, keys));
+  }
+
+  private static openReader(dir: string, pollIntervalMs: number, keys: ReceiptKeyring | null): Journal {
     const started = performance.now();
-    const segments = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? listSegments(dir) : [];
+    if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory())
+      throw new InvalidArgument(`journal path ${dir} is not a directory`, { dir });
+    const segments = fs.existsSync(dir) ? listSegments(dir) : [];
     if (segments.length === 0) throw new InvalidArgument(`no journal in ${dir}`, { dir });
     const loaded = loadIndex(dir, segments, false);
     const outcome = scanSegments(dir, segments, loaded.index, loaded.from, 'reader');
@@ -272,6 +292,7 @@ export class Journal {
    * conflict, say) leaves it usable.
    */
   commit<T>(receipt: GuardReceipt<AppendProposal<T>>, options?: { durable?: boolean }): AppendReceipt {
+    checkOptions(options, BATCH_OPTIONS, 'commit option');
     return redeemGuardReceipt(receipt, (p) => {
       if (p === null || typeof p !== 'object')
         throw new InvalidArgument('the guard receipt holds no append proposal { coordinate, event }');
@@ -289,12 +310,11 @@ export class Journal {
     denial: Denial,
     options?: Pick<AppendOptions, 'causedBy' | 'correlationId' | 'idempotencyKey' | 'durable' | 'extensions'>,
   ): AppendReceipt {
-    if (denial === null || typeof denial !== 'object' || typeof denial.gate !== 'string')
-      throw new InvalidArgument('appendDenial needs a denial { gate, code, message, context }');
-    const { gate, code, message, context } = denial;
+    checkOptions(options, DENIAL_OPTIONS, 'denial option');
+    const { gate, code, message, context } = validateDenial(denial);
     const receipt = this.appendGranted(
       coordinate,
-      { type: DENIAL_EVENT_TYPE, data: { gate, code, message, context: context ?? {} } },
+      { type: DENIAL_EVENT_TYPE, data: { gate, code, message, context } },
       { ...options, expectedVersion: 'any' },
       { 'causeway.denial': gate },
     );
@@ -328,6 +348,7 @@ export class Journal {
 
   private appendBatchUnsigned(items: readonly BatchItem[], options?: BatchOptions): AppendReceipt[] {
     const w = this.writable();
+    checkOptions(options, BATCH_OPTIONS, 'batch option');
     validateBatch(items);
     const planner = this.planner();
     const now = Date.now();
@@ -353,6 +374,7 @@ export class Journal {
 
   /** {@link appendBatch} whose durable form shares fsyncs with other producers. */
   async appendBatchAsync(items: readonly BatchItem[], options?: BatchOptions): Promise<AppendReceipt[]> {
+    checkOptions(options, BATCH_OPTIONS, 'batch option');
     const receipts = this.appendBatchUnsigned(items, { durable: false });
     if (this.signer) await this.signer.signSoon(receipts);
     if (options?.durable) await this.writer!.durability.request(receipts[receipts.length - 1].position);
@@ -404,20 +426,26 @@ export class Journal {
     try {
       if (w.active.size + bytes.length > w.options.segmentMaxBytes && w.active.size > SEGMENT_HEADER_BYTES)
         this.rotate(w);
-      this.marks.advance('accepted', last);
-      const base = w.active.size;
-      w.active.append(bytes);
-      this.marks.advance('written', last);
-      let offset = base + (begin?.length ?? 0);
-      for (const p of prepared) {
-        this.index.insert(p.record, w.active.id, offset, p.frame.length);
-        offset += p.frame.length;
-      }
-      this.index.markEnd(w.active.id, w.active.size);
     } catch (err) {
       w.failure = err;
       throw err;
     }
+    const base = w.active.size;
+    try {
+      w.active.append(bytes);
+    } catch (err) {
+      // An append that left the segment as it was (a full disk, say) fails alone; the writer goes on.
+      if (w.active.broken) w.failure = err;
+      throw err;
+    }
+    this.marks.advance('accepted', last);
+    this.marks.advance('written', last);
+    let offset = base + (begin?.length ?? 0);
+    for (const p of prepared) {
+      this.index.insert(p.record, w.active.id, offset, p.frame.length);
+      offset += p.frame.length;
+    }
+    this.index.markEnd(w.active.id, w.active.size);
     this.marks.advance('visible', last);
     this.notifyCommit(last);
     if (w.snapshots.appended(prepared.length))
@@ -499,10 +527,11 @@ export class Journal {
   readStream(entity: string, options: ReadStreamOptions = {}): StoredEvent[] {
     this.readable();
     validateEntity(entity);
+    checkOptions(options, READ_STREAM_OPTIONS, 'readStream option');
     const { from, limit = Number.POSITIVE_INFINITY, backwards = false } = options;
     if (from !== undefined && (!Number.isInteger(from) || from < 0))
       throw new InvalidArgument('from must be a non-negative integer', { from });
-    if (!(limit >= 0)) throw new InvalidArgument('limit must be non-negative', { limit });
+    checkLimit(limit);
     const stream = this.index.streamByName.get(entity);
     if (stream === undefined) return [];
     const list = this.index.streamSlots[stream];
@@ -522,6 +551,7 @@ export class Journal {
   /** A page of events in global order, optionally restricted to a region. */
   readAll(options: ReadAllOptions = {}): ReadPage {
     this.readable();
+    checkOptions(options, READ_ALL_OPTIONS, 'readAll option');
     const { after = 0, limit = 1000, region } = options;
     if (!Number.isInteger(after) || after < 0)
       throw new InvalidArgument('after must be a non-negative integer', { after });
@@ -589,6 +619,8 @@ export class Journal {
    * is checked against the `prevHash` of the one after it.
    */
   walkAncestors(id: string, options: { limit?: number } = {}): StoredEvent[] {
+    checkOptions(options, LIMIT_OPTION, 'walkAncestors option');
+    checkLimit(options.limit ?? Number.POSITIVE_INFINITY);
     const slot = this.slotOf(id);
     const list = this.index.streamSlots[this.index.streamOf.array[slot]];
     const version = list.upperBound(slot) - 1;
@@ -754,6 +786,7 @@ export class Journal {
    */
   async waitFor(mark: Watermark, position: number, options: { timeoutMs?: number } = {}): Promise<void> {
     this.readable();
+    checkOptions(options, WAIT_OPTIONS, 'waitFor option');
     if (this.writer) {
       const wait = this.marks.waitFor(mark, position, options.timeoutMs);
       if (mark === 'durable' && position <= this.marks.get('written'))
@@ -806,6 +839,7 @@ export class Journal {
   /** Every stream with its scope and event count, in order of creation (optionally under a `:` prefix). */
   streams(options: { entityPrefix?: string } = {}): StreamSummary[] {
     this.readable();
+    checkOptions(options, STREAMS_OPTIONS, 'streams option');
     const { streamNames, streamSlots, streamScope, scopes } = this.index;
     const prefix = options?.entityPrefix;
     if (prefix !== undefined && typeof prefix !== 'string')
@@ -836,6 +870,7 @@ export class Journal {
   /** Checks every stream's hash chain from the first event; reports the first break. */
   verify(options: VerifyOptions = {}): VerifyResult {
     this.readable();
+    checkOptions(options, VERIFY_OPTIONS, 'verify option');
     let unreadable: CorruptData | null = null;
     try {
       this.catchUp(); // a reader verifies as far as the files go, not as far as it had looked
@@ -875,7 +910,55 @@ export class Journal {
   }
 }
 
+const JOURNAL_OPTIONS = keys(
+  'segmentMaxBytes',
+  'maxEventBytes',
+  'fsyncIntervalMs',
+  'snapshotEveryEvents',
+  'receiptKeys',
+  'requireGates',
+  'logger',
+);
+const READ_ONLY_OPTIONS = keys('pollIntervalMs', 'receiptKeys', 'logger');
+const BATCH_OPTIONS = keys('durable');
+const DENIAL_OPTIONS = keys('causedBy', 'correlationId', 'idempotencyKey', 'durable', 'extensions');
+const READ_ALL_OPTIONS = keys('after', 'limit', 'region');
+const READ_STREAM_OPTIONS = keys('from', 'limit', 'backwards');
+const LIMIT_OPTION = keys('limit');
+const WAIT_OPTIONS = keys('timeoutMs');
+const VERIFY_OPTIONS = keys('onProgress');
+const STREAMS_OPTIONS = keys('entityPrefix');
+
+/** A count limit: a non-negative integer, or Infinity for none. */
+function checkLimit(limit: unknown): void {
+  if (limit !== Number.POSITIVE_INFINITY && !(Number.isInteger(limit) && (limit as number) >= 0))
+    throw new InvalidArgument('limit must be a non-negative integer', { limit });
+}
+
+/** Runs an open; OS and driver failures on the way become {@link IoError}s naming the journal. */
+function asCausewayError<T>(operation: string, dir: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof CausewayError) throw err;
+    throw new IoError(operation, dir, err);
+  }
+}
+
+/** Creates the journal directory; a path that is a file is the caller's mistake. */
+function makeDirectory(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR')
+      throw new InvalidArgument(`journal path ${dir} is not a directory`, { dir });
+    throw new IoError('create journal directory', dir, err);
+  }
+}
+
 function validateOptions(options: JournalOptions): WriterOptions {
+  checkOptions(options, JOURNAL_OPTIONS, 'journal option');
   const { receiptKeys: _, logger: __, ...rest } = options;
   const o = { ...DEFAULTS, ...rest };
   const check = (name: keyof WriterOptions, ok: boolean) => {

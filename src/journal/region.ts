@@ -1,18 +1,19 @@
 import { InvalidArgument } from '../errors.js';
-import { entityHasPrefix, validateEntity, validateScope } from './coordinate.js';
+import { keys, refuseUnknownKeys } from '../validation.js';
+import { entityHasPrefix, isEventType, validateEntity, validateScope } from './coordinate.js';
 import type { Region, StoredEvent } from './types.js';
+
+const REGION_KEYS = keys('entityPrefix', 'scope', 'types', 'fromPosition', 'toPosition');
 
 /** Checks a region's fields; throws {@link InvalidArgument} or `InvalidCoordinate`. */
 export function validateRegion(region: Region): Region {
   if (region === null || typeof region !== 'object')
     throw new InvalidArgument('region must be an object', { region });
+  refuseUnknownKeys(region, REGION_KEYS, 'region field');
   const { entityPrefix, scope, types, fromPosition, toPosition } = region;
   if (entityPrefix !== undefined) validateEntity(entityPrefix);
   if (scope !== undefined) validateScope(scope);
-  if (
-    types !== undefined &&
-    (!Array.isArray(types) || types.some((t) => typeof t !== 'string' || t.length === 0))
-  ) {
+  if (types !== undefined && (!Array.isArray(types) || !types.every(isEventType))) {
     throw new InvalidArgument('region.types must be an array of event type names', { types });
   }
   for (const [name, v] of [

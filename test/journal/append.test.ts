@@ -187,6 +187,95 @@ describe('append', () => {
         (j) => j.append(order, { type: 'A', data: 1 }, { idempotencyKey: '' }),
         'INVALID_ARGUMENT',
       ],
+      [
+        'a lone surrogate in a data string (it would read back as U+FFFD)',
+        (j) => j.append(order, { type: 'A', data: { note: 'a\ud800b' } }),
+        'UNSERIALIZABLE_DATA',
+      ],
+      [
+        'a lone surrogate in a data key',
+        (j) => j.append(order, { type: 'A', data: { ['k\udc00']: 1 } }),
+        'UNSERIALIZABLE_DATA',
+      ],
+      [
+        'an own __proto__ key in data (it would not read back as such)',
+        (j) => j.append(order, { type: 'A', data: JSON.parse('{"__proto__":{"admin":true}}') }),
+        'UNSERIALIZABLE_DATA',
+      ],
+      [
+        'an own __proto__ key in metadata',
+        (j) => j.append(order, { type: 'A', data: 1, metadata: JSON.parse('{"x":{"__proto__":1}}') }),
+        'UNSERIALIZABLE_DATA',
+      ],
+      [
+        'control characters in the type',
+        (j) => j.append(order, { type: 'Order\nPlaced\u0000', data: 1 }),
+        'INVALID_ARGUMENT',
+      ],
+      [
+        'a line separator in the type',
+        (j) => j.append(order, { type: 'A\u2028B', data: 1 }),
+        'INVALID_ARGUMENT',
+      ],
+      [
+        'a line separator in the entity',
+        (j) => j.append({ entity: 'order:\u2028', scope: 's' }, { type: 'A', data: 1 }),
+        'INVALID_COORDINATE',
+      ],
+      [
+        'a lone surrogate in an extension value',
+        (j) => j.append(order, { type: 'A', data: 1 }, { extensions: { 'shop.note': 'x\ud800' } }),
+        'INVALID_ARGUMENT',
+      ],
+      [
+        'a control character in a bypass name',
+        (j) => j.append(order, { type: 'A', data: 1 }, { bypass: { name: 'ops\u0007', justification: 'x' } }),
+        'INVALID_ARGUMENT',
+      ],
+      [
+        'a null expected version',
+        (j) => j.append(order, { type: 'A', data: 1 }, { expectedVersion: null as never }),
+        'INVALID_ARGUMENT',
+      ],
+      [
+        'a mistyped option key',
+        (j) => j.append(order, { type: 'A', data: 1 }, { expectedVersoin: 9 } as never),
+        'INVALID_ARGUMENT',
+      ],
+      [
+        'a mistyped event key',
+        (j) => j.append(order, { type: 'A', payload: 1 } as never),
+        'INVALID_ARGUMENT',
+      ],
+      [
+        'a mistyped batch item option',
+        (j) =>
+          j.appendBatch([
+            { coordinate: order, event: { type: 'A', data: 1 }, options: { causedByIdem: 0 } as never },
+          ]),
+        'INVALID_ARGUMENT',
+      ],
+      [
+        'a mistyped batch option',
+        (j) =>
+          j.appendBatch([{ coordinate: order, event: { type: 'A', data: 1 } }], { durible: true } as never),
+        'INVALID_ARGUMENT',
+      ],
+      [
+        'a denial with control characters in its code',
+        (j) => j.appendDenial(order, { gate: 'credit', code: 'over\nlimit', message: 'm', context: {} }),
+        'INVALID_ARGUMENT',
+      ],
+      [
+        'a denial whose gate is not a gate name',
+        (j) => j.appendDenial(order, { gate: 'credit limit\u0000', code: 'c', message: 'm', context: {} }),
+        'INVALID_ARGUMENT',
+      ],
+      [
+        'a denial without a message',
+        (j) => j.appendDenial(order, { gate: 'credit', code: 'c', context: {} } as never),
+        'INVALID_ARGUMENT',
+      ],
     ];
     for (const [name, act, code] of cases) {
       it(`rejects ${name} with ${code}`, () => {

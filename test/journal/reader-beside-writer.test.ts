@@ -28,7 +28,7 @@ describe('a read-only reader beside a writer in another process', () => {
       while (lastSeen() < total && Date.now() < deadline) await sleep(50);
       expect(lastSeen()).toBe(total);
       // The reader went on answering while the writer worked: progress reports kept coming.
-      expect(reader.lines.filter((l) => l.startsWith('C ')).length).toBeGreaterThan(50);
+      expect(reader.lines.filter((l) => l.startsWith('C ')).length).toBeGreaterThan(20);
       const verifications = reader.lines.filter((l) => l.startsWith('V '));
       expect(verifications.length).toBeGreaterThan(3);
       for (const v of verifications) expect(v).toMatch(/^V true \d+$/);

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coordinate, open, openReadOnly } from '../../src/index.js';
 import { fixture, sleep, startChild } from '../children.js';
@@ -119,6 +121,33 @@ describe('crash safety under SIGKILL', () => {
     await holder.exited;
     const journal = track(open(dir));
     expect(journal.readStream('held:1').map((e) => e.type)).toEqual(['Held']);
+  });
+
+  it('refuses a second writer even after writer.lock was deleted while the holder runs', {
+    timeout: 30_000,
+  }, async () => {
+    const dir = tempDir();
+    const holder = startChild(lockHolderScript, [dir]);
+    expect(await holder.ready).toBe('locked');
+    fs.rmSync(path.join(dir, 'writer.lock'));
+    expect(() => open(dir)).toThrow(
+      expect.objectContaining({
+        code: 'JOURNAL_LOCKED',
+        holder: expect.stringContaining(`pid ${holder.proc.pid}`),
+      }),
+    );
+    holder.proc.kill('SIGKILL');
+    await holder.exited;
+    expect(track(open(dir)).readStream('held:1')).toHaveLength(1);
+  });
+
+  it('refuses a second writer in the same process after writer.lock was deleted', () => {
+    const dir = tempDir();
+    const first = track(open(dir));
+    fs.rmSync(path.join(dir, 'writer.lock'));
+    expect(() => open(dir)).toThrow(expect.objectContaining({ code: 'JOURNAL_LOCKED' }));
+    first.close();
+    track(open(dir));
   });
 
   it('lets a reader follow a writer in another process, seeing only whole batches', {

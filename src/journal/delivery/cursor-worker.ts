@@ -1,4 +1,5 @@
 import { InvalidArgument, RestartBudgetExhausted } from '../../errors.js';
+import { checkOptions, keys } from '../../validation.js';
 import { Directive, Notifier, Worker } from '../../worker/index.js';
 import type { Journal } from '../journal.js';
 import type { Region } from '../types.js';
@@ -13,6 +14,8 @@ import type {
   CursorWorkerOutcome,
 } from './types.js';
 
+const WORKER_OPTIONS = keys('name', 'batchSize', 'checkpointId', 'after', 'restart', 'pollIntervalMs');
+
 /**
  * Starts a worker that polls `region` in batches and hands each to `handler`; see
  * {@link Journal.cursorWorker}. Checkpoint problems found at start (another region, a damaged file)
@@ -24,6 +27,7 @@ export function startCursorWorker(
   config: CursorWorkerConfig,
   handler: CursorWorkerHandler,
 ): CursorWorkerHandle {
+  checkOptions(config, WORKER_OPTIONS, 'cursor worker option');
   const { batchSize = 64, checkpointId, after, pollIntervalMs = 20 } = config;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new InvalidArgument('batchSize must be a positive integer', { batchSize });

@@ -1,10 +1,13 @@
 import path from 'node:path';
 import { InvalidArgument } from '../../errors.js';
+import { checkOptions, keys } from '../../validation.js';
 import type { Journal } from '../journal.js';
 import { validateRegion } from '../region.js';
 import type { Region, StoredEvent } from '../types.js';
 import { CheckpointFile, canonicalRegion, validateCheckpointId } from './checkpoint-file.js';
 import type { CursorOptions } from './types.js';
+
+const CURSOR_OPTIONS = keys('checkpointId', 'after');
 
 /** Folder of a journal's checkpoints. */
 export const checkpointDir = (journal: Journal): string => path.join(journal.dir, 'checkpoints');
@@ -28,6 +31,7 @@ export class Cursor {
     options: CursorOptions = {},
   ) {
     this.region = canonicalRegion(validateRegion(region));
+    checkOptions(options, CURSOR_OPTIONS, 'cursor option');
     const { checkpointId, after = 0 } = options;
     if (!Number.isSafeInteger(after) || after < 0)
       throw new InvalidArgument('after must be a non-negative integer', { after });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgument } from '../../errors.js';
+import { checkOptions, keys } from '../../validation.js';
 import { assertSerializable, pack, unpack } from '../codec.js';
 import { validateEntity } from '../coordinate.js';
 import type { Journal } from '../journal.js';
@@ -11,6 +12,7 @@ import { validateCheckpointId } from './checkpoint-file.js';
 import type { Projection, ProjectionState, ProjectOptions } from './types.js';
 
 const PAGE = 4096;
+const PROJECT_OPTIONS = keys('entity', 'freshness');
 /** A registered projection catches up this many events per turn of the event loop. */
 const EVENTS_PER_TURN = 16_384;
 /** Disk caches are rewritten at most this often (and on close). */
@@ -50,6 +52,7 @@ export class Projections {
   /** The projection's state: caught up to everything visible (`consistent`) or as cached (`maybe-stale`). */
   project<S>(projection: Projection<S>, options: ProjectOptions = {}): ProjectionState<S> {
     this.validate(projection);
+    checkOptions(options, PROJECT_OPTIONS, 'project option');
     const { entity, freshness = 'consistent' } = options;
     if (entity !== undefined) validateEntity(entity);
     if (freshness !== 'consistent' && freshness !== 'maybe-stale')

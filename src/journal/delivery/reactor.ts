@@ -1,9 +1,12 @@
 import { InvalidArgument, JournalReadOnly } from '../../errors.js';
+import { checkOptions, keys } from '../../validation.js';
 import type { Journal } from '../journal.js';
 import type { BatchItem, StoredEvent } from '../types.js';
 import { validateCheckpointId } from './checkpoint-file.js';
 import { startCursorWorker } from './cursor-worker.js';
 import { CursorWorkerAction, type CursorWorkerHandle, type Reaction, type ReactorOptions } from './types.js';
+
+const REACTOR_OPTIONS = keys('name', 'handlers', 'region', 'batchSize', 'restart', 'onReactions');
 
 /**
  * Starts a reactor: a durable cursor worker over the handled event types that appends each source
@@ -13,6 +16,7 @@ import { CursorWorkerAction, type CursorWorkerHandle, type Reaction, type Reacto
  */
 export function startReactor(journal: Journal, options: ReactorOptions): CursorWorkerHandle {
   if (journal.readOnly) throw new JournalReadOnly();
+  checkOptions(options, REACTOR_OPTIONS, 'reactor option');
   const { name, handlers, region = {}, batchSize, restart, onReactions } = options ?? ({} as ReactorOptions);
   validateCheckpointId(name, 'reactor name');
   const types = Object.keys(handlers ?? {});

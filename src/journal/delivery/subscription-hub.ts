@@ -1,8 +1,11 @@
+import { checkOptions, keys } from '../../validation.js';
 import type { Journal } from '../journal.js';
 import { validateRegion } from '../region.js';
 import type { Region } from '../types.js';
 import { LossySubscription } from './lossy-subscription.js';
 import type { LossySubscriptionOptions } from './types.js';
+
+const SUBSCRIPTION_OPTIONS = keys('capacity');
 
 const PAGE = 1024;
 const DEFAULT_CAPACITY = 1024;
@@ -21,6 +24,7 @@ export class SubscriptionHub {
   constructor(private readonly journal: Journal) {}
 
   subscribe(region: Region, options: LossySubscriptionOptions = {}): LossySubscription {
+    checkOptions(options, SUBSCRIPTION_OPTIONS, 'subscription option');
     const subscription = new LossySubscription(
       validateRegion(region),
       options.capacity ?? DEFAULT_CAPACITY,

@@ -2,50 +2,138 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { JournalLocked } from '../../errors.js';
+import { IoError, JournalLocked } from '../../errors.js';
 
 const LOCK_FILE = 'writer.lock';
 const HOLDER_FILE = 'writer.holder';
+/** The holder record is padded to this size, so rewriting it never needs a new disk block. */
+const HOLDER_BYTES = 512;
+
+/** Directories (by real path) this process holds as writer. */
+const heldHere = new Set<string>();
+
+/** Who holds (or last held) a journal, as `writer.holder` records it. */
+interface Holder {
+  pid: number;
+  host: string;
+  since: string;
+  /** The process's start time as the kernel counts it (Linux), telling it apart from a reused pid. */
+  started: string | null;
+  held: boolean;
+}
 
 /**
- * The one-writer-per-directory lock. It is an exclusive SQLite lock (an OS file lock), so the kernel
- * releases it when the holder dies, even by SIGKILL, and it holds between handles of one process too.
- * Who holds it is written beside it, for the error message.
+ * The one-writer-per-directory lock, three ways at once:
+ * - an exclusive SQLite lock on `writer.lock` (an OS file lock: the kernel releases it when the
+ *   holder dies, even by SIGKILL, and it works across hosts sharing a file system);
+ * - within this process, the set of directories it holds;
+ * - `writer.holder`, naming the holder, which is checked for a live process on this host. A deleted
+ *   `writer.lock` would admit a second writer to the first two; this check refuses it.
  */
 export class WriterLock {
   private constructor(
     private readonly db: Database.Database,
     private readonly dir: string,
+    private readonly key: string,
   ) {}
 
   static acquire(dir: string): WriterLock {
-    const db = new Database(path.join(dir, LOCK_FILE), { timeout: 0 });
+    const key = fs.realpathSync(dir);
+    const lockFile = path.join(dir, LOCK_FILE);
+    if (heldHere.has(key)) throw new JournalLocked(dir, describe(readHolder(dir)) ?? `this process`);
+    let db: Database.Database;
+    try {
+      db = new Database(lockFile, { timeout: 0 });
+    } catch (err) {
+      throw new IoError('open writer lock', lockFile, err);
+    }
     try {
       db.pragma('locking_mode = EXCLUSIVE');
       db.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS held (at INTEGER); COMMIT');
     } catch (err) {
       db.close();
-      if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new JournalLocked(dir, readHolder(dir));
-      throw err;
+      if ((err as { code?: string }).code === 'SQLITE_BUSY')
+        throw new JournalLocked(dir, describe(readHolder(dir)) ?? 'another writer');
+      throw new IoError('take writer lock', lockFile, err);
     }
-    const holder = `pid ${process.pid} on ${os.hostname()} since ${new Date().toISOString()}`;
-    fs.writeFileSync(path.join(dir, HOLDER_FILE), holder);
-    return new WriterLock(db, dir);
+    const previous = readHolder(dir);
+    if (previous && isAlive(previous)) {
+      db.close();
+      throw new JournalLocked(dir, describe(previous)!);
+    }
+    writeHolder(dir, {
+      pid: process.pid,
+      host: os.hostname(),
+      since: new Date().toISOString(),
+      started: startTime(process.pid),
+      held: true,
+    });
+    heldHere.add(key);
+    return new WriterLock(db, dir, key);
   }
 
   release(): void {
+    heldHere.delete(this.key);
     try {
-      fs.rmSync(path.join(this.dir, HOLDER_FILE), { force: true });
+      const holder = readHolder(this.dir);
+      if (holder?.pid === process.pid && holder.held) writeHolder(this.dir, { ...holder, held: false });
     } finally {
       this.db.close();
     }
   }
 }
 
-function readHolder(dir: string): string {
+const describe = (h: Holder | null): string | null => h && `pid ${h.pid} on ${h.host} since ${h.since}`;
+
+/**
+ * The record is informational past the kernel lock, so a disk too full to rewrite it does not stop
+ * a writer (the file keeps its size, so this only fails when it never existed).
+ */
+function writeHolder(dir: string, holder: Holder): void {
+  const file = path.join(dir, HOLDER_FILE);
+  const text = Buffer.alloc(HOLDER_BYTES, ' ');
+  text.write(JSON.stringify(holder));
+  text[HOLDER_BYTES - 1] = 0x0a;
   try {
-    return fs.readFileSync(path.join(dir, HOLDER_FILE), 'utf8').trim() || 'another writer';
+    const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w');
+    try {
+      fs.writeSync(fd, text, 0, HOLDER_BYTES, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {
-    return 'another writer';
+    // Without a record only the kernel lock guards the directory, which is what it is for.
+  }
+}
+
+function readHolder(dir: string): Holder | null {
+  try {
+    const h = JSON.parse(fs.readFileSync(path.join(dir, HOLDER_FILE), 'utf8'));
+    return Number.isSafeInteger(h?.pid) && typeof h.host === 'string' ? (h as Holder) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when the holder still runs: same host, the pid alive, and (where the kernel says) started when it did. */
+function isAlive(h: Holder): boolean {
+  if (!h.held || h.host !== os.hostname()) return false;
+  if (h.pid === process.pid) return false; // this process's own writers are in `heldHere`
+  try {
+    process.kill(h.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const started = startTime(h.pid);
+  return started !== null && started === h.started;
+}
+
+/** The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or null. */
+function startTime(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
   }
 }

@@ -60,6 +60,7 @@ export function io<T>(operation: string, file: string, fn: () => T): T {
 }
 
 const ZEROS = Buffer.alloc(1 << 20);
+const MIN_STEP = 64 << 10;
 
 /**
  * The segment being appended to. Only the writer has one. Space ahead of the data is zero-filled in
@@ -76,7 +77,7 @@ export class ActiveSegment {
     public size: number,
     /** End of the file (data plus zero-filled space). */
     private allocated: number,
-    private readonly step: number,
+    private step: number,
   ) {}
 
   /** Creates a new segment file with its header, durably. */
@@ -115,10 +116,13 @@ export class ActiveSegment {
     return new ActiveSegment(id, file, fd, size, Math.max(size, allocated), preallocateStep);
   }
 
-  /** Appends bytes at the end of the data; on failure nothing partial is left as data. */
+  /**
+   * Appends bytes at the end of the data. On failure nothing partial is left as data; `broken` says
+   * whether the file could not even be put back as it was (then only a reopen recovers it).
+   */
   append(bytes: Buffer): void {
+    if (this.size + bytes.length > this.allocated) this.extend(this.size + bytes.length);
     try {
-      if (this.size + bytes.length > this.allocated) this.extend(this.size + bytes.length);
       let done = 0;
       while (done < bytes.length)
         done += fs.writeSync(this.fd, bytes, done, bytes.length - done, this.size + done);
@@ -129,17 +133,38 @@ export class ActiveSegment {
         fs.ftruncateSync(this.fd, this.size);
         this.allocated = this.size;
       } catch {
-        // The caller marks the writer failed; reopening recovers the tail.
+        this.broken = true;
       }
       throw new IoError('append', this.file, err);
     }
   }
 
+  /** True when a failed append could not be undone. */
+  broken = false;
+
+  /**
+   * Zero-fills the file up to `needed` at least: a whole step when the disk has room, else just
+   * what this append needs, so appends use the space there is.
+   */
   private extend(needed: number): void {
-    const target = Math.max(needed, this.allocated + this.step);
-    for (let at = this.allocated; at < target; )
-      at += fs.writeSync(this.fd, ZEROS, 0, Math.min(ZEROS.length, target - at), at);
-    this.allocated = target;
+    const step = Math.max(needed, this.allocated + this.step);
+    for (const target of step > needed ? [step, needed] : [needed]) {
+      try {
+        for (let at = this.allocated; at < target; )
+          at += fs.writeSync(this.fd, ZEROS, 0, Math.min(ZEROS.length, target - at), at);
+        this.allocated = target;
+        return;
+      } catch (err) {
+        try {
+          fs.ftruncateSync(this.fd, this.allocated); // give back what the partial fill took
+        } catch {
+          this.broken = true;
+        }
+        if (target === needed || (err as NodeJS.ErrnoException).code !== 'ENOSPC')
+          throw new IoError('grow segment', this.file, err);
+        this.step = Math.max(MIN_STEP, this.step >> 2); // the disk is nearly full: grow by less
+      }
+    }
   }
 
   syncSync(): void {

@@ -6,8 +6,15 @@ import {
   WrongExpectedVersion,
 } from '../../errors.js';
 import type { ReceiptExtensions } from '../../gates/types.js';
-import { assertSerializable, type EventRecord, idempotencyDigest, pack } from '../codec.js';
-import { isWellFormedText, validateCoordinate } from '../coordinate.js';
+import { isPlainText, keys, refuseUnknownKeys } from '../../validation.js';
+import {
+  assertSerializable,
+  type EventRecord,
+  idempotencyDigest,
+  legacyIdempotencyDigest,
+  pack,
+} from '../codec.js';
+import { isEventType, MAX_TYPE_BYTES, validateCoordinate } from '../coordinate.js';
 import { encodeEventFrame } from '../event-frame.js';
 import { computeEventHash } from '../event-hash.js';
 import { ZERO_HASH } from '../hash.js';
@@ -17,8 +24,22 @@ import type { PayloadVersions } from '../payload-versions.js';
 import type { AppendOptions, BatchItem, Coordinate, ExpectedVersion, NewEvent } from '../types.js';
 import { checkGuardOptions, type Grant, guardAppend } from './guard.js';
 
-const MAX_TYPE_BYTES = 256;
 const MAX_KEY_BYTES = 512;
+const EVENT_KEYS = keys('type', 'data', 'metadata', 'payloadVersion');
+const APPEND_OPTIONS = keys(
+  'expectedVersion',
+  'idempotencyKey',
+  'correlationId',
+  'causationId',
+  'causedBy',
+  'causedByItem',
+  'durable',
+  'gates',
+  'context',
+  'bypass',
+  'extensions',
+);
+const BATCH_ITEM_KEYS = keys('coordinate', 'event', 'options');
 
 /** An event ready to be written: its record, its frame bytes and its extensions, decoded. */
 export interface PreparedEvent {
@@ -71,23 +92,30 @@ export class AppendPlanner {
     const input = validateEvent(event);
     const payloadVersion = this.versions.versionForAppend(input.type, input.payloadVersion);
     const o = options ?? {};
+    if (typeof o !== 'object') throw new InvalidArgument('append options must be an object');
+    refuseUnknownKeys(o, APPEND_OPTIONS, 'append option');
     const metadata = input.metadata === undefined ? null : pack(input.metadata);
     const data = pack(input.data);
     const guard = checkGuardOptions(o, grant);
     let idemDigest: Buffer | null = null;
     if (o.idempotencyKey !== undefined) {
       validateKey(o.idempotencyKey);
-      idemDigest = idempotencyDigest(entity, scope, input.type, payloadVersion, metadata, data);
+      idemDigest = idempotencyDigest(entity, scope, input.type, payloadVersion, input.metadata, input.data);
       // Checked before the expected version: a retry must find its first result, not a version conflict.
       const used = this.index.idempotency.get(o.idempotencyKey);
       if (used) {
-        if (!used.digest.equals(idemDigest)) throw new IdempotencyConflict(o.idempotencyKey);
+        const same =
+          used.digest.equals(idemDigest) ||
+          used.digest.equals(
+            legacyIdempotencyDigest(entity, scope, input.type, payloadVersion, metadata, data),
+          );
+        if (!same) throw new IdempotencyConflict(o.idempotencyKey);
         return { duplicateOf: used.slot };
       }
     }
     const head = this.head(entity);
     if (head && head.scope !== scope) throw new ScopeMismatch(entity, head.scope, scope);
-    checkExpected(entity, o.expectedVersion ?? 'any', head);
+    checkExpected(entity, o.expectedVersion === undefined ? 'any' : o.expectedVersion, head);
     const extensions = guardAppend(coordinate, o, guard, grant, this.requireGates);
 
     const id = newEventId();
@@ -176,16 +204,15 @@ export class AppendPlanner {
 function validateEvent(event: NewEvent): NewEvent {
   if (event === null || typeof event !== 'object')
     throw new InvalidArgument('event must be an object { type, data }');
+  refuseUnknownKeys(event, EVENT_KEYS, 'event field');
   const { type, data, metadata, payloadVersion } = event;
-  if (
-    typeof type !== 'string' ||
-    type.length === 0 ||
-    Buffer.byteLength(type) > MAX_TYPE_BYTES ||
-    !isWellFormedText(type)
-  ) {
-    throw new InvalidArgument(`event type must be non-empty text of at most ${MAX_TYPE_BYTES} bytes`, {
-      type,
-    });
+  if (!isEventType(type)) {
+    throw new InvalidArgument(
+      `event type must be non-empty text of at most ${MAX_TYPE_BYTES} bytes, without control characters`,
+      {
+        type,
+      },
+    );
   }
   if (
     payloadVersion !== undefined &&
@@ -208,7 +235,7 @@ function validateKey(key: unknown): void {
     typeof key !== 'string' ||
     key.length === 0 ||
     Buffer.byteLength(key) > MAX_KEY_BYTES ||
-    !isWellFormedText(key)
+    !isPlainText(key)
   ) {
     throw new InvalidArgument(`idempotencyKey must be non-empty text of at most ${MAX_KEY_BYTES} bytes`, {
       key,
@@ -248,6 +275,9 @@ export function validateBatch(items: readonly BatchItem[]): void {
   for (const item of items) {
     if (item === null || typeof item !== 'object')
       throw new InvalidArgument('batch items must be objects { coordinate, event }');
+    refuseUnknownKeys(item, BATCH_ITEM_KEYS, 'batch item field');
+    if (item.options !== undefined && 'durable' in item.options)
+      throw new InvalidArgument('durable is an option of the whole batch, not of an item');
     const key = item.options?.idempotencyKey;
     if (key !== undefined) {
       if (keys.has(key))
