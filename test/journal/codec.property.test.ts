@@ -152,4 +152,66 @@ describe('codec properties', () => {
     );
     expect(journal.verify().ok).toBe(true);
   });
+
+  it('data reads back exactly, or is refused with UnserializableData and nothing is written', () => {
+    // Any UTF-16 code units (lone surrogates included), -0, and keys that include __proto__.
+    const text = fc
+      .array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 6 })
+      .map((u) => String.fromCharCode(...u));
+    const key = fc.oneof(fc.string(), text, fc.constant('__proto__'));
+    const value = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.constant(null),
+        fc.boolean(),
+        fc.double(),
+        text,
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.array(fc.tuple(key, tie('value')), { maxLength: 4 }).map((entries) => {
+          const o: Record<string, unknown> = {};
+          // defineProperty makes __proto__ an own key, as JSON.parse does.
+          for (const [k, v] of entries)
+            Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+          return o;
+        }),
+      ),
+    })).value;
+    const storable = (v: unknown): boolean => {
+      if (typeof v === 'string') return v.isWellFormed();
+      if (Array.isArray(v)) return v.every(storable);
+      if (v !== null && typeof v === 'object')
+        return Object.keys(v).every(
+          (k) => k !== '__proto__' && k.isWellFormed() && storable((v as Record<string, unknown>)[k]),
+        );
+      return true;
+    };
+    const asRead = (v: unknown): unknown => {
+      if (Object.is(v, -0)) return 0; // MessagePack has no integer -0, as JSON has none
+      if (Array.isArray(v)) return v.map(asRead);
+      if (v !== null && typeof v === 'object')
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, asRead(x)]));
+      return v;
+    };
+    const { journal } = freshJournal();
+    const c = coordinate('fidelity:1', 'test');
+    fc.assert(
+      fc.property(value, (v) => {
+        const before = journal.watermarks().visible;
+        let receipt: { id: string } | undefined;
+        try {
+          receipt = journal.append(c, { type: 'Value', data: v });
+        } catch (err) {
+          expect(err).toMatchObject({ code: 'UNSERIALIZABLE_DATA' });
+          expect(storable(v)).toBe(false);
+          expect(journal.watermarks().visible).toBe(before);
+          return;
+        }
+        expect(storable(v)).toBe(true);
+        const read = journal.get(receipt.id)!.data;
+        expect(read).toStrictEqual(asRead(v));
+        expect(JSON.stringify(read)).toBe(JSON.stringify(asRead(v))); // same keys in the same order
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
