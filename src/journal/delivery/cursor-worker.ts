@@ -39,6 +39,8 @@ export function startCursorWorker(
   // A failed write stops the worker at once, even if no new event would have come to notice it.
   const writer =
     cursor.checkpoint && new CheckpointWriter(cursor.checkpoint, cursor.committed, () => stopSoon());
+  // A durable worker's committed position is the one on disk, never one whose write failed.
+  const committed = () => (writer ? writer.written : cursor.committed);
   const commit = () => {
     const position = cursor.markCommitted();
     writer?.save(position);
@@ -112,7 +114,7 @@ export function startCursorWorker(
   return {
     name,
     get committed() {
-      return cursor.committed;
+      return committed();
     },
     get restarts() {
       return budget.restarts;

@@ -98,7 +98,10 @@ export type CursorWorkerHandler = (
 /** Controls a running cursor worker. */
 export interface CursorWorkerHandle {
   readonly name: string;
-  /** Global position of the last committed batch's end. */
+  /**
+   * Global position of the last committed batch's end; for a durable worker, the last one saved on
+   * disk (a position whose checkpoint write failed is never reported).
+   */
   readonly committed: number;
   /** Times the handler threw and the worker restarted. */
   readonly restarts: number;

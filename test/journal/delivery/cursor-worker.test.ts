@@ -142,6 +142,8 @@ describe('cursor workers', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(batches).toBe(handled);
     expect(fs.existsSync(path.join(dir, 'checkpoints', 'broken.json'))).toBe(false);
+    // What the handle calls committed is what is on disk: nothing.
+    expect(handle.committed).toBe(0);
   });
 
   it('tell an in-memory handler its checkpoint is not durable', async () => {
