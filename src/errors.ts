@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'CHECKPOINT_CORRUPT'
   | 'CHECKPOINT_REGION_MISMATCH'
   | 'CHECKPOINT_WRITE_FAILED'
+  | 'CHECKPOINT_AHEAD'
   | 'RESTART_BUDGET_EXHAUSTED'
   | 'SUBSCRIBER_LAGGED'
   | 'PAYLOAD_VERSION_UNSUPPORTED'
@@ -283,6 +284,29 @@ export class CheckpointRegionMismatch extends CausewayError {
       'CHECKPOINT_REGION_MISMATCH',
       `checkpoint ${checkpointId} belongs to region ${JSON.stringify(saved)}, not ${JSON.stringify(requested)}`,
       { checkpointId, saved, requested },
+    );
+  }
+}
+
+/**
+ * A saved position (a checkpoint, a projection's cache) covers events this journal does not have:
+ * the journal ends before it, or holds another event where it points (a journal restored from an
+ * older backup, a checkpoint copied from another journal). Resuming would skip events, so nothing
+ * resumes; `journal.resetCheckpoint(id, position)` says where to go on from.
+ */
+export class CheckpointAhead extends CausewayError {
+  constructor(
+    readonly checkpointId: string,
+    readonly position: number,
+    readonly journalEnd: number,
+    reason: string,
+  ) {
+    super(
+      'CHECKPOINT_AHEAD',
+      `checkpoint ${checkpointId} is at position ${position}, but ${reason}; resuming would skip events. ` +
+        `Choose where to go on from with journal.resetCheckpoint(${JSON.stringify(checkpointId)}, position): ` +
+        `0 delivers everything again, ${journalEnd} only what comes next`,
+      { checkpointId, position, journalEnd, reason },
     );
   }
 }

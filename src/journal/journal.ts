@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CausewayError,
+  CheckpointAhead,
   CorruptData,
   EventNotFound,
   InvalidArgument,
@@ -18,13 +19,15 @@ import { type Logger, silentLogger } from '../logger.js';
 import { checkOptions, keys } from '../validation.js';
 import { encodeBatchMarker, FrameKind } from './codec.js';
 import { validateEntity } from './coordinate.js';
-import { Cursor } from './delivery/cursor.js';
+import { listCheckpoints, resetCheckpointFile, validateCheckpointId } from './delivery/checkpoint-file.js';
+import { Cursor, checkAgainstJournal, checkpointDir } from './delivery/cursor.js';
 import { startCursorWorker } from './delivery/cursor-worker.js';
 import type { LossySubscription } from './delivery/lossy-subscription.js';
 import { Projections } from './delivery/projections.js';
 import { startReactor } from './delivery/reactor.js';
 import { SubscriptionHub } from './delivery/subscription-hub.js';
 import type {
+  CheckpointSummary,
   CursorOptions,
   CursorWorkerConfig,
   CursorWorkerHandle,
@@ -36,7 +39,7 @@ import type {
   ReactorOptions,
 } from './delivery/types.js';
 import { Durability } from './durability.js';
-import { idFromString, tryIdFromString } from './ids.js';
+import { idFromString, idToString, tryIdFromString } from './ids.js';
 import { imageOf } from './index/index-snapshot.js';
 import type { JournalIndex } from './index/journal-index.js';
 import { scanRegion } from './index/region-scan.js';
@@ -130,6 +133,8 @@ export class Journal {
   private hub: SubscriptionHub | null = null;
   private projectionsOf: Projections | null = null;
   private readonly signer: ReceiptSigner | null;
+  /** A reader: how far it has fsynced its writer's segments itself (see `makeDurable`). */
+  private readerDurable = 0;
 
   private constructor(
     /** The journal directory. */
@@ -141,6 +146,7 @@ export class Journal {
     scanFrom: { segment: number; offset: number },
     segmentCount: number,
     private readonly keys: ReceiptKeyring | null,
+    private readonly log: Logger,
     private readonly marks: WatermarkTracker = new WatermarkTracker(),
   ) {
     this.files = new SegmentFiles(dir);
@@ -206,7 +212,7 @@ export class Journal {
         }),
         failure: null,
       };
-      return new Journal(dir, loaded.index, report, writer, 0, outcome, segments.length, keys, marks);
+      return new Journal(dir, loaded.index, report, writer, 0, outcome, segments.length, keys, logger, marks);
     } catch (err) {
       lock.release();
       throw err;
@@ -223,10 +229,16 @@ export class Journal {
     if (!(pollIntervalMs > 0))
       throw new InvalidArgument('pollIntervalMs must be positive', { pollIntervalMs });
     const keys = keyringOf(options.receiptKeys);
-    return asCausewayError('open journal', dir, () => Journal.openReader(dir, pollIntervalMs, keys));
+    const logger = options.logger ?? silentLogger;
+    return asCausewayError('open journal', dir, () => Journal.openReader(dir, pollIntervalMs, keys, logger));
   }
 
-  private static openReader(dir: string, pollIntervalMs: number, keys: ReceiptKeyring | null): Journal {
+  private static openReader(
+    dir: string,
+    pollIntervalMs: number,
+    keys: ReceiptKeyring | null,
+    logger: Logger,
+  ): Journal {
     const started = performance.now();
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory())
       throw new InvalidArgument(`journal path ${dir} is not a directory`, { dir });
@@ -244,7 +256,17 @@ export class Journal {
       events: loaded.index.count,
       durationMs: performance.now() - started,
     };
-    return new Journal(dir, loaded.index, report, null, pollIntervalMs, outcome, segments.length, keys);
+    return new Journal(
+      dir,
+      loaded.index,
+      report,
+      null,
+      pollIntervalMs,
+      outcome,
+      segments.length,
+      keys,
+      logger,
+    );
   }
 
   /** True for a journal opened with {@link openReadOnly}. */
@@ -689,6 +711,45 @@ export class Journal {
   }
 
   /**
+   * The checkpoints saved in this journal (cursors, cursor workers, reactors as `reactor.<name>`),
+   * each with its region, position and whether it fits the journal: `ahead` when it covers events
+   * the journal does not have (see `CheckpointAhead`).
+   */
+  checkpoints(): CheckpointSummary[] {
+    this.readable();
+    return listCheckpoints(checkpointDir(this)).map(({ id, region, saved }) => {
+      let status: CheckpointSummary['status'] = 'ok';
+      try {
+        checkAgainstJournal(this, id, saved);
+      } catch (err) {
+        if (!(err instanceof CheckpointAhead)) throw err;
+        status = 'ahead';
+      }
+      return { id, region, position: saved.position, status };
+    });
+  }
+
+  /**
+   * Moves a saved checkpoint to `position` (0 to the visible end), keeping its region: the way on
+   * after `CheckpointAhead`. 0 delivers everything again; the journal's end delivers only what comes
+   * next. Stop the consumer that uses it first.
+   */
+  resetCheckpoint(checkpointId: string, position: number): void {
+    this.readable();
+    validateCheckpointId(checkpointId);
+    const end = this.catchUp();
+    if (!Number.isSafeInteger(position) || position < 0 || position > end)
+      throw new InvalidArgument(`position must be an integer from 0 to the journal's end, ${end}`, {
+        position,
+      });
+    this.makeDurableSync(position);
+    resetCheckpointFile(checkpointDir(this), checkpointId, {
+      position,
+      event: position === 0 ? null : this.eventIdAt(position),
+    });
+  }
+
+  /**
    * Runs `handler` over `region` in batches, in global order, on the worker loop. The handler returns
    * `continue` (commit the batch's end as the checkpoint), `stop` (commit, then stop) or
    * `stopWithRollback` (stop at the last checkpoint; the batch comes again next time). A throw
@@ -748,6 +809,44 @@ export class Journal {
         this.followTimer = null;
       }
     };
+  }
+
+  /**
+   * @internal Resolves once the events up to `position` are durable, and (on a writer) everything it
+   * has written so far, which covers what a consumer's handler appended. Checkpoints and caches wait
+   * for it, so after a power loss none of them covers events the journal lost.
+   */
+  async makeDurable(position: number): Promise<void> {
+    const w = this.writer;
+    if (w) {
+      const target = Math.max(position, this.marks.get('written'));
+      if (this.marks.get('durable') < target) await w.durability.request(target);
+    } else if (position > this.readerDurable) {
+      await this.files.sync(this.index.segmentOf.array[position - 1]);
+      this.readerDurable = Math.max(this.readerDurable, position);
+    }
+  }
+
+  /** @internal {@link makeDurable} on this thread. */
+  makeDurableSync(position: number): void {
+    const w = this.writer;
+    if (w) {
+      if (this.marks.get('durable') < Math.max(position, this.marks.get('written')))
+        this.writable().durability.syncNow();
+    } else if (position > this.readerDurable) {
+      this.files.syncSync(this.index.segmentOf.array[position - 1]);
+      this.readerDurable = position;
+    }
+  }
+
+  /** @internal Id of the event at a global position (1 to visible), which checkpoints are tied to. */
+  eventIdAt(position: number): string {
+    return idToString(this.index.idOf(position - 1));
+  }
+
+  /** @internal The configured logger. */
+  get logger(): Logger {
+    return this.log;
   }
 
   /** @internal A registered projection reports how far it has applied the journal. */

@@ -5,6 +5,7 @@ import { coordinate } from '../../src/index.js';
 import { type EventRecord, FrameKind, pack, unpack } from '../../src/journal/codec.js';
 import { decodeFrameBody, encodeEventFrame } from '../../src/journal/event-frame.js';
 import { computeEventHash } from '../../src/journal/event-hash.js';
+import { isWellFormedText } from '../../src/validation.js';
 import { freshJournal } from '../helpers.js';
 
 // Values MessagePack round-trips exactly (no -0, which MessagePack stores as an integer 0).
@@ -177,11 +178,11 @@ describe('codec properties', () => {
       ),
     })).value;
     const storable = (v: unknown): boolean => {
-      if (typeof v === 'string') return v.isWellFormed();
+      if (typeof v === 'string') return isWellFormedText(v);
       if (Array.isArray(v)) return v.every(storable);
       if (v !== null && typeof v === 'object')
         return Object.keys(v).every(
-          (k) => k !== '__proto__' && k.isWellFormed() && storable((v as Record<string, unknown>)[k]),
+          (k) => k !== '__proto__' && isWellFormedText(k) && storable((v as Record<string, unknown>)[k]),
         );
       return true;
     };

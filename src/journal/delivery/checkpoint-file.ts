@@ -9,7 +9,9 @@ import {
 import type { Region } from '../types.js';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const FORMAT = 'causeway-checkpoint/1';
+const FORMAT = 'causeway-checkpoint/2';
+/** Files of the first format lack the event id; they are still read. */
+const FORMAT_1 = 'causeway-checkpoint/1';
 
 /** Checks a name that becomes part of a file name (a checkpoint id, a projection or reactor name). */
 export function validateCheckpointId(id: unknown, what = 'checkpointId'): string {
@@ -39,6 +41,14 @@ interface Saved {
   id: string;
   region: Region;
   position: number;
+  /** Id of the event at `position` (null at 0), tying the checkpoint to this journal's history. */
+  event?: string | null;
+}
+
+/** A saved position and the id of the event there (null at 0, or in a first-format file). */
+export interface SavedPosition {
+  readonly position: number;
+  readonly event: string | null;
 }
 
 /**
@@ -61,46 +71,32 @@ export class CheckpointFile {
   }
 
   /** The saved position, or undefined when none is saved; throws when the file belongs to another region. */
-  load(): number | undefined {
-    let text: string;
-    try {
-      text = fs.readFileSync(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new CheckpointCorrupt(this.id, this.file, (err as Error).message);
-    }
-    let saved: Saved;
-    try {
-      saved = JSON.parse(text);
-    } catch {
-      throw new CheckpointCorrupt(this.id, this.file, 'not JSON');
-    }
-    if (
-      saved?.format !== FORMAT ||
-      saved.id !== this.id ||
-      !Number.isSafeInteger(saved.position) ||
-      saved.position < 0 ||
-      typeof saved.region !== 'object'
-    )
-      throw new CheckpointCorrupt(this.id, this.file, 'not a checkpoint of this id');
+  load(): SavedPosition | undefined {
+    const saved = readSaved(this.file, this.id);
+    if (saved === undefined) return undefined;
     const savedRegion = canonicalRegion(saved.region);
     if (JSON.stringify(savedRegion) !== JSON.stringify(this.region))
       throw new CheckpointRegionMismatch(this.id, savedRegion, this.region);
-    return saved.position;
+    return { position: saved.position, event: saved.event ?? null };
   }
 
   /** The bytes saved for `position`. */
-  private body(position: number): string {
-    const saved: Saved = { format: FORMAT, id: this.id, region: this.region, position };
-    return `${JSON.stringify(saved)}\n`;
+  private body(at: SavedPosition): string {
+    return bodyOf({
+      format: FORMAT,
+      id: this.id,
+      region: this.region,
+      position: at.position,
+      event: at.event,
+    });
   }
 
-  writeSync(position: number): void {
+  writeSync(at: SavedPosition): void {
     try {
       fs.mkdirSync(this.dir, { recursive: true });
       const fd = fs.openSync(this.tmp, 'w');
       try {
-        fs.writeSync(fd, this.body(position));
+        fs.writeSync(fd, this.body(at));
         fs.fdatasyncSync(fd);
       } finally {
         fs.closeSync(fd);
@@ -120,12 +116,12 @@ export class CheckpointFile {
     }
   }
 
-  async write(position: number): Promise<void> {
+  async write(at: SavedPosition): Promise<void> {
     try {
       await fs.promises.mkdir(this.dir, { recursive: true });
       const handle = await fs.promises.open(this.tmp, 'w');
       try {
-        await handle.writeFile(this.body(position));
+        await handle.writeFile(this.body(at));
         await handle.datasync();
       } finally {
         await handle.close();
@@ -146,6 +142,65 @@ export class CheckpointFile {
   }
 }
 
+const bodyOf = (saved: Saved): string => `${JSON.stringify(saved)}\n`;
+
+/** Reads a checkpoint file of `id`: undefined when there is none, `CheckpointCorrupt` when unreadable. */
+function readSaved(file: string, id: string): Saved | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CheckpointCorrupt(id, file, (err as Error).message);
+  }
+  let saved: Saved;
+  try {
+    saved = JSON.parse(text);
+  } catch {
+    throw new CheckpointCorrupt(id, file, 'not JSON');
+  }
+  if (
+    (saved?.format !== FORMAT && saved?.format !== FORMAT_1) ||
+    saved.id !== id ||
+    !Number.isSafeInteger(saved.position) ||
+    saved.position < 0 ||
+    typeof saved.region !== 'object' ||
+    (saved.event !== undefined && saved.event !== null && typeof saved.event !== 'string')
+  )
+    throw new CheckpointCorrupt(id, file, 'not a checkpoint of this id');
+  return saved;
+}
+
+/** Every checkpoint saved in `dir`: id, region and position. */
+export function listCheckpoints(dir: string): { id: string; region: Region; saved: SavedPosition }[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.endsWith('.json') && ID_PATTERN.test(n.slice(0, -5)))
+    .sort()
+    .map((n) => {
+      const id = n.slice(0, -5);
+      const saved = readSaved(path.join(dir, n), id)!;
+      return {
+        id,
+        region: canonicalRegion(saved.region),
+        saved: { position: saved.position, event: saved.event ?? null },
+      };
+    });
+}
+
+/** Moves an existing checkpoint to `at`, keeping its region (see `Journal.resetCheckpoint`). */
+export function resetCheckpointFile(dir: string, id: string, at: SavedPosition): void {
+  const file = path.join(dir, `${id}.json`);
+  const saved = readSaved(file, id);
+  if (saved === undefined) throw new InvalidArgument(`no checkpoint ${id} is saved`, { checkpointId: id });
+  new CheckpointFile(dir, id, canonicalRegion(saved.region)).writeSync(at);
+}
+
 /**
  * Writes a checkpoint in the background while the consumer goes on: one write at a time, and while
  * one runs only the newest position waits (older ones are superseded). A failure is kept and
@@ -159,7 +214,8 @@ export class CheckpointWriter {
   written: number;
 
   constructor(
-    private readonly file: CheckpointFile,
+    /** Saves one position durably, or throws `CheckpointWriteFailed`. */
+    private readonly persist: (position: number) => Promise<void>,
     initial: number,
     private readonly onFailure: (error: CheckpointWriteFailed) => void = () => {},
   ) {
@@ -185,7 +241,7 @@ export class CheckpointWriter {
         const position = this.pending;
         this.pending = null;
         try {
-          await this.file.write(position);
+          await this.persist(position);
           this.written = position;
         } catch (err) {
           this.failure = err as CheckpointWriteFailed;

@@ -38,7 +38,12 @@ export function startCursorWorker(
   const cursor = new Cursor(journal, region, { checkpointId, after });
   // A failed write stops the worker at once, even if no new event would have come to notice it.
   const writer =
-    cursor.checkpoint && new CheckpointWriter(cursor.checkpoint, cursor.committed, () => stopSoon());
+    cursor.checkpoint &&
+    new CheckpointWriter(
+      (p) => cursor.save(p),
+      cursor.committed,
+      () => stopSoon(),
+    );
   // A durable worker's committed position is the one on disk, never one whose write failed.
   const committed = () => (writer ? writer.written : cursor.committed);
   const commit = () => {

@@ -1,13 +1,32 @@
 import path from 'node:path';
-import { InvalidArgument } from '../../errors.js';
+import { CheckpointAhead, CheckpointWriteFailed, InvalidArgument } from '../../errors.js';
 import { checkOptions, keys } from '../../validation.js';
 import type { Journal } from '../journal.js';
 import { validateRegion } from '../region.js';
 import type { Region, StoredEvent } from '../types.js';
-import { CheckpointFile, canonicalRegion, validateCheckpointId } from './checkpoint-file.js';
+import {
+  CheckpointFile,
+  canonicalRegion,
+  type SavedPosition,
+  validateCheckpointId,
+} from './checkpoint-file.js';
 import type { CursorOptions } from './types.js';
 
 const CURSOR_OPTIONS = keys('checkpointId', 'after');
+
+/**
+ * Throws {@link CheckpointAhead} unless the journal holds the event the checkpoint was saved at: a
+ * checkpoint past the journal's end, or tied to another history, would skip events.
+ */
+export function checkAgainstJournal(journal: Journal, id: string, saved: SavedPosition): void {
+  if (saved.position === 0) return;
+  let end = journal.watermarks().visible;
+  if (saved.position > end && journal.readOnly) end = journal.catchUp();
+  if (saved.position > end)
+    throw new CheckpointAhead(id, saved.position, end, `the journal ends at position ${end}`);
+  if (saved.event !== null && journal.eventIdAt(saved.position) !== saved.event)
+    throw new CheckpointAhead(id, saved.position, end, 'the journal holds another event at that position');
+}
 
 /** Folder of a journal's checkpoints. */
 export const checkpointDir = (journal: Journal): string => path.join(journal.dir, 'checkpoints');
@@ -39,7 +58,9 @@ export class Cursor {
       checkpointId === undefined
         ? null
         : new CheckpointFile(checkpointDir(journal), validateCheckpointId(checkpointId), this.region);
-    this.at = this.checkpoint?.load() ?? after;
+    const saved = this.checkpoint?.load();
+    if (saved) checkAgainstJournal(journal, this.checkpoint!.id, saved);
+    this.at = saved?.position ?? after;
     this.committedAt = this.at;
   }
 
@@ -76,17 +97,44 @@ export class Cursor {
     return page.events;
   }
 
-  /** Makes the current position the committed one, saving it durably first when the cursor has an id. */
+  /**
+   * Makes the current position the committed one, saving it durably first when the cursor has an
+   * id. The events it covers are made durable before the checkpoint is written, so a power loss can
+   * never leave a checkpoint past the journal's end.
+   */
   commit(): void {
-    this.checkpoint?.writeSync(this.at);
+    if (this.checkpoint) {
+      const position = this.at;
+      try {
+        this.journal.makeDurableSync(position);
+      } catch (err) {
+        throw new CheckpointWriteFailed(this.checkpoint.id, err);
+      }
+      this.checkpoint.writeSync(this.savedAt(position));
+    }
     this.committedAt = this.at;
   }
 
   /** {@link commit} without blocking the event loop on the disk. */
   async commitAsync(): Promise<void> {
     const position = this.at;
-    await this.checkpoint?.write(position);
+    await this.save(position);
     this.committedAt = Math.max(this.committedAt, position);
+  }
+
+  /** @internal Saves `position` as the checkpoint: first the events it covers are made durable. */
+  async save(position: number): Promise<void> {
+    if (!this.checkpoint) return;
+    try {
+      await this.journal.makeDurable(position);
+    } catch (err) {
+      throw new CheckpointWriteFailed(this.checkpoint.id, err);
+    }
+    await this.checkpoint.write(this.savedAt(position));
+  }
+
+  private savedAt(position: number): SavedPosition {
+    return { position, event: position === 0 ? null : this.journal.eventIdAt(position) };
   }
 
   /** Goes back to the committed position: what was polled since is delivered again. */

@@ -9,6 +9,7 @@ import type { Journal } from '../journal.js';
 import { regionMatches, validateRegion } from '../region.js';
 import type { StoredEvent } from '../types.js';
 import { validateCheckpointId } from './checkpoint-file.js';
+import { checkAgainstJournal } from './cursor.js';
 import type { Projection, ProjectionState, ProjectOptions } from './types.js';
 
 const PAGE = 4096;
@@ -198,18 +199,40 @@ export class Projections {
     return path.join(this.journal.dir, 'projections', name, `v${version}`, `${digest}.state`);
   }
 
-  /** The disk-cached entry, when there is one that fits this journal. A damaged cache is ignored. */
+  /**
+   * The disk-cached entry, when there is one that fits this journal. A damaged cache is ignored; one
+   * that covers events this journal does not have (restored from a backup, copied from another
+   * journal) is logged and rebuilt, never folded on from.
+   */
   private load(projection: Projection<unknown>, entity: string | undefined): Entry | undefined {
     if (projection.cache !== 'disk') return undefined;
     const key = keyOf(projection, entity);
-    let saved: { key: string; position: number; nextVersion: number; state: unknown };
+    let saved: { key: string; position: number; nextVersion: number; state: unknown; event?: string | null };
     try {
       saved = unpack(fs.readFileSync(this.fileOf(key))) as typeof saved;
     } catch {
       return undefined;
     }
-    if (saved?.key !== key || !(saved.position <= this.journal.watermarks().visible)) return undefined;
-    const entry: Entry = { ...saved, dirty: false, savedAt: Date.now() };
+    if (saved?.key !== key || !Number.isSafeInteger(saved.position)) return undefined;
+    try {
+      checkAgainstJournal(this.journal, `projection ${projection.name}`, {
+        position: saved.position,
+        event: saved.event ?? null,
+      });
+    } catch (err) {
+      this.journal.logger.warn(
+        { err, projection: projection.name },
+        'projection cache does not fit the journal; rebuilding it',
+      );
+      return undefined;
+    }
+    const entry: Entry = {
+      state: saved.state,
+      position: saved.position,
+      nextVersion: saved.nextVersion,
+      dirty: false,
+      savedAt: Date.now(),
+    };
     this.entries.set(key, entry);
     return entry;
   }
@@ -220,7 +243,18 @@ export class Projections {
     if (Number(version) < (this.newest.get(name) ?? 0)) return; // superseded by a newer version
     const file = this.fileOf(key);
     assertSerializable(entry.state, 'projection state');
-    const bytes = pack({ key, position: entry.position, nextVersion: entry.nextVersion, state: entry.state });
+    const { position } = entry;
+    const event = position === 0 ? null : this.journal.eventIdAt(position);
+    const bytes = pack({ key, position, event, nextVersion: entry.nextVersion, state: entry.state });
+    try {
+      this.journal.makeDurableSync(position); // a cache never covers events a power loss could take back
+    } catch (err) {
+      this.journal.logger.warn(
+        { err, projection: name },
+        'projection cache not saved: its events are not durable',
+      );
+      return;
+    }
     const versionDir = path.dirname(file);
     if (!fs.existsSync(versionDir)) {
       // A new version makes the states of the other versions of this projection useless.

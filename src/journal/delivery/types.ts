@@ -10,6 +10,16 @@ export interface LossySubscriptionOptions {
   capacity?: number;
 }
 
+/** A saved checkpoint, as `Journal.checkpoints()` lists it. */
+export interface CheckpointSummary {
+  readonly id: string;
+  readonly region: Region;
+  /** The global position it resumes after. */
+  readonly position: number;
+  /** `ahead`: it covers events this journal does not have; resuming would throw `CheckpointAhead`. */
+  readonly status: 'ok' | 'ahead';
+}
+
 /** Options of {@link Journal.cursor}. */
 export interface CursorOptions {
   /**

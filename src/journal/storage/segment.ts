@@ -204,6 +204,24 @@ export class SegmentFiles {
     return buf;
   }
 
+  /**
+   * fsyncs a segment through this read-only descriptor: the kernel flushes the file's dirty data
+   * whoever wrote it, so a reader can make its writer's events durable.
+   */
+  sync(segment: number): Promise<void> {
+    const fd = this.fd(segment);
+    return new Promise((resolve, reject) =>
+      fs.fdatasync(fd, (err) =>
+        err ? reject(new IoError('fsync', segmentPath(this.dir, segment), err)) : resolve(),
+      ),
+    );
+  }
+
+  syncSync(segment: number): void {
+    const fd = this.fd(segment);
+    io('fsync', segmentPath(this.dir, segment), () => fs.fdatasyncSync(fd));
+  }
+
   size(segment: number): number {
     return io('stat', segmentPath(this.dir, segment), () => fs.fstatSync(this.fd(segment)).size);
   }
