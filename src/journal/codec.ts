@@ -95,7 +95,16 @@ export interface EventRecord {
   idemDigest: Buffer | null;
   /** Canonical JSON of the receipt extensions, or null. */
   extensions: Buffer | null;
+  /**
+   * How the event is framed and hashed: 1 (the first layout: the hash leaves out the idempotency
+   * key and digest) or 2 (every stored field is hashed). Events keep the layout they were written in.
+   */
+  layout: EventLayout;
 }
+
+/** Event layouts this code reads; it writes the newest. */
+export type EventLayout = 1 | 2;
+export const CURRENT_LAYOUT: EventLayout = 2;
 
 export function encodeBatchMarker(
   kind: typeof FrameKind.BatchBegin | typeof FrameKind.BatchCommit,

@@ -7,16 +7,20 @@ import { FRAME_HEADER_BYTES } from './storage/frame.js';
  * Encodes an event frame (`u32 length | u32 CRC32 | body`) in one pass. The body is the same
  * MessagePack array `decodeFrameBody` reads with msgpackr; writing this fixed shape directly
  * avoids the generic encoder's per-field dispatch and a copy on the hottest path of the journal.
+ *
+ * The array holds kind, id, entity, scope, type, stream version, position, timestamp,
+ * correlation, causation, payload version, metadata, data, previous hash, hash, idempotency key
+ * and digest; then, in layout 1, the extensions only when there are any (17 or 18 fields), and in
+ * layout 2 the extensions (or nil) and the layout number (19 fields).
  */
 export function encodeEventFrame(r: EventRecord): Buffer {
   const strings = r.entity.length + r.scope.length + r.type.length + (r.idemKey?.length ?? 0);
   const ext = r.extensions;
   const bins = 16 + 16 + 16 + (r.metadata?.length ?? 0) + r.data.length + 32 + 32 + 16 + (ext?.length ?? 0);
-  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 3 + 4 * 5 + 9 * 5 + 3 * strings + 5 * 7 + bins + 8);
+  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 3 + 4 * 5 + 9 * 5 + 3 * strings + 5 * 7 + bins + 10);
   let o = FRAME_HEADER_BYTES;
   buf[o++] = 0xdc; // array 16
-  // Events without extensions keep the 17-field shape, so they read the same in older versions.
-  o = buf.writeUInt16BE(ext ? 18 : 17, o);
+  o = buf.writeUInt16BE(r.layout === 1 ? (ext ? 18 : 17) : 19, o);
   o = uint(buf, o, FrameKind.Event);
   o = bin(buf, o, r.id);
   o = str(buf, o, r.entity);
@@ -34,7 +38,12 @@ export function encodeEventFrame(r: EventRecord): Buffer {
   o = bin(buf, o, r.hash);
   o = r.idemKey === null ? nil(buf, o) : str(buf, o, r.idemKey);
   o = r.idemDigest ? bin(buf, o, r.idemDigest) : nil(buf, o);
-  if (ext) o = bin(buf, o, ext);
+  if (r.layout === 1) {
+    if (ext) o = bin(buf, o, ext);
+  } else {
+    o = ext ? bin(buf, o, ext) : nil(buf, o);
+    o = uint(buf, o, r.layout);
+  }
   const body = buf.subarray(FRAME_HEADER_BYTES, o);
   buf.writeUInt32LE(body.length, 0);
   buf.writeUInt32LE(crc32(body), 4);
@@ -125,8 +134,10 @@ export function decodeFrameBody(bytes: Uint8Array): FrameBody | string {
   if (kind === FrameKind.BatchBegin || kind === FrameKind.BatchCommit) {
     return typeof a[1] === 'number' ? { kind, count: a[1] } : 'batch marker without a count';
   }
-  if (kind !== FrameKind.Event || (a.length !== 17 && a.length !== 18))
-    return `unknown frame kind ${String(kind)}`;
+  if (kind !== FrameKind.Event) return `unknown frame kind ${String(kind)}`;
+  const layout = a.length === 19 ? a[18] : a.length === 17 || a.length === 18 ? 1 : undefined;
+  if (layout !== 1 && layout !== 2)
+    return `unknown event layout (${a.length} fields, layout ${String(a[18])})`;
   const event: EventRecord = {
     id: a[1],
     entity: a[2],
@@ -144,7 +155,8 @@ export function decodeFrameBody(bytes: Uint8Array): FrameBody | string {
     hash: a[14],
     idemKey: a[15],
     idemDigest: a[16],
-    extensions: a.length === 18 ? a[17] : null,
+    extensions: a.length === 18 || a.length === 19 ? a[17] : null,
+    layout,
   };
   return isWellFormed(event) ? { kind, event } : 'event frame has fields of the wrong type';
 }

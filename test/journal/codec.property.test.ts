@@ -55,6 +55,7 @@ const record = fc.record({
       .map((v) => Buffer.from(JSON.stringify(v))),
     { nil: null },
   ),
+  layout: fc.constant(2 as const),
 });
 
 describe('codec properties', () => {
@@ -79,6 +80,11 @@ describe('codec properties', () => {
         // A frame body from another MessagePack encoder decodes the same way.
         const fields = [FrameKind.Event, ...Object.values(r)];
         expect(decodeFrameBody(pack(fields))).toEqual(expected);
+        // Events of the first layout keep their 17 or 18 fields.
+        const first = { ...r, layout: 1 as const };
+        const old = encodeEventFrame(first as EventRecord).subarray(8);
+        expect(old[2]).toBe(r.extensions ? 18 : 17);
+        expect(decodeFrameBody(old)).toEqual({ kind: FrameKind.Event, event: first });
       }),
     );
   });
@@ -99,6 +105,8 @@ describe('codec properties', () => {
       'data',
       'prevHash',
       'extensions',
+      'idemKey',
+      'idemDigest',
     ] as const;
     fc.assert(
       fc.property(record, fc.constantFrom(...fields), (r, field) => {
@@ -107,7 +115,7 @@ describe('codec properties', () => {
         const v = r[field];
         if (typeof v === 'number') changed[field] = v + 1;
         else if (typeof v === 'string') changed[field] = `${v}x`;
-        else if (v === null) changed[field] = Buffer.alloc(16, 7);
+        else if (v === null) changed[field] = field === 'idemKey' ? 'k' : Buffer.alloc(16, 7);
         else {
           const b = Buffer.from(v as Buffer);
           if (b.length === 0) changed[field] = Buffer.from([0]);
@@ -136,6 +144,9 @@ describe('codec properties', () => {
       data: pack(1),
       prevHash: Buffer.alloc(32),
       extensions: null,
+      idemKey: null,
+      idemDigest: null,
+      layout: 2 as const,
     };
     const a = computeEventHash({ ...r, entity: 'ab', scope: 'c' });
     const b = computeEventHash({ ...r, entity: 'a', scope: 'bc' });

@@ -45,10 +45,9 @@ export function decodeStoredEvent(
   typeHint: string | undefined,
 ): StoredEvent | undefined {
   const buf = frame as Bytes;
-  // array16 of 17 fields (18 with extensions), the first the kind as a fixint
+  // array16 of 17 or 18 fields (layout 1) or 19 (layout 2), the first the kind as a fixint
   const fields = buf[start + 2];
-  if (stop - start < 4 || buf[start] !== 0xdc || buf[start + 1] !== 0 || (fields !== 17 && fields !== 18))
-    return;
+  if (stop - start < 4 || buf[start] !== 0xdc || buf[start + 1] !== 0 || fields < 17 || fields > 19) return;
   if (buf[start + 3] !== FrameKind.Event) return;
   at = start + 4;
   end = stop;
@@ -71,7 +70,9 @@ export function decodeStoredEvent(
   // The idempotency key and digest are not part of the public event, only checked for shape.
   if (!nil(buf)) strBytes(buf);
   if (!nil(buf)) fixedBin(buf, 16);
-  const extensionsStart = fields === 18 ? bin(buf) : -1;
+  const extensionsStart = fields === 18 || (fields === 19 && !nil(buf)) ? bin(buf) : -1;
+  const extensionsEnd = at;
+  if (fields === 19 && count(buf) !== 2) return;
   // Every reader above leaves `at` past `end` on bytes of another shape.
   if (at !== end) return;
   return {
@@ -92,7 +93,8 @@ export function decodeStoredEvent(
     payloadVersion,
     prevHash: prevHash as string,
     hash: hashHex as string,
-    extensions: extensionsStart < 0 ? undefined : decodeExtensions(buf.subarray(extensionsStart, end)),
+    extensions:
+      extensionsStart < 0 ? undefined : decodeExtensions(buf.subarray(extensionsStart, extensionsEnd)),
   };
 }
 

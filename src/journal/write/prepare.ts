@@ -9,6 +9,7 @@ import type { ReceiptExtensions } from '../../gates/types.js';
 import { isPlainText, keys, refuseUnknownKeys } from '../../validation.js';
 import {
   assertSerializable,
+  CURRENT_LAYOUT,
   type EventRecord,
   idempotencyDigest,
   legacyIdempotencyDigest,
@@ -138,6 +139,7 @@ export class AppendPlanner {
       idemKey: o.idempotencyKey ?? null,
       idemDigest,
       extensions: extensions?.bytes ?? null,
+      layout: CURRENT_LAYOUT,
     };
     record.hash = computeEventHash(record);
     const frame = encodeEventFrame(record);
