@@ -8,7 +8,7 @@ import {
   verify,
 } from 'node:crypto';
 import { InvalidArgument } from '../errors.js';
-import { receiptMessage, rootMessage } from './receipt-message.js';
+import { CURRENT_RECEIPT_FORMAT, receiptMessage, rootMessage } from './receipt-message.js';
 import { buildTree, leafHash, rootFromPath } from './receipt-tree.js';
 import type { GeneratedReceiptKey, ReceiptKeyInput, ReceiptSignature, ReceiptSubject } from './types.js';
 
@@ -71,10 +71,12 @@ export class ReceiptKeyring {
     const leaves = receipts.map((r) => leafHash(receiptMessage(r)));
     const { root, paths } = buildTree(leaves);
     const value = sign(null, rootMessage(keyId, leaves.length, root), key).toString('base64url');
-    if (leaves.length === 1) return [{ algorithm: 'ed25519', keyId, value }];
+    const format = CURRENT_RECEIPT_FORMAT;
+    if (leaves.length === 1) return [{ algorithm: 'ed25519', format, keyId, value }];
     const size = leaves.length;
     return paths.map((path, index) => ({
       algorithm: 'ed25519',
+      format,
       keyId,
       value,
       proof: { index, size, path: path.map((h) => h.toString('hex')) },
@@ -88,8 +90,14 @@ export class ReceiptKeyring {
   ): 'valid' | 'unknown-key' | 'bad-signature' {
     const key = this.verifiers.get(signature.keyId);
     if (!key) return 'unknown-key';
-    if (signature.algorithm !== 'ed25519' || typeof signature.value !== 'string') return 'bad-signature';
-    const leaf = leafHash(receiptMessage(receipt));
+    const format = signature.format ?? 1;
+    if (
+      signature.algorithm !== 'ed25519' ||
+      typeof signature.value !== 'string' ||
+      (format !== 1 && format !== 2)
+    )
+      return 'bad-signature';
+    const leaf = leafHash(receiptMessage(receipt, format));
     const { index = 0, size = 1, path = [] } = signature.proof ?? {};
     if (!Array.isArray(path) || path.some((h) => typeof h !== 'string')) return 'bad-signature';
     const root = rootFromPath(

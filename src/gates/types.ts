@@ -76,6 +76,11 @@ export type ReceiptExtensions = Readonly<Record<string, ExtensionValue>>;
  */
 export interface ReceiptSignature {
   readonly algorithm: 'ed25519';
+  /**
+   * Layout of the signed receipt message (docs/receipts.md): 2 for receipts signed now; absent in
+   * receipts signed before it was recorded, which used layout 1.
+   */
+  readonly format?: 1 | 2;
   /** Hex SHA-256 of the raw public key that verifies the signature. */
   readonly keyId: string;
   /** Base64url signature over the root. */
