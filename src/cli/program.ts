@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench.js';
+import { registerCheckpoints } from './commands/checkpoints.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEvents } from './commands/events.js';
 import { registerInspect } from './commands/inspect.js';
@@ -19,6 +20,7 @@ export function buildProgram(version: string): Command {
   registerVerify(program);
   registerTail(program);
   registerEvents(program);
+  registerCheckpoints(program);
   registerOutbox(program);
   registerBench(program);
   return program;

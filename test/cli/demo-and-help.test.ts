@@ -61,6 +61,7 @@ describe('causeway --help', () => {
     ['verify'],
     ['tail'],
     ['events'],
+    ['checkpoints'],
     ['outbox'],
     ['outbox', 'status'],
     ['outbox', 'dead-letters'],
@@ -71,7 +72,7 @@ describe('causeway --help', () => {
   it('every command explains itself', () => {
     const top = cli(['--help']);
     expect(top.code).toBe(0);
-    for (const c of ['demo', 'inspect', 'verify', 'tail', 'events', 'outbox', 'bench'])
+    for (const c of ['demo', 'inspect', 'verify', 'tail', 'events', 'checkpoints', 'outbox', 'bench'])
       expect(top.stdout).toContain(c);
     for (const c of commands) {
       const r = cli([...c, '--help']);

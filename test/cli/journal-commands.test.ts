@@ -74,6 +74,31 @@ describe('causeway inspect, verify, tail and events', () => {
     });
   });
 
+  it('checkpoints lists saved checkpoints, marks one ahead of the journal and resets it', () => {
+    const { dir } = sampleJournal();
+    const long = tempDir();
+    const j = open(long);
+    for (let i = 0; i < 30; i++) j.append(coordinate('x:1', 's'), { type: 'X', data: i });
+    const cursor = j.cursor({ types: ['X'] }, { checkpointId: 'billing' });
+    cursor.poll(100);
+    cursor.commit();
+    j.close();
+    expect(cli(['checkpoints', dir]).stdout).toBe('no checkpoints\n');
+    fs.cpSync(path.join(long, 'checkpoints'), path.join(dir, 'checkpoints'), { recursive: true });
+    const listed = cli(['checkpoints', dir]);
+    expect(listed.stdout).toMatch(/billing\s+30\s+ahead\s+\{"types":\["X"\]\}/);
+    expect(listed.stdout).toContain('journal end 15');
+    expect(cli(['checkpoints', dir, '--reset', 'billing']).stderr).toMatch(
+      /^causeway: --reset and --to go together/,
+    );
+    expect(cli(['checkpoints', dir, '--reset', 'billing', '--to', '99']).code).toBe(1);
+    const reset = cli(['checkpoints', dir, '--reset', 'billing', '--to', '15', '--json']);
+    expect(JSON.parse(reset.stdout)).toMatchObject({
+      end: 15,
+      checkpoints: [{ id: 'billing', position: 15, status: 'ok' }],
+    });
+  });
+
   it('verify draws a progress bar on a terminal', () => {
     const { dir } = sampleJournal();
     // `script` runs the command on a pseudo-terminal, as a person at a shell would.
