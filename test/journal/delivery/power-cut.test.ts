@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CursorWorkerAction, coordinate, open, type StoredEvent } from '../../../src/index.js';
 import { fixture, sleep, startChild } from '../../children.js';
+import { depositCount, shippingHandlers } from '../../fixtures/bank-consumers.js';
 import { tempDir, track } from '../../helpers.js';
 import { cutPower } from '../../power-cut.js';
 
@@ -55,15 +56,7 @@ describe('consumers across a power cut', () => {
     );
 
     // The reactor: every deposit that exists has its one reaction.
-    const shipping = journal.reactor({
-      name: 'shipping',
-      handlers: {
-        Deposited: (e) => ({
-          coordinate: coordinate(`ship:${(e.data as { i: number }).i}`, 'bank'),
-          event: { type: 'Shipped', data: {} },
-        }),
-      },
-    });
+    const shipping = journal.reactor({ name: 'shipping', handlers: shippingHandlers });
     await until(() => [...journal.query({ types: ['Shipped'] })].length >= deposits().length);
     await shipping.stopAndJoin();
     const causes = [...journal.query({ types: ['Shipped'] })].map((e: StoredEvent) => e.causationId);
@@ -75,14 +68,6 @@ describe('consumers across a power cut', () => {
     );
 
     // The projection's disk cache counts what the journal holds.
-    const total = {
-      name: 'total',
-      version: 1,
-      region: { types: ['Deposited'] },
-      cache: 'disk' as const,
-      initial: () => 0,
-      apply: (n: number) => n + 1,
-    };
-    expect(journal.project(total).state).toBe(deposits().length);
+    expect(journal.project(depositCount).state).toBe(deposits().length);
   });
 });
