@@ -265,11 +265,16 @@ export class CheckpointCorrupt extends CausewayError {
     file: string,
     reason: string,
   ) {
-    super('CHECKPOINT_CORRUPT', `checkpoint ${checkpointId} (${file}) is unreadable: ${reason}`, {
-      checkpointId,
-      file,
-      reason,
-    });
+    super(
+      'CHECKPOINT_CORRUPT',
+      `checkpoint ${checkpointId} (${file}) is unreadable: ${reason}. ` +
+        'Nothing resumes from it; delete the file to start that consumer over',
+      {
+        checkpointId,
+        file,
+        reason,
+      },
+    );
   }
 }
 

@@ -33,6 +33,13 @@ export function refuseUnknownKeys(value: object, known: ReadonlySet<string>, wha
       });
 }
 
+/** The longest delay Node's timers honour; a longer one, or Infinity, fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** True for a timer delay in milliseconds that Node honours: from `min` to {@link MAX_TIMER_MS}. */
+export const isTimerDelay = (ms: unknown, min = 0): boolean =>
+  typeof ms === 'number' && ms >= min && ms <= MAX_TIMER_MS;
+
 /** A set of option names, for {@link refuseUnknownKeys}. */
 export const keys = <K extends string>(...names: K[]): ReadonlySet<string> => new Set(names);
 

@@ -15,8 +15,9 @@ const LONE_SURROGATE = 'a lone surrogate would be stored as U+FFFD, not as given
 /**
  * Throws {@link UnserializableData} for values MessagePack would not give back as they were:
  * functions, symbols, class instances other than Date and byte arrays, cycles, excessive depth,
- * strings or keys with lone surrogates, and own `__proto__` keys. (What reads back differently but
- * equal: `-0` reads as `0`, byte arrays as Buffers.)
+ * strings or keys with lone surrogates, own `__proto__` keys, sparse arrays and arrays with named
+ * properties. (What reads back as an equal value of another form: `-0` reads as `0`, as in JSON;
+ * byte arrays as Buffers; objects without a prototype as plain objects.)
  */
 export function assertSerializable(value: unknown, path = 'data'): void {
   check(value, path, 0, []);
@@ -45,7 +46,16 @@ function check(value: unknown, path: string, depth: number, stack: object[]): vo
   if (stack.includes(obj)) throw new UnserializableData(path, 'circular reference');
   stack.push(obj);
   if (Array.isArray(obj)) {
-    for (let i = 0; i < obj.length; i++) check(obj[i], `${path}[${i}]`, depth + 1, stack);
+    for (let i = 0; i < obj.length; i++) {
+      if (!(i in obj))
+        throw new UnserializableData(
+          `${path}[${i}]`,
+          'a hole in a sparse array would read back as undefined',
+        );
+      check(obj[i], `${path}[${i}]`, depth + 1, stack);
+    }
+    if (Object.keys(obj).length !== obj.length)
+      throw new UnserializableData(path, 'named properties of an array are not stored');
   } else {
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) {
@@ -130,6 +140,61 @@ export function mayStartFrameBody(b: Uint8Array, at: number): boolean {
   else return false;
   return first < b.length && b[first] >= 1 && b[first] <= 0x7f;
 }
+
+/**
+ * Where the MessagePack value at `at` ends (exclusive), reading no further than `limit`: `null` when
+ * it runs past `limit`, `-1` when the bytes are not MessagePack. It reads only the structure, never
+ * decoding or allocating, so it is safe on damaged bytes; recovery uses it to find where a frame's
+ * body really ends when its length field cannot be trusted.
+ */
+export function messagePackEnd(b: Uint8Array, at: number, limit: number): number | null {
+  let p = at;
+  let pending = 1; // values still to skip
+  while (pending > 0) {
+    if (p >= limit) return null;
+    const t = b[p];
+    pending--;
+    if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) p += 1;
+    else if (t <= 0x8f) {
+      pending += 2 * (t & 0x0f); // fixmap
+      p += 1;
+    } else if (t <= 0x9f) {
+      pending += t & 0x0f; // fixarray
+      p += 1;
+    } else if (t <= 0xbf)
+      p += 1 + (t & 0x1f); // fixstr
+    else if (t === 0xc1)
+      return -1; // never used
+    else if (t <= 0xdf && SIZED[t - 0xc4] !== undefined) {
+      // str, bin and ext: a length, then (ext) a type byte, then the bytes; arrays and maps: a count
+      const [lengthBytes, typeBytes, perCount] = SIZED[t - 0xc4]!;
+      if (p + 1 + lengthBytes > limit) return null;
+      let n = 0;
+      for (let i = 1; i <= lengthBytes; i++) n = n * 256 + b[p + i];
+      p += 1 + lengthBytes;
+      if (perCount > 0) pending += perCount * n;
+      else p += typeBytes + n;
+    } else p += FIXED_SIZES[t - 0xca]; // float, int, uint, fixext
+  }
+  return p <= limit ? p : null;
+}
+
+/**
+ * MessagePack types 0xc4 to 0xdf with a length or count: [length bytes, type bytes, values per count
+ * (0 for byte strings)].
+ */
+// biome-ignore format: a row per family of types
+const SIZED: ([number, number, number] | undefined)[] = [
+  [1, 0, 0], [2, 0, 0], [4, 0, 0], // bin 8/16/32
+  [1, 1, 0], [2, 1, 0], [4, 1, 0], // ext 8/16/32
+  ...Array<undefined>(0xd9 - 0xca),
+  [1, 0, 0], [2, 0, 0], [4, 0, 0], // str 8/16/32
+  [2, 0, 1], [4, 0, 1], // array 16/32
+  [2, 0, 2], [4, 0, 2], // map 16/32
+];
+
+/** Sizes of the fixed-size MessagePack types 0xca to 0xd8, marker included. */
+const FIXED_SIZES = [5, 9, 2, 3, 5, 9, 2, 3, 5, 9, 3, 4, 6, 10, 18];
 
 /** A decoded frame body. */
 export type FrameBody =

@@ -16,7 +16,7 @@ import { type GuardReceipt, redeemGuardReceipt } from '../gates/guard-receipt.js
 import { ReceiptKeyring } from '../gates/keys.js';
 import type { Denial, ReceiptVerification, SignableReceipt } from '../gates/types.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { checkOptions, keys } from '../validation.js';
+import { checkOptions, isTimerDelay, keys, MAX_TIMER_MS } from '../validation.js';
 import { encodeBatchMarker, FrameKind } from './codec.js';
 import { validateEntity } from './coordinate.js';
 import { listCheckpoints, resetCheckpointFile, validateCheckpointId } from './delivery/checkpoint-file.js';
@@ -183,6 +183,7 @@ export class Journal {
         segments = [1];
       }
       const loaded = loadIndex(dir, segments, created);
+      segments = loaded.segments;
       const outcome = scanSegments(dir, segments, loaded.index, loaded.from, 'writer');
       if (outcome.cutAt !== null) {
         const file = segmentPath(dir, outcome.segment);
@@ -226,8 +227,8 @@ export class Journal {
   static openReadOnly(dir: string, options: ReadOnlyOptions = {}): Journal {
     checkOptions(options, READ_ONLY_OPTIONS, 'read-only journal option');
     const pollIntervalMs = options.pollIntervalMs ?? 20;
-    if (!(pollIntervalMs > 0))
-      throw new InvalidArgument('pollIntervalMs must be positive', { pollIntervalMs });
+    if (!isTimerDelay(pollIntervalMs, 1))
+      throw new InvalidArgument(`pollIntervalMs must be from 1 to ${MAX_TIMER_MS}`, { pollIntervalMs });
     const keys = keyringOf(options.receiptKeys);
     const logger = options.logger ?? silentLogger;
     return asCausewayError('open journal', dir, () => Journal.openReader(dir, pollIntervalMs, keys, logger));
@@ -242,9 +243,10 @@ export class Journal {
     const started = performance.now();
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory())
       throw new InvalidArgument(`journal path ${dir} is not a directory`, { dir });
-    const segments = fs.existsSync(dir) ? listSegments(dir) : [];
-    if (segments.length === 0) throw new InvalidArgument(`no journal in ${dir}`, { dir });
-    const loaded = loadIndex(dir, segments, false);
+    const listed = fs.existsSync(dir) ? listSegments(dir) : [];
+    if (listed.length === 0) throw new InvalidArgument(`no journal in ${dir}`, { dir });
+    const loaded = loadIndex(dir, listed, false);
+    const segments = loaded.segments;
     const outcome = scanSegments(dir, segments, loaded.index, loaded.from, 'reader');
     const report: OpenReport = {
       path: loaded.path,
@@ -1071,7 +1073,7 @@ function validateOptions(options: JournalOptions): WriterOptions {
     'maxEventBytes',
     Number.isInteger(o.maxEventBytes) && o.maxEventBytes >= 256 && o.maxEventBytes <= 64 << 20,
   );
-  check('fsyncIntervalMs', Number.isFinite(o.fsyncIntervalMs) && o.fsyncIntervalMs >= 0);
+  check('fsyncIntervalMs', isTimerDelay(o.fsyncIntervalMs));
   check('snapshotEveryEvents', Number.isInteger(o.snapshotEveryEvents) && o.snapshotEveryEvents >= 0);
   check('requireGates', typeof o.requireGates === 'boolean');
   return o;

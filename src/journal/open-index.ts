@@ -1,7 +1,8 @@
+import { CorruptData } from '../errors.js';
 import { indexFromImage } from './index/index-snapshot.js';
 import { JournalIndex } from './index/journal-index.js';
 import { EventReader } from './read/event-reader.js';
-import { SEGMENT_HEADER_BYTES, SegmentFiles } from './storage/segment.js';
+import { listSegments, SEGMENT_HEADER_BYTES, SegmentFiles } from './storage/segment.js';
 import { readSnapshot, removeSnapshot } from './storage/snapshot-file.js';
 
 /** The index to start from, and where in the segments scanning must resume. */
@@ -10,39 +11,56 @@ export interface LoadedIndex {
   from: { segment: number; offset: number };
   path: 'new' | 'snapshot' | 'rebuild';
   rejected: string | null;
+  /** The segments the index was checked against. */
+  segments: number[];
 }
 
 /**
  * Loads the index snapshot if it is intact and agrees with the segments (its end lies within them
- * and its last event is really there); otherwise starts an empty index for a full rebuild.
+ * and its last event is really there); otherwise starts an empty index for a full rebuild. A
+ * snapshot is written only after the events it covers are durable, so one of this journal (its
+ * first event is where it says) that covers events the segments no longer hold means they were lost
+ * or cut: that is {@link CorruptData}, never a silently shorter journal. `segments` may be replaced
+ * by a fresh listing (a reader's writer may have started a segment since it was taken).
  */
 export function loadIndex(dir: string, segments: number[], created: boolean): LoadedIndex {
   const first = { segment: segments[0], offset: SEGMENT_HEADER_BYTES };
   if (created) {
     removeSnapshot(dir); // left from an earlier journal whose segments are gone
-    return { index: new JournalIndex(), from: first, path: 'new', rejected: null };
+    return { index: new JournalIndex(), from: first, path: 'new', rejected: null, segments };
   }
+  const rebuild = (rejected: string): LoadedIndex => ({
+    index: new JournalIndex(),
+    from: first,
+    path: 'rebuild',
+    rejected,
+    segments,
+  });
   const image = readSnapshot(dir);
-  if (typeof image === 'string')
-    return { index: new JournalIndex(), from: first, path: 'rebuild', rejected: image };
+  if (typeof image === 'string') return rebuild(image);
   let index: JournalIndex;
   try {
     index = indexFromImage(image);
   } catch (err) {
-    return {
-      index: new JournalIndex(),
-      from: first,
-      path: 'rebuild',
-      rejected: `inconsistent: ${(err as Error).message}`,
-    };
+    return rebuild(`inconsistent: ${(err as Error).message}`);
   }
   const problem = disagreement(dir, segments, index);
-  if (problem !== null) return { index: new JournalIndex(), from: first, path: 'rebuild', rejected: problem };
+  if (problem !== null && holdsFirstEvent(dir, index)) {
+    const now = listSegments(dir);
+    if (now.join() !== segments.join()) return loadIndex(dir, now, created);
+    throw new CorruptData(
+      `index.snap covers ${index.count} events, but ${problem}: events made durable are gone. ` +
+        'If the segments were cut or restored on purpose, delete index.snap to open what they hold',
+      { file: 'index.snap', segment: index.endSegment, offset: index.endOffset },
+    );
+  }
+  if (problem !== null) return rebuild(problem);
   return {
     index,
     from: { segment: index.endSegment, offset: index.endOffset },
     path: 'snapshot',
     rejected: null,
+    segments,
   };
 }
 
@@ -51,16 +69,30 @@ function disagreement(dir: string, segments: number[], index: JournalIndex): str
     return index.endSegment === segments[0] || index.endSegment === 0
       ? null
       : 'empty snapshot of another journal';
-  if (!segments.includes(index.endSegment)) return `snapshot ends in missing segment ${index.endSegment}`;
+  if (!segments.includes(index.endSegment)) return `segment ${index.endSegment}, where it ends, is missing`;
   const files = new SegmentFiles(dir);
   try {
-    if (files.size(index.endSegment) < index.endOffset) return 'snapshot ends past the end of its segment';
+    if (files.size(index.endSegment) < index.endOffset)
+      return `segment ${index.endSegment} ends before the offset ${index.endOffset} it covers`;
     const last = index.count - 1;
     const record = new EventReader(files, index, dir).record(last);
-    if (!record.id.equals(index.idOf(last))) return 'snapshot does not match the segments';
+    if (!record.id.equals(index.idOf(last))) return 'its last event is not in the segments';
     return null;
   } catch (err) {
-    return `snapshot does not match the segments: ${(err as Error).message}`;
+    return `its last event cannot be read: ${(err as Error).message}`;
+  } finally {
+    files.close();
+  }
+}
+
+/** True when the snapshot's first event is in the segments where it says: a snapshot of this journal. */
+function holdsFirstEvent(dir: string, index: JournalIndex): boolean {
+  if (index.count === 0) return false;
+  const files = new SegmentFiles(dir);
+  try {
+    return new EventReader(files, index, dir).record(0).id.equals(index.idOf(0));
+  } catch {
+    return false;
   } finally {
     files.close();
   }

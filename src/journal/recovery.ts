@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { CorruptData } from '../errors.js';
-import { type EventRecord, FrameKind, mayStartFrameBody } from './codec.js';
+import { type EventRecord, FrameKind, mayStartFrameBody, messagePackEnd } from './codec.js';
 import { decodeFrameBody } from './event-frame.js';
 import type { JournalIndex } from './index/journal-index.js';
 import { FRAME_HEADER_BYTES, type ScanStop, scanFrames } from './storage/frame.js';
@@ -176,19 +176,43 @@ export function scanSegments(
  * Judges the bytes from a frame that could not be read to the end of the last segment. Returns where
  * the torn write ends (the frame's own start when nothing but zeros follows: preallocated space), or
  * -1 when real data follows the bad frame: damage, not a write cut short.
+ *
+ * A frame may end where its length field says or, when its body starts like a frame body, where the
+ * body's own MessagePack structure ends; a write cut short leaves only zeros after every such end.
+ * A body whose structure is whole and matches the frame's CRC was written whole: its length field
+ * is damaged. A frame-like body cut off by the end of the file is a torn write whatever its bytes
+ * hold (a payload may itself contain frames).
  */
 function tailEnd(fd: number, file: string, stop: ScanStop, size: number): number {
-  if (stop.zeroHeader) return isZero(fd, file, stop.offset, size) ? stop.offset : -1;
-  // Cut off by the end of the file, unless a whole frame follows: then the length field was damaged.
-  if (stop.end === null) return holdsFrameAfter(fd, file, stop.offset + 1, size) ? -1 : size;
-  return isZero(fd, file, stop.end, size) ? stop.end : -1;
+  const tail = readFully(fd, file, stop.offset, size - stop.offset);
+  if (stop.zeroHeader) return isZeroFrom(tail, 0) ? stop.offset : -1;
+  if (tail.length < FRAME_HEADER_BYTES) return stop.offset + tail.length;
+  const lengthEnd = FRAME_HEADER_BYTES + tail.readUInt32LE(0);
+  const frameLike = mayStartFrameBody(tail, FRAME_HEADER_BYTES);
+  const bodyEnd = frameLike ? messagePackEnd(tail, FRAME_HEADER_BYTES, tail.length) : -1;
+  if (
+    bodyEnd !== null &&
+    bodyEnd > FRAME_HEADER_BYTES &&
+    bodyEnd !== lengthEnd &&
+    crc32(tail.subarray(FRAME_HEADER_BYTES, bodyEnd)) === tail.readUInt32LE(4)
+  )
+    return -1;
+  const ends: number[] = [];
+  if (lengthEnd <= tail.length) ends.push(lengthEnd);
+  if (bodyEnd !== null && bodyEnd > 0) ends.push(bodyEnd);
+  if (ends.length === 0) {
+    // Nothing says where the frame ends: a frame-like body cut off by the end of the file is torn;
+    // anything else is torn only if no whole frame lies anywhere after it.
+    if (bodyEnd === null || !holdsFrameAfter(tail, 1)) return size;
+    return -1;
+  }
+  for (const end of ends) if (!isZeroFrom(tail, end)) return -1;
+  return stop.offset + Math.max(...ends);
 }
 
-/** True when a whole, CRC-valid frame starts anywhere in [from, size): real data, not a torn write. */
-function holdsFrameAfter(fd: number, file: string, from: number, size: number): boolean {
-  if (from >= size) return false;
-  const tail = readFully(fd, file, from, size - from);
-  for (let p = 0; p + FRAME_HEADER_BYTES < tail.length; p++) {
+/** True when a whole, CRC-valid frame starts anywhere in `tail` from `from`. */
+function holdsFrameAfter(tail: Buffer, from: number): boolean {
+  for (let p = from; p + FRAME_HEADER_BYTES < tail.length; p++) {
     if (!mayStartFrameBody(tail, p + FRAME_HEADER_BYTES)) continue;
     const len = tail.readUInt32LE(p);
     const end = p + FRAME_HEADER_BYTES + len;
@@ -202,19 +226,14 @@ function holdsFrameAfter(fd: number, file: string, from: number, size: number): 
   return false;
 }
 
+function isZeroFrom(b: Buffer, from: number): boolean {
+  for (let i = from; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
 /** Blocks this thread for `ms` (only on the rare path where a reader must look again). */
 function pause(ms: number): void {
   if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function isZero(fd: number, file: string, from: number, to: number): boolean {
-  for (let at = from; at < to; ) {
-    const chunk = readFully(fd, file, at, Math.min(CHUNK_BYTES, to - at));
-    for (let i = 0; i < chunk.length; i++) if (chunk[i] !== 0) return false;
-    if (chunk.length === 0) break; // trimmed by the writer's seal since it was sized
-    at += chunk.length;
-  }
-  return true;
 }
 
 function readFully(fd: number, file: string, position: number, length: number): Buffer {

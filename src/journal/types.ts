@@ -38,7 +38,13 @@ export type Serializable =
 export interface NewEvent<T = unknown> {
   /** Event type, such as `OrderPlaced`. */
   type: string;
-  /** Payload; any MessagePack-serializable value. */
+  /**
+   * Payload, stored as MessagePack and read back as given: null, booleans, numbers, bigints (64-bit),
+   * strings, Dates, byte arrays (read back as Buffers), and arrays and plain objects of these. Values
+   * it could not give back as they are (functions, symbols, class instances, cycles, lone
+   * surrogates, own `__proto__` keys, sparse arrays, arrays with named properties) are refused with
+   * `UnserializableData` and nothing is written. `-0` reads back as `0`, as in JSON.
+   */
   data: T;
   /** Free-form, serializable metadata (covered by the hash). */
   metadata?: Record<string, unknown>;

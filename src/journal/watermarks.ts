@@ -1,4 +1,5 @@
 import { InvalidArgument, JournalClosed, WaitTimeout } from '../errors.js';
+import { isTimerDelay, MAX_TIMER_MS } from '../validation.js';
 import type { Watermark, Watermarks } from './types.js';
 
 const NAMES: readonly Watermark[] = ['accepted', 'written', 'durable', 'visible', 'applied'];
@@ -78,8 +79,13 @@ export class WatermarkTracker {
     if (!NAMES.includes(mark)) throw new InvalidArgument(`unknown watermark ${String(mark)}`, { mark });
     if (!Number.isSafeInteger(position) || position < 0)
       throw new InvalidArgument('position must be a non-negative integer', { position });
-    if (timeoutMs !== undefined && !(timeoutMs >= 0))
-      throw new InvalidArgument('timeoutMs must be non-negative', { timeoutMs });
+    if (timeoutMs !== undefined && !isTimerDelay(timeoutMs))
+      throw new InvalidArgument(
+        `timeoutMs must be from 0 to ${MAX_TIMER_MS} (omit it to wait without a limit)`,
+        {
+          timeoutMs,
+        },
+      );
     if (this.marks[mark] >= position) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { mark, position, resolve, reject, timer: undefined };

@@ -208,6 +208,17 @@ describe('append', () => {
         'UNSERIALIZABLE_DATA',
       ],
       [
+        'a sparse array in data (its holes would read back as undefined)',
+        // biome-ignore lint/suspicious/noSparseArray: the hole is the point
+        (j) => j.append(order, { type: 'A', data: { list: [1, , 3] } }),
+        'UNSERIALIZABLE_DATA',
+      ],
+      [
+        'an array with a named property in data (it would be dropped)',
+        (j) => j.append(order, { type: 'A', data: { list: Object.assign([1, 2], { note: 'kept?' }) } }),
+        'UNSERIALIZABLE_DATA',
+      ],
+      [
         'control characters in the type',
         (j) => j.append(order, { type: 'Order\nPlaced\u0000', data: 1 }),
         'INVALID_ARGUMENT',

@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { coordinate } from '../../src/index.js';
-import { type EventRecord, FrameKind, pack, unpack } from '../../src/journal/codec.js';
+import { type EventRecord, FrameKind, messagePackEnd, pack, unpack } from '../../src/journal/codec.js';
 import { decodeFrameBody, encodeEventFrame } from '../../src/journal/event-frame.js';
 import { computeEventHash } from '../../src/journal/event-hash.js';
 import { isWellFormedText } from '../../src/validation.js';
@@ -151,6 +151,25 @@ describe('codec properties', () => {
     const a = computeEventHash({ ...r, entity: 'ab', scope: 'c' });
     const b = computeEventHash({ ...r, entity: 'a', scope: 'bc' });
     expect(a.equals(b)).toBe(false);
+  });
+
+  it('messagePackEnd finds where any value ends, and says a cut-short value runs past its limit', () => {
+    fc.assert(
+      fc.property(plain, fc.uint8Array({ maxLength: 16 }), (v, tail) => {
+        const bytes = pack(v);
+        const buf = Buffer.concat([bytes, tail]);
+        expect(messagePackEnd(buf, 0, buf.length)).toBe(bytes.length);
+        for (let cut = 0; cut < bytes.length; cut++) expect(messagePackEnd(buf, 0, cut)).toBeNull();
+      }),
+      { numRuns: 1000 },
+    );
+    expect(messagePackEnd(Buffer.from([0xc1]), 0, 1)).toBe(-1);
+    // A header claiming billions of elements is skipped by counting, never allocated.
+    expect(messagePackEnd(Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff, 0, 0]), 0, 7)).toBeNull();
+    const wide = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, [i, -i, i / 3]]));
+    const values = [1.5, 2n ** 60n, -(2n ** 40n), new Date(), -200, 70_000, 'x'.repeat(70_000)];
+    for (const v of [...values, wide, Array(20).fill(wide), Buffer.alloc(300), Buffer.alloc(70_000)])
+      expect(messagePackEnd(pack(v), 0, pack(v).length)).toBe(pack(v).length);
   });
 
   it('appended data reads back equal', () => {

@@ -129,6 +129,70 @@ describe('damaged segments', () => {
     expect(fs.statSync(seg(dir)).size).toBe(buf.length);
   });
 
+  it.each([
+    ['inside the zero-filled space after the data', 'zeros'],
+    ['exactly at the end of the file', 'end'],
+  ])('a damaged length field whose frame would end %s is corruption', (_name, where) => {
+    const { dir } = build(20);
+    fs.rmSync(snap(dir));
+    const file = seg(dir);
+    if (where === 'zeros') fs.appendFileSync(file, Buffer.alloc(256 << 10)); // as a running writer leaves it
+    const frames = frameOffsets(file).slice(0, 20);
+    const buf = fs.readFileSync(file);
+    const at = frames[where === 'zeros' ? 10 : 17];
+    buf.writeUInt32LE(where === 'zeros' ? buf.readUInt32LE(at) + 65536 : buf.length - at - 8, at);
+    fs.writeFileSync(file, buf);
+    const corrupt = expect.objectContaining({
+      code: 'CORRUPT_DATA',
+      details: expect.objectContaining({ offset: at }),
+    });
+    expect(() => openReadOnly(dir)).toThrow(corrupt);
+    expect(() => open(dir)).toThrow(corrupt);
+    expect(fs.readFileSync(file).equals(buf)).toBe(true);
+  });
+
+  it('a damaged length field of a batch marker after the snapshot is corruption', () => {
+    const dir = tempDir();
+    const j = open(dir);
+    for (let i = 0; i < 10; i++) j.append(c, { type: 'T', data: { i } });
+    j.snapshot();
+    const older = fs.readFileSync(snap(dir));
+    for (let b = 0; b < 3; b++)
+      j.appendBatch(
+        Array.from({ length: 4 }, (_, i) => ({ coordinate: c, event: { type: 'B', data: { b, i } } })),
+      );
+    j.close();
+    fs.writeFileSync(snap(dir), older); // the snapshot covers the first 10 events; the batches follow it
+    const file = seg(dir);
+    fs.appendFileSync(file, Buffer.alloc(256 << 10));
+    const begin = frameOffsets(file)[16]; // the second batch's begin marker
+    const buf = fs.readFileSync(file);
+    expect(buf.readUInt32LE(begin)).toBe(3);
+    buf.writeUInt32LE(3 + 65536, begin);
+    fs.writeFileSync(file, buf);
+    expect(() => open(dir)).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
+    expect(() => openReadOnly(dir)).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
+  });
+
+  it('a torn last frame whose payload holds the bytes of a whole frame is still a torn write', () => {
+    const dir = tempDir();
+    const j = open(dir);
+    for (let i = 0; i < 4; i++) j.append(c, { type: 'T', data: { i } });
+    j.close();
+    const file = seg(dir);
+    const first = frameOffsets(file)[0];
+    const archived = fs.readFileSync(file).subarray(first, frameOffsets(file)[1]);
+    const k = open(dir);
+    k.append(c, { type: 'Archive', data: { archived, tail: 'x'.repeat(400) } });
+    k.close();
+    fs.rmSync(snap(dir));
+    const last = frameOffsets(file).at(-1)!;
+    const cut = fs.statSync(file).size - 150; // after the embedded frame
+    fs.truncateSync(file, cut);
+    withJournal(dir, (r) => expect(r.openReport()).toMatchObject({ events: 4, truncatedBytes: cut - last }));
+    expect(fs.statSync(file).size).toBe(last);
+  });
+
   it('damage past the index snapshot is CorruptData for a read-only open too, and verify never says intact', () => {
     const { dir } = build(14);
     const older = fs.readFileSync(snap(dir));
@@ -376,13 +440,36 @@ describe('damaged snapshots', () => {
     });
   });
 
-  it('a snapshot that claims more than the segments hold is rejected', () => {
+  it('a snapshot of this journal that covers events its segments no longer hold is CorruptData', () => {
     const { dir } = build(10);
     const last = frameOffsets(seg(dir)).at(-1)!;
     fs.truncateSync(seg(dir), last);
-    withJournal(dir, (j) => {
-      expect(j.openReport()).toMatchObject({ path: 'rebuild', events: 9 });
+    const lost = expect.objectContaining({
+      code: 'CORRUPT_DATA',
+      message: expect.stringMatching(/index\.snap/),
     });
+    expect(() => open(dir)).toThrow(lost);
+    expect(() => openReadOnly(dir)).toThrow(lost);
+    // Deleting the snapshot is how to accept what the segments hold.
+    fs.rmSync(snap(dir));
+    withJournal(dir, (j) => expect(j.openReport()).toMatchObject({ path: 'rebuild', events: 9 }));
+  });
+
+  it('a snapshot whose last segment is gone, or cut back to its header, is CorruptData', () => {
+    const { dir } = build(300, { segmentMaxBytes: 4096 });
+    const segments = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.seg'))
+      .sort();
+    const lastSeg = path.join(dir, segments.at(-1)!);
+    const saved = fs.readFileSync(lastSeg);
+    fs.truncateSync(lastSeg, 16);
+    expect(() => open(dir)).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
+    fs.rmSync(lastSeg);
+    expect(() => open(dir)).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
+    expect(() => openReadOnly(dir)).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
+    fs.writeFileSync(lastSeg, saved);
+    withJournal(dir, (j) => expect(j.openReport()).toMatchObject({ path: 'snapshot', events: 300 }));
   });
 });
 

@@ -57,6 +57,21 @@ describe('options and regions a journal does not understand', () => {
     expect(() => openReadOnly(dir, { pollInterval: 5 } as never)).toThrow(refused('pollInterval'));
   });
 
+  it.each([2 ** 31, Number.POSITIVE_INFINITY, Number.NaN, -1])(
+    'refuses a timer of %s ms (Node would fire it at once, again and again)',
+    async (ms) => {
+      const dir = tempDir();
+      expect(() => open(dir, { fsyncIntervalMs: ms })).toThrow(refused('fsyncIntervalMs'));
+      const journal = track(open(dir));
+      journal.append(order, { type: 'Placed', data: 1 });
+      expect(() => openReadOnly(dir, { pollIntervalMs: ms })).toThrow(refused('pollIntervalMs'));
+      expect(() => journal.cursorWorker({}, { pollIntervalMs: ms }, () => 'continue')).toThrow(
+        refused('pollIntervalMs'),
+      );
+      await expect(journal.waitFor('visible', 5, { timeoutMs: ms })).rejects.toEqual(refused('timeoutMs'));
+    },
+  );
+
   it('a journal path that is a file is a typed error', () => {
     const file = path.join(tempDir(), 'not-a-dir');
     fs.writeFileSync(file, 'x');

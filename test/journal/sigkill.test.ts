@@ -141,6 +141,25 @@ describe('crash safety under SIGKILL', () => {
     expect(track(open(dir)).readStream('held:1')).toHaveLength(1);
   });
 
+  it('refuses a second writer even after writer.lock and writer.holder were both deleted', {
+    timeout: 30_000,
+  }, async () => {
+    const dir = tempDir();
+    const holder = startChild(lockHolderScript, [dir]);
+    expect(await holder.ready).toBe('locked');
+    fs.rmSync(path.join(dir, 'writer.lock'));
+    fs.rmSync(path.join(dir, 'writer.holder'));
+    const locked = expect.objectContaining({
+      code: 'JOURNAL_LOCKED',
+      holder: expect.stringContaining(`pid ${holder.proc.pid}`),
+    });
+    expect(() => open(dir)).toThrow(locked);
+    expect(() => open(dir)).toThrow(locked); // and again, now that a lock file exists once more
+    holder.proc.kill('SIGKILL');
+    await holder.exited;
+    expect(track(open(dir)).readStream('held:1')).toHaveLength(1);
+  });
+
   it('refuses a second writer in the same process after writer.lock was deleted', () => {
     const dir = tempDir();
     const first = track(open(dir));

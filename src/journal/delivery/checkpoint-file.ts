@@ -6,6 +6,7 @@ import {
   CheckpointWriteFailed,
   InvalidArgument,
 } from '../../errors.js';
+import { validateRegion } from '../region.js';
 import type { Region } from '../types.js';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -168,6 +169,11 @@ function readSaved(file: string, id: string): Saved | undefined {
     (saved.event !== undefined && saved.event !== null && typeof saved.event !== 'string')
   )
     throw new CheckpointCorrupt(id, file, 'not a checkpoint of this id');
+  try {
+    validateRegion(saved.region);
+  } catch (err) {
+    throw new CheckpointCorrupt(id, file, `its region is not valid: ${(err as Error).message}`);
+  }
   return saved;
 }
 

@@ -1,5 +1,5 @@
 import { InvalidArgument, RestartBudgetExhausted } from '../../errors.js';
-import { checkOptions, keys } from '../../validation.js';
+import { checkOptions, isTimerDelay, keys, MAX_TIMER_MS } from '../../validation.js';
 import { Directive, Notifier, Worker } from '../../worker/index.js';
 import type { Journal } from '../journal.js';
 import type { Region } from '../types.js';
@@ -31,7 +31,8 @@ export function startCursorWorker(
   const { batchSize = 64, checkpointId, after, pollIntervalMs = 20 } = config;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new InvalidArgument('batchSize must be a positive integer', { batchSize });
-  if (!(pollIntervalMs > 0)) throw new InvalidArgument('pollIntervalMs must be positive', { pollIntervalMs });
+  if (!isTimerDelay(pollIntervalMs, 1))
+    throw new InvalidArgument(`pollIntervalMs must be from 1 to ${MAX_TIMER_MS}`, { pollIntervalMs });
   if (typeof handler !== 'function') throw new InvalidArgument('a cursor worker needs a handler function');
   const budget = new RestartBudget(validateRestartPolicy(config.restart ?? { kind: 'once' }));
   const name = config.name ?? checkpointId ?? 'cursor-worker';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidArgument } from '../../errors.js';
+import { InvalidArgument, IoError } from '../../errors.js';
 import { checkOptions, keys } from '../../validation.js';
 import { assertSerializable, pack, unpack } from '../codec.js';
 import { validateEntity } from '../coordinate.js';
@@ -98,9 +98,19 @@ export class Projections {
     this.newest.set(projection.name, Math.max(this.newest.get(projection.name) ?? 0, projection.version));
   }
 
-  /** Writes every disk-cached state that changed since it was last written. */
+  /** Writes every disk-cached state that changed since it was last written (on close: never throws). */
   flush(): void {
-    for (const [key, entry] of this.entries) if (entry.dirty) this.save(key, entry);
+    for (const [key, entry] of this.entries) {
+      if (!entry.dirty) continue;
+      try {
+        this.save(key, entry);
+      } catch (err) {
+        this.journal.logger.warn(
+          { err, projection: key.split('\n', 1)[0] },
+          'projection cache not saved on close',
+        );
+      }
+    }
   }
 
   private schedule(): void {
@@ -255,19 +265,32 @@ export class Projections {
       );
       return;
     }
-    const versionDir = path.dirname(file);
-    if (!fs.existsSync(versionDir)) {
-      // A new version makes the states of the other versions of this projection useless.
-      const nameDir = path.dirname(versionDir);
-      if (fs.existsSync(nameDir))
-        for (const old of fs.readdirSync(nameDir))
-          fs.rmSync(path.join(nameDir, old), { recursive: true, force: true });
-      fs.mkdirSync(versionDir, { recursive: true });
-    }
-    fs.writeFileSync(`${file}.tmp`, bytes);
-    fs.renameSync(`${file}.tmp`, file);
     entry.savedAt = Date.now();
+    try {
+      writeCache(file, bytes);
+    } catch (err) {
+      // Only a cache: the fold goes on in memory, and the next save tries again.
+      entry.dirty = true;
+      this.journal.logger.warn(
+        { err: new IoError('write projection cache', file, err), projection: name },
+        'projection cache not saved; the projection goes on in memory and tries again later',
+      );
+    }
   }
+}
+
+/** Replaces a cache file atomically; a new version's first file removes the other versions' files. */
+function writeCache(file: string, bytes: Buffer): void {
+  const versionDir = path.dirname(file);
+  if (!fs.existsSync(versionDir)) {
+    const nameDir = path.dirname(versionDir);
+    if (fs.existsSync(nameDir))
+      for (const old of fs.readdirSync(nameDir))
+        fs.rmSync(path.join(nameDir, old), { recursive: true, force: true });
+    fs.mkdirSync(versionDir, { recursive: true });
+  }
+  fs.writeFileSync(`${file}.tmp`, bytes);
+  fs.renameSync(`${file}.tmp`, file);
 }
 
 const keyOf = (p: Projection<unknown>, entity: string | undefined): string =>

@@ -28,7 +28,10 @@ interface Holder {
  *   holder dies, even by SIGKILL, and it works across hosts sharing a file system);
  * - within this process, the set of directories it holds;
  * - `writer.holder`, naming the holder, which is checked for a live process on this host. A deleted
- *   `writer.lock` would admit a second writer to the first two; this check refuses it.
+ *   `writer.lock` would admit a second writer to the first two; this check refuses it;
+ * - when `writer.lock` had to be created or `writer.holder` is missing (both can be deleted under a
+ *   running writer), a look on this host (Linux `/proc`) for a process holding one of the
+ *   journal's segments open for writing.
  */
 export class WriterLock {
   private constructor(
@@ -41,6 +44,7 @@ export class WriterLock {
     const key = fs.realpathSync(dir);
     const lockFile = path.join(dir, LOCK_FILE);
     if (heldHere.has(key)) throw new JournalLocked(dir, describe(readHolder(dir)) ?? `this process`);
+    const lockExisted = fs.existsSync(lockFile);
     let db: Database.Database;
     try {
       db = new Database(lockFile, { timeout: 0 });
@@ -60,6 +64,14 @@ export class WriterLock {
     if (previous && isAlive(previous)) {
       db.close();
       throw new JournalLocked(dir, describe(previous)!);
+    }
+    const writing = (lockExisted && previous) || !holdsSegments(dir) ? null : segmentWriter(key);
+    if (writing !== null) {
+      db.close();
+      throw new JournalLocked(
+        dir,
+        `pid ${writing} on ${os.hostname()}, which has its segments open for writing`,
+      );
     }
     writeHolder(dir, {
       pid: process.pid,
@@ -135,5 +147,49 @@ function startTime(pid: number): string | null {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
   } catch {
     return null;
+  }
+}
+
+const holdsSegments = (dir: string) => fs.readdirSync(dir).some((f) => f.endsWith('.seg'));
+
+/**
+ * A process of this host, other than this one, with a segment of the journal in `realDir` open for
+ * writing (only its writer opens them so), or null. Linux only; elsewhere null.
+ */
+function segmentWriter(realDir: string): number | null {
+  const prefix = realDir + path.sep;
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid);
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or not ours to look at
+    }
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (target.startsWith(prefix) && target.endsWith('.seg') && openForWriting(pid, fd)) return Number(pid);
+    }
+  }
+  return null;
+}
+
+/** Whether the descriptor's access mode (the low two bits of its octal `flags`) allows writing. */
+function openForWriting(pid: string, fd: string): boolean {
+  try {
+    const flags = /^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1];
+    return flags !== undefined && (Number.parseInt(flags, 8) & 3) !== 0;
+  } catch {
+    return false;
   }
 }

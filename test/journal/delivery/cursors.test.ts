@@ -69,6 +69,23 @@ describe('pull cursors', () => {
     );
   });
 
+  it.each([
+    ['a null region', null],
+    ['types that are not a list', { types: 5 }],
+    ['a type given as a string', { types: 'Placed' }],
+    ['an entity prefix that is not text', { entityPrefix: 7 }],
+    ['an unknown region field', { entity: 'x' }],
+  ])('report a checkpoint file with %s as damaged, wherever it is read', (_name, region) => {
+    const { journal, dir } = freshJournal();
+    journal.cursor({}, { checkpointId: 'c' }).commit();
+    const file = path.join(dir, 'checkpoints', 'c.json');
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), region }));
+    const corrupt = expect.objectContaining({ code: 'CHECKPOINT_CORRUPT' });
+    expect(() => journal.cursor({}, { checkpointId: 'c' })).toThrow(corrupt);
+    expect(() => journal.checkpoints()).toThrow(corrupt);
+    expect(() => journal.resetCheckpoint('c', 0)).toThrow(corrupt);
+  });
+
   it('reject bad ids and positions without writing anything', () => {
     const { journal, dir } = freshJournal();
     expect(() => journal.cursor({}, { checkpointId: '../escape' })).toThrow(/checkpointId/);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coordinate, open, type Projection, type StoredEvent } from '../../../src/index.js';
-import { freshJournal, track } from '../../helpers.js';
+import { freshJournal, tempDir, track } from '../../helpers.js';
 
 const order = (n: number) => coordinate(`order:${n}`, 'shop');
 
@@ -87,6 +87,32 @@ describe('projections', () => {
     for (const f of fs.readdirSync(folder)) fs.writeFileSync(path.join(folder, f), 'garbage');
     const reopened = track(open(dir));
     expect(reopened.project(totals(1, 'disk').projection).state).toEqual({ count: 1, amount: 1 });
+  });
+
+  it('fold on and close cleanly when the disk cache cannot be written, and log it', () => {
+    const dir = tempDir();
+    const warnings: { obj: object; msg?: string }[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (obj: object, msg?: string) => warnings.push({ obj, msg }),
+    };
+    const journal = open(dir, { logger });
+    journal.append(order(1), { type: 'Placed', data: { amount: 1 } });
+    fs.writeFileSync(path.join(dir, 'projections'), 'not a directory');
+    expect(journal.project(totals(1, 'disk').projection).state).toEqual({ count: 1, amount: 1 });
+    journal.append(order(2), { type: 'Placed', data: { amount: 1 } });
+    expect(journal.project(totals(1, 'disk').projection).state).toEqual({ count: 2, amount: 2 });
+    journal.close();
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings[0]).toMatchObject({
+      obj: { projection: 'totals', err: expect.objectContaining({ code: 'IO_ERROR' }) },
+      msg: expect.stringMatching(/projection cache not saved/),
+    });
+    // The close went all the way: the index snapshot was written and the journal reopens from it.
+    const reopened = track(open(dir));
+    expect(reopened.openReport()).toMatchObject({ path: 'snapshot', events: 2 });
   });
 
   it('feed the applied watermark while registered, and leave it when unregistered', async () => {
