@@ -142,16 +142,17 @@ export function mayStartFrameBody(b: Uint8Array, at: number): boolean {
 }
 
 /**
- * Where the MessagePack value at `at` ends (exclusive), reading no further than `limit`: `null` when
- * it runs past `limit`, `-1` when the bytes are not MessagePack. It reads only the structure, never
- * decoding or allocating, so it is safe on damaged bytes; recovery uses it to find where a frame's
- * body really ends when its length field cannot be trusted.
+ * Where the MessagePack value at `at` ends (exclusive), reading no further than `limit`: at most
+ * `limit` when the value is whole; past `limit` (the least end the bytes read so far call for) when
+ * it is cut off; -1 when the bytes are not MessagePack. It reads only the structure, never decoding
+ * or allocating, so it is safe on damaged bytes; recovery uses it to find where a frame's body
+ * really ends when its length field cannot be trusted.
  */
-export function messagePackEnd(b: Uint8Array, at: number, limit: number): number | null {
+export function messagePackEnd(b: Uint8Array, at: number, limit: number): number {
   let p = at;
   let pending = 1; // values still to skip
   while (pending > 0) {
-    if (p >= limit) return null;
+    if (p >= limit) return Math.max(p, limit + 1);
     const t = b[p];
     pending--;
     if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) p += 1;
@@ -168,7 +169,7 @@ export function messagePackEnd(b: Uint8Array, at: number, limit: number): number
     else if (t <= 0xdf && SIZED[t - 0xc4] !== undefined) {
       // str, bin and ext: a length, then (ext) a type byte, then the bytes; arrays and maps: a count
       const [lengthBytes, typeBytes, perCount] = SIZED[t - 0xc4]!;
-      if (p + 1 + lengthBytes > limit) return null;
+      if (p + 1 + lengthBytes > limit) return limit + 1;
       let n = 0;
       for (let i = 1; i <= lengthBytes; i++) n = n * 256 + b[p + i];
       p += 1 + lengthBytes;
@@ -176,7 +177,7 @@ export function messagePackEnd(b: Uint8Array, at: number, limit: number): number
       else p += typeBytes + n;
     } else p += FIXED_SIZES[t - 0xca]; // float, int, uint, fixext
   }
-  return p <= limit ? p : null;
+  return p;
 }
 
 /**

@@ -50,7 +50,7 @@ import { ReceiptSigner, receiptOf, verifyAgainstRecord } from './receipts.js';
 import { scanSegments } from './recovery.js';
 import { validateRegion } from './region.js';
 import { SnapshotSchedule } from './snapshot-schedule.js';
-import { frameOf } from './storage/frame.js';
+import { frameOf, MAX_FRAME_BYTES } from './storage/frame.js';
 import { WriterLock } from './storage/lock.js';
 import {
   ActiveSegment,
@@ -1071,7 +1071,7 @@ function validateOptions(options: JournalOptions): WriterOptions {
   );
   check(
     'maxEventBytes',
-    Number.isInteger(o.maxEventBytes) && o.maxEventBytes >= 256 && o.maxEventBytes <= 64 << 20,
+    Number.isInteger(o.maxEventBytes) && o.maxEventBytes >= 256 && o.maxEventBytes <= MAX_FRAME_BYTES,
   );
   check('fsyncIntervalMs', isTimerDelay(o.fsyncIntervalMs));
   check('snapshotEveryEvents', Number.isInteger(o.snapshotEveryEvents) && o.snapshotEveryEvents >= 0);

@@ -50,7 +50,8 @@ export function loadIndex(dir: string, segments: number[], created: boolean): Lo
     if (now.join() !== segments.join()) return loadIndex(dir, now, created);
     throw new CorruptData(
       `index.snap covers ${index.count} events, but ${problem}: events made durable are gone. ` +
-        'If the segments were cut or restored on purpose, delete index.snap to open what they hold',
+        'If the segments were cut or restored on purpose, or copied while their writer ran, ' +
+        'delete index.snap to open what they hold',
       { file: 'index.snap', segment: index.endSegment, offset: index.endOffset },
     );
   }

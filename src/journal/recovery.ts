@@ -4,7 +4,7 @@ import { CorruptData } from '../errors.js';
 import { type EventRecord, FrameKind, mayStartFrameBody, messagePackEnd } from './codec.js';
 import { decodeFrameBody } from './event-frame.js';
 import type { JournalIndex } from './index/journal-index.js';
-import { FRAME_HEADER_BYTES, type ScanStop, scanFrames } from './storage/frame.js';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, type ScanStop, scanFrames } from './storage/frame.js';
 import { checkSegmentHeader, io, SEGMENT_HEADER_BYTES, segmentPath } from './storage/segment.js';
 
 const CHUNK_BYTES = 16 << 20;
@@ -180,8 +180,10 @@ export function scanSegments(
  * A frame may end where its length field says or, when its body starts like a frame body, where the
  * body's own MessagePack structure ends; a write cut short leaves only zeros after every such end.
  * A body whose structure is whole and matches the frame's CRC was written whole: its length field
- * is damaged. A frame-like body cut off by the end of the file is a torn write whatever its bytes
- * hold (a payload may itself contain frames).
+ * is damaged. A frame cut off by the end of the file is torn when its header and body agree (a
+ * length this journal could have written, a structure that reaches no further than that length),
+ * whatever its bytes hold, since a payload may itself contain frames; otherwise it is torn only if
+ * no whole frame lies anywhere after it.
  */
 function tailEnd(fd: number, file: string, stop: ScanStop, size: number): number {
   const tail = readFully(fd, file, stop.offset, size - stop.offset);
@@ -190,24 +192,22 @@ function tailEnd(fd: number, file: string, stop: ScanStop, size: number): number
   const lengthEnd = FRAME_HEADER_BYTES + tail.readUInt32LE(0);
   const frameLike = mayStartFrameBody(tail, FRAME_HEADER_BYTES);
   const bodyEnd = frameLike ? messagePackEnd(tail, FRAME_HEADER_BYTES, tail.length) : -1;
+  const wholeBody = bodyEnd > FRAME_HEADER_BYTES && bodyEnd <= tail.length;
   if (
-    bodyEnd !== null &&
-    bodyEnd > FRAME_HEADER_BYTES &&
+    wholeBody &&
     bodyEnd !== lengthEnd &&
     crc32(tail.subarray(FRAME_HEADER_BYTES, bodyEnd)) === tail.readUInt32LE(4)
   )
     return -1;
   const ends: number[] = [];
   if (lengthEnd <= tail.length) ends.push(lengthEnd);
-  if (bodyEnd !== null && bodyEnd > 0) ends.push(bodyEnd);
-  if (ends.length === 0) {
-    // Nothing says where the frame ends: a frame-like body cut off by the end of the file is torn;
-    // anything else is torn only if no whole frame lies anywhere after it.
-    if (bodyEnd === null || !holdsFrameAfter(tail, 1)) return size;
-    return -1;
+  if (wholeBody) ends.push(bodyEnd);
+  if (ends.length > 0) {
+    for (const end of ends) if (!isZeroFrom(tail, end)) return -1;
+    return stop.offset + Math.max(...ends);
   }
-  for (const end of ends) if (!isZeroFrom(tail, end)) return -1;
-  return stop.offset + Math.max(...ends);
+  const cutOffFrame = bodyEnd > tail.length && bodyEnd <= lengthEnd && lengthEnd <= MAX_FRAME_BYTES;
+  return cutOffFrame || !holdsFrameAfter(tail, 1) ? size : -1;
 }
 
 /** True when a whole, CRC-valid frame starts anywhere in `tail` from `from`. */

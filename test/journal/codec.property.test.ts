@@ -153,19 +153,21 @@ describe('codec properties', () => {
     expect(a.equals(b)).toBe(false);
   });
 
-  it('messagePackEnd finds where any value ends, and says a cut-short value runs past its limit', () => {
+  it('messagePackEnd finds where any value ends, and how far past its limit a cut-short one reaches', () => {
     fc.assert(
       fc.property(plain, fc.uint8Array({ maxLength: 16 }), (v, tail) => {
         const bytes = pack(v);
         const buf = Buffer.concat([bytes, tail]);
         expect(messagePackEnd(buf, 0, buf.length)).toBe(bytes.length);
-        for (let cut = 0; cut < bytes.length; cut++) expect(messagePackEnd(buf, 0, cut)).toBeNull();
+        for (let cut = 0; cut < bytes.length; cut++) expect(messagePackEnd(buf, 0, cut)).toBeGreaterThan(cut);
       }),
       { numRuns: 1000 },
     );
     expect(messagePackEnd(Buffer.from([0xc1]), 0, 1)).toBe(-1);
     // A header claiming billions of elements is skipped by counting, never allocated.
-    expect(messagePackEnd(Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff, 0, 0]), 0, 7)).toBeNull();
+    expect(messagePackEnd(Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff, 0, 0]), 0, 7)).toBe(8);
+    // A cut-off byte string says how far it reaches.
+    expect(messagePackEnd(Buffer.from([0xc6, 0x7f, 0xff, 0xff, 0xff, 1]), 0, 6)).toBe(5 + 0x7fffffff);
     const wide = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, [i, -i, i / 3]]));
     const values = [1.5, 2n ** 60n, -(2n ** 40n), new Date(), -200, 70_000, 'x'.repeat(70_000)];
     for (const v of [...values, wide, Array(20).fill(wide), Buffer.alloc(300), Buffer.alloc(70_000)])

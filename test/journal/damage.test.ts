@@ -174,6 +174,31 @@ describe('damaged segments', () => {
     expect(() => openReadOnly(dir)).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
   });
 
+  it.each([
+    ['a closed journal', false],
+    ['a running journal (zero-filled tail)', true],
+  ])(
+    'garbage at a frame start that looks like a frame running past the end is corruption, in %s',
+    (_n, running) => {
+      const { dir } = build(20);
+      fs.rmSync(snap(dir));
+      const file = seg(dir);
+      if (running) fs.appendFileSync(file, Buffer.alloc(64 << 10));
+      const at = frameOffsets(file)[10];
+      const buf = fs.readFileSync(file);
+      // A huge length, a wrong CRC, then an array of a frame kind and a byte string claiming 2 GiB.
+      Buffer.from('12345678deadbeef9201c67fffffff00', 'hex').copy(buf, at);
+      fs.writeFileSync(file, buf);
+      const corrupt = expect.objectContaining({
+        code: 'CORRUPT_DATA',
+        details: expect.objectContaining({ offset: at }),
+      });
+      expect(() => openReadOnly(dir)).toThrow(corrupt);
+      expect(() => open(dir)).toThrow(corrupt);
+      expect(fs.readFileSync(file).equals(buf)).toBe(true);
+    },
+  );
+
   it('a torn last frame whose payload holds the bytes of a whole frame is still a torn write', () => {
     const dir = tempDir();
     const j = open(dir);

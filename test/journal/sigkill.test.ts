@@ -160,6 +160,29 @@ describe('crash safety under SIGKILL', () => {
     expect(track(open(dir)).readStream('held:1')).toHaveLength(1);
   });
 
+  it('lets a copy of a running journal, and a journal nested in it, have writers of their own', {
+    timeout: 30_000,
+  }, async () => {
+    const dir = tempDir();
+    track(open(path.join(dir, 'outer'))).close();
+    const holder = startChild(lockHolderScript, [path.join(dir, 'outer', 'nested')]);
+    const original = tempDir();
+    const other = startChild(lockHolderScript, [original]);
+    expect(await holder.ready).toBe('locked');
+    expect(await other.ready).toBe('locked');
+    fs.cpSync(original, path.join(dir, 'copy'), { recursive: true });
+    // The copy's writer.holder names the original's live writer, which holds another directory.
+    expect(track(open(path.join(dir, 'copy'))).readStream('held:1')).toHaveLength(1);
+    // With its lock files gone, the outer journal looks for writers of its own segments only.
+    fs.rmSync(path.join(dir, 'outer', 'writer.lock'));
+    fs.rmSync(path.join(dir, 'outer', 'writer.holder'));
+    track(open(path.join(dir, 'outer')));
+    for (const child of [holder, other]) {
+      child.proc.kill('SIGKILL');
+      await child.exited;
+    }
+  });
+
   it('refuses a second writer in the same process after writer.lock was deleted', () => {
     const dir = tempDir();
     const first = track(open(dir));

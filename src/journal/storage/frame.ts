@@ -3,6 +3,9 @@ import { crc32 } from 'node:zlib';
 /** A frame is `u32 body length | u32 CRC32 of body | body` (little-endian). */
 export const FRAME_HEADER_BYTES = 8;
 
+/** The largest frame the journal writes (the ceiling of `maxEventBytes`). */
+export const MAX_FRAME_BYTES = 64 << 20;
+
 /** Wraps a body into a frame. */
 export function frameOf(body: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);

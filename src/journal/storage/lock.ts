@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { IoError, JournalLocked } from '../../errors.js';
+import { isSegmentFileName } from './segment.js';
 
 const LOCK_FILE = 'writer.lock';
 const HOLDER_FILE = 'writer.holder';
@@ -20,6 +21,8 @@ interface Holder {
   /** The process's start time as the kernel counts it (Linux), telling it apart from a reused pid. */
   started: string | null;
   held: boolean;
+  /** The directory held (its real path): a copied journal carries this file to a directory it does not name. */
+  dir?: string;
 }
 
 /**
@@ -61,11 +64,11 @@ export class WriterLock {
       throw new IoError('take writer lock', lockFile, err);
     }
     const previous = readHolder(dir);
-    if (previous && isAlive(previous)) {
+    if (previous && isAlive(previous) && (previous.dir ?? key) === key) {
       db.close();
       throw new JournalLocked(dir, describe(previous)!);
     }
-    const writing = (lockExisted && previous) || !holdsSegments(dir) ? null : segmentWriter(key);
+    const writing = (lockExisted && previous?.dir === key) || !holdsSegments(dir) ? null : segmentWriter(key);
     if (writing !== null) {
       db.close();
       throw new JournalLocked(
@@ -79,6 +82,7 @@ export class WriterLock {
       since: new Date().toISOString(),
       started: startTime(process.pid),
       held: true,
+      dir: key,
     });
     heldHere.add(key);
     return new WriterLock(db, dir, key);
@@ -150,14 +154,13 @@ function startTime(pid: number): string | null {
   }
 }
 
-const holdsSegments = (dir: string) => fs.readdirSync(dir).some((f) => f.endsWith('.seg'));
+const holdsSegments = (dir: string) => fs.readdirSync(dir).some(isSegmentFileName);
 
 /**
  * A process of this host, other than this one, with a segment of the journal in `realDir` open for
  * writing (only its writer opens them so), or null. Linux only; elsewhere null.
  */
 function segmentWriter(realDir: string): number | null {
-  const prefix = realDir + path.sep;
   let pids: string[];
   try {
     pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid);
@@ -178,7 +181,12 @@ function segmentWriter(realDir: string): number | null {
       } catch {
         continue;
       }
-      if (target.startsWith(prefix) && target.endsWith('.seg') && openForWriting(pid, fd)) return Number(pid);
+      if (
+        path.dirname(target) === realDir &&
+        isSegmentFileName(path.basename(target)) &&
+        openForWriting(pid, fd)
+      )
+        return Number(pid);
     }
   }
   return null;

@@ -9,6 +9,9 @@ export const SEGMENT_HEADER_BYTES = 16;
 
 const NAME = /^(\d{8})\.seg$/;
 
+/** True for the name of a segment file. */
+export const isSegmentFileName = (name: string): boolean => NAME.test(name);
+
 export const segmentFileName = (id: number): string => `${String(id).padStart(8, '0')}.seg`;
 export const segmentPath = (dir: string, id: number): string => path.join(dir, segmentFileName(id));
 
