@@ -19,66 +19,77 @@ const LONE_SURROGATE = 'a lone surrogate would be stored as U+FFFD, not as given
  * properties. (What reads back as an equal value of another form: `-0` reads as `0`, as in JSON;
  * byte arrays as Buffers; objects without a prototype as plain objects.)
  */
-export function assertSerializable(value: unknown, path = 'data'): void {
-  check(value, path, 0, []);
+export function assertSerializable(value: unknown, what = 'data'): void {
+  check(value, [], [what]);
 }
 
-function check(value: unknown, path: string, depth: number, stack: object[]): void {
+/**
+ * `parents` are the objects above `value` (for cycles, and their count is the depth); `path` the
+ * keys leading to it, joined into text only when something is refused.
+ */
+function check(value: unknown, parents: object[], path: (string | number)[]): void {
   switch (typeof value) {
     case 'string':
-      if (!isWellFormedText(value)) throw new UnserializableData(path, LONE_SURROGATE);
+      if (!isWellFormedText(value)) refuse(path, LONE_SURROGATE);
       return;
     case 'number':
     case 'boolean':
     case 'undefined':
       return;
     case 'bigint':
-      if (value < -(2n ** 63n) || value >= 2n ** 64n)
-        throw new UnserializableData(path, 'bigint outside 64 bits');
+      if (value < -(2n ** 63n) || value >= 2n ** 64n) refuse(path, 'bigint outside 64 bits');
       return;
     case 'function':
     case 'symbol':
-      throw new UnserializableData(path, `${typeof value} is not serializable`);
+      refuse(path, `${typeof value} is not serializable`);
   }
   if (value === null || value instanceof Date || value instanceof Uint8Array) return;
-  if (depth >= MAX_DEPTH) throw new UnserializableData(path, `nested deeper than ${MAX_DEPTH}`);
+  if (parents.length >= MAX_DEPTH) refuse(path, `nested deeper than ${MAX_DEPTH}`);
   const obj = value as object;
-  if (stack.includes(obj)) throw new UnserializableData(path, 'circular reference');
-  stack.push(obj);
+  if (parents.includes(obj)) refuse(path, 'circular reference');
+  parents.push(obj);
   if (Array.isArray(obj)) {
     for (let i = 0; i < obj.length; i++) {
-      if (!(i in obj))
-        throw new UnserializableData(
-          `${path}[${i}]`,
-          'a hole in a sparse array would read back as undefined',
-        );
-      check(obj[i], `${path}[${i}]`, depth + 1, stack);
+      path.push(i);
+      if (!(i in obj)) refuse(path, 'a hole in a sparse array would read back as undefined');
+      check(obj[i], parents, path);
+      path.pop();
     }
-    if (Object.keys(obj).length !== obj.length)
-      throw new UnserializableData(path, 'named properties of an array are not stored');
+    if (Object.keys(obj).length !== obj.length) refuse(path, 'named properties of an array are not stored');
   } else {
     const proto = Object.getPrototypeOf(obj);
-    if (proto !== Object.prototype && proto !== null) {
-      throw new UnserializableData(
-        path,
-        `instance of ${obj.constructor?.name ?? 'unknown class'} is not a plain value`,
-      );
-    }
-    if (Object.getOwnPropertySymbols(obj).length > 0)
-      throw new UnserializableData(path, 'symbol keys are not serializable');
+    if (proto !== Object.prototype && proto !== null)
+      refuse(path, `instance of ${obj.constructor?.name ?? 'unknown class'} is not a plain value`);
+    if (Object.getOwnPropertySymbols(obj).length > 0) refuse(path, 'symbol keys are not serializable');
     for (const key in obj) {
+      path.push(key);
       if (key === '__proto__')
-        throw new UnserializableData(
-          path,
-          'an own __proto__ key cannot be stored (it would not read back as data)',
-        );
-      if (!isWellFormedText(key))
-        throw new UnserializableData(`${path}[${JSON.stringify(key)}]`, LONE_SURROGATE);
-      check((obj as Record<string, unknown>)[key], `${path}.${key}`, depth + 1, stack);
+        refuse(path, 'an own __proto__ key cannot be stored (it would not read back as data)');
+      if (!isWellFormedText(key)) refuse(path, LONE_SURROGATE);
+      check((obj as Record<string, unknown>)[key], parents, path);
+      path.pop();
     }
   }
-  stack.pop();
+  parents.pop();
 }
+
+function refuse(path: (string | number)[], reason: string): never {
+  throw new UnserializableData(pathText(path), reason);
+}
+
+/** `data.items[2].note`, from the keys leading to a value. */
+const pathText = (path: (string | number)[]): string =>
+  path
+    .map((k, i) =>
+      i === 0
+        ? k
+        : typeof k === 'number'
+          ? `[${k}]`
+          : /^[A-Za-z_$][\w$]*$/.test(k)
+            ? `.${k}`
+            : `[${JSON.stringify(k)}]`,
+    )
+    .join('');
 
 /** Frame kinds stored in segments. */
 export const FrameKind = { Event: 1, BatchBegin: 2, BatchCommit: 3 } as const;
