@@ -35,3 +35,15 @@ export function freshJournal(options?: JournalOptions): { journal: Journal; dir:
   const dir = tempDir();
   return { journal: track(open(dir, options)), dir };
 }
+
+/** A logger that keeps its warnings, for tests of what the library reports. */
+export function recordingLogger() {
+  const warnings: { obj: Record<string, unknown>; msg?: string }[] = [];
+  const logger = {
+    debug() {},
+    info() {},
+    error() {},
+    warn: (obj: Record<string, unknown>, msg?: string) => warnings.push({ obj, msg }),
+  };
+  return { logger, warnings };
+}

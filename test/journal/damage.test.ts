@@ -28,6 +28,18 @@ function flip(file: string, offset: number): void {
   fs.writeFileSync(file, buf);
 }
 
+/** Both ways of opening refuse the journal as damaged at `offset`, and neither changes the file. */
+function expectCorruptAt(dir: string, offset: number): void {
+  const before = fs.readFileSync(seg(dir));
+  const corrupt = expect.objectContaining({
+    code: 'CORRUPT_DATA',
+    details: expect.objectContaining({ offset }),
+  });
+  expect(() => openReadOnly(dir)).toThrow(corrupt);
+  expect(() => open(dir)).toThrow(corrupt);
+  expect(fs.readFileSync(seg(dir)).equals(before)).toBe(true);
+}
+
 function withJournal<T>(dir: string, fn: (j: Journal) => T): T {
   const j = open(dir);
   try {
@@ -142,13 +154,7 @@ describe('damaged segments', () => {
     const at = frames[where === 'zeros' ? 10 : 17];
     buf.writeUInt32LE(where === 'zeros' ? buf.readUInt32LE(at) + 65536 : buf.length - at - 8, at);
     fs.writeFileSync(file, buf);
-    const corrupt = expect.objectContaining({
-      code: 'CORRUPT_DATA',
-      details: expect.objectContaining({ offset: at }),
-    });
-    expect(() => openReadOnly(dir)).toThrow(corrupt);
-    expect(() => open(dir)).toThrow(corrupt);
-    expect(fs.readFileSync(file).equals(buf)).toBe(true);
+    expectCorruptAt(dir, at);
   });
 
   it('a damaged length field of a batch marker after the snapshot is corruption', () => {
@@ -170,8 +176,7 @@ describe('damaged segments', () => {
     expect(buf.readUInt32LE(begin)).toBe(3);
     buf.writeUInt32LE(3 + 65536, begin);
     fs.writeFileSync(file, buf);
-    expect(() => open(dir)).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
-    expect(() => openReadOnly(dir)).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
+    expectCorruptAt(dir, begin);
   });
 
   it.each([
@@ -189,13 +194,7 @@ describe('damaged segments', () => {
       // A huge length, a wrong CRC, then an array of a frame kind and a byte string claiming 2 GiB.
       Buffer.from('12345678deadbeef9201c67fffffff00', 'hex').copy(buf, at);
       fs.writeFileSync(file, buf);
-      const corrupt = expect.objectContaining({
-        code: 'CORRUPT_DATA',
-        details: expect.objectContaining({ offset: at }),
-      });
-      expect(() => openReadOnly(dir)).toThrow(corrupt);
-      expect(() => open(dir)).toThrow(corrupt);
-      expect(fs.readFileSync(file).equals(buf)).toBe(true);
+      expectCorruptAt(dir, at);
     },
   );
 

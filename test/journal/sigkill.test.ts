@@ -123,42 +123,25 @@ describe('crash safety under SIGKILL', () => {
     expect(journal.readStream('held:1').map((e) => e.type)).toEqual(['Held']);
   });
 
-  it('refuses a second writer even after writer.lock was deleted while the holder runs', {
-    timeout: 30_000,
-  }, async () => {
-    const dir = tempDir();
-    const holder = startChild(lockHolderScript, [dir]);
-    expect(await holder.ready).toBe('locked');
-    fs.rmSync(path.join(dir, 'writer.lock'));
-    expect(() => open(dir)).toThrow(
-      expect.objectContaining({
+  it.each([[['writer.lock']], [['writer.lock', 'writer.holder']]])(
+    'refuses a second writer even after %j were deleted while the holder runs',
+    { timeout: 30_000 },
+    async (deleted) => {
+      const dir = tempDir();
+      const holder = startChild(lockHolderScript, [dir]);
+      expect(await holder.ready).toBe('locked');
+      for (const file of deleted) fs.rmSync(path.join(dir, file));
+      const locked = expect.objectContaining({
         code: 'JOURNAL_LOCKED',
         holder: expect.stringContaining(`pid ${holder.proc.pid}`),
-      }),
-    );
-    holder.proc.kill('SIGKILL');
-    await holder.exited;
-    expect(track(open(dir)).readStream('held:1')).toHaveLength(1);
-  });
-
-  it('refuses a second writer even after writer.lock and writer.holder were both deleted', {
-    timeout: 30_000,
-  }, async () => {
-    const dir = tempDir();
-    const holder = startChild(lockHolderScript, [dir]);
-    expect(await holder.ready).toBe('locked');
-    fs.rmSync(path.join(dir, 'writer.lock'));
-    fs.rmSync(path.join(dir, 'writer.holder'));
-    const locked = expect.objectContaining({
-      code: 'JOURNAL_LOCKED',
-      holder: expect.stringContaining(`pid ${holder.proc.pid}`),
-    });
-    expect(() => open(dir)).toThrow(locked);
-    expect(() => open(dir)).toThrow(locked); // and again, now that a lock file exists once more
-    holder.proc.kill('SIGKILL');
-    await holder.exited;
-    expect(track(open(dir)).readStream('held:1')).toHaveLength(1);
-  });
+      });
+      expect(() => open(dir)).toThrow(locked);
+      expect(() => open(dir)).toThrow(locked); // and again, now that a lock file exists once more
+      holder.proc.kill('SIGKILL');
+      await holder.exited;
+      expect(track(open(dir)).readStream('held:1')).toHaveLength(1);
+    },
+  );
 
   it('lets a copy of a running journal, and a journal nested in it, have writers of their own', {
     timeout: 30_000,

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coordinate, open, openReadOnly } from '../../src/index.js';
-import { freshJournal, tempDir, track } from '../helpers.js';
+import { freshJournal, recordingLogger, tempDir, track } from '../helpers.js';
 
 const c = coordinate('acct:1', 'bank');
 const segmentsOf = (dir: string) =>
@@ -88,13 +88,7 @@ describe('segments and snapshots', () => {
   });
 
   it('a background snapshot that cannot be written is logged and retried; appends go on', async () => {
-    const warnings: { obj: object; msg?: string }[] = [];
-    const logger = {
-      debug() {},
-      info() {},
-      error() {},
-      warn: (obj: object, msg?: string) => warnings.push({ obj, msg }),
-    };
+    const { logger, warnings } = recordingLogger();
     const dir = tempDir();
     fs.mkdirSync(path.join(dir, 'index.snap.tmp')); // the snapshot's temporary file cannot be created
     const journal = track(open(dir, { snapshotEveryEvents: 20, logger }));
@@ -120,8 +114,7 @@ describe('segments and snapshots', () => {
   });
 
   it('a snapshot that fails on close is logged; the journal closes and reopens from its segments', () => {
-    const warnings: object[] = [];
-    const logger = { debug() {}, info() {}, error() {}, warn: (obj: object) => warnings.push(obj) };
+    const { logger, warnings } = recordingLogger();
     const dir = tempDir();
     const journal = open(dir, { logger });
     for (let i = 0; i < 5; i++) journal.append(c, { type: 'T', data: i });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointAhead, coordinate, type Journal, open, openReadOnly } from '../../../src/index.js';
-import { tempDir, track } from '../../helpers.js';
+import { recordingLogger, tempDir, track } from '../../helpers.js';
 
 const c = coordinate('acct:1', 'bank');
 const fill = (j: Journal, n: number, tag = 'a') => {
@@ -117,8 +117,7 @@ describe('a checkpoint ahead of the journal', () => {
     expect(j0.project(count).state).toBe(40);
     j0.close();
     const dir = tempDir();
-    const warnings: object[] = [];
-    const logger = { debug() {}, info() {}, error() {}, warn: (o: object) => warnings.push(o) };
+    const { logger, warnings } = recordingLogger();
     const j = track(open(dir, { logger }));
     fill(j, 45, 'other');
     fs.cpSync(path.join(long, 'projections'), path.join(dir, 'projections'), { recursive: true });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coordinate, open, type Projection, type StoredEvent } from '../../../src/index.js';
-import { freshJournal, tempDir, track } from '../../helpers.js';
+import { freshJournal, recordingLogger, tempDir, track } from '../../helpers.js';
 
 const order = (n: number) => coordinate(`order:${n}`, 'shop');
 
@@ -91,13 +91,7 @@ describe('projections', () => {
 
   it('fold on and close cleanly when the disk cache cannot be written, and log it', () => {
     const dir = tempDir();
-    const warnings: { obj: object; msg?: string }[] = [];
-    const logger = {
-      debug() {},
-      info() {},
-      error() {},
-      warn: (obj: object, msg?: string) => warnings.push({ obj, msg }),
-    };
+    const { logger, warnings } = recordingLogger();
     const journal = open(dir, { logger });
     journal.append(order(1), { type: 'Placed', data: { amount: 1 } });
     fs.writeFileSync(path.join(dir, 'projections'), 'not a directory');
