@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { InvalidArgument, UnsupportedDatabase } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { Dialect, OutboxConnection } from './dialects/dialect.js';
 import { mysqlConnection } from './dialects/mysql/connection.js';
 import { mysql as mysqlDialect } from './dialects/mysql/index.js';
@@ -29,9 +30,10 @@ type Shape = any;
  */
 export function connect(
   database: OutboxDatabase,
+  logger: Logger,
   existing = false,
 ): { dialect: Dialect; connection: OutboxConnection } {
-  if (typeof database === 'string') return connectUrl(database, existing);
+  if (typeof database === 'string') return connectUrl(database, logger, existing);
   const d = database as Shape;
   if (typeof d.prepare === 'function' && typeof d.pragma === 'function') {
     if (d.memory)
@@ -40,7 +42,7 @@ export function connect(
   }
   if (typeof d.connect === 'function' && typeof d.totalCount === 'number') {
     // The outbox's own pool with the same settings: its sessions are configured for the outbox.
-    const pool = outboxPool({ ...(d as pg.Pool).options, max: 10 });
+    const pool = outboxPool({ ...(d as pg.Pool).options, max: 10 }, logger);
     return { dialect: postgres, connection: postgresConnection(pool, true) };
   }
   if (typeof d.getConnection === 'function' && typeof d.query === 'function') {
@@ -52,12 +54,12 @@ export function connect(
   );
 }
 
-function connectUrl(url: string, existing: boolean) {
+function connectUrl(url: string, logger: Logger, existing: boolean) {
   const scheme = /^([a-z0-9+]+):/i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql')
     return {
       dialect: postgres,
-      connection: postgresConnection(outboxPool({ connectionString: url }), true),
+      connection: postgresConnection(outboxPool({ connectionString: url }, logger), true),
     };
   if (scheme === 'mysql' || scheme === 'mariadb') {
     const pool = mysql.createPool({ uri: url.replace(/^mariadb:/i, 'mysql:'), connectionLimit: 10 });

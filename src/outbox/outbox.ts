@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { InvalidArgument, OutboxStopped, UnsupportedDatabase } from '../errors.js';
+import { silentLogger } from '../logger.js';
 import { isSync, type SqlDialect, type SqlTarget, toSqlExecutor } from '../sql/index.js';
 import { Notifier, poker, Semaphore, TaskSet, type WorkerListener } from '../worker/index.js';
 import { connect, type OutboxDatabase } from './connect.js';
@@ -11,14 +12,7 @@ import { mysql } from './dialects/mysql/index.js';
 import { postgres } from './dialects/postgres/index.js';
 import { sqlite } from './dialects/sqlite/index.js';
 import { buildStatements } from './dialects/statements.js';
-import {
-  type EnqueueSettings,
-  encodeAll,
-  enqueueAsync,
-  enqueuePlan,
-  enqueueSync,
-  parseWakePayload,
-} from './enqueue.js';
+import { type EnqueueSettings, encodeAll, enqueueAsync, enqueuePlan, enqueueSync } from './enqueue.js';
 import { SequencerHints } from './hints.js';
 import { migrate, migrationSql } from './migrations.js';
 import { type ResolvedOptions, resolveOptions, settingsFor } from './options.js';
@@ -27,13 +21,13 @@ import { type QueueInfo, QueueRegistry } from './registry.js';
 import type { Runtime } from './runtime.js';
 import { Counters } from './stats.js';
 import type { Enqueued, NewMessage, OutboxOptions, QueueStats } from './types.js';
+import { WakeupListener } from './wakeups.js';
 import { PartitionProcessor } from './workers/processor.js';
 import { Reconciler } from './workers/reconciler.js';
 import { Sequencer } from './workers/sequencer.js';
 import { Vacuum } from './workers/vacuum.js';
 
 const DIALECTS: Record<SqlDialect, Dialect> = { postgres, mysql, sqlite };
-const LISTEN_RETRY_MS = 1000;
 
 /**
  * A transactional outbox. Enqueue inside your own transaction; background workers sequence each
@@ -97,7 +91,8 @@ export class Outbox {
 
   private static async open(database: OutboxDatabase, options: OutboxOptions): Promise<Outbox> {
     const resolved = resolveOptions(options);
-    const { dialect, connection } = connect(database, resolved.migrate === 'verify');
+    const logger = options.logger ?? silentLogger;
+    const { dialect, connection } = connect(database, logger, resolved.migrate === 'verify');
     try {
       await migrate(connection, dialect, resolved.prefix, resolved.migrate);
       const sql = buildStatements(tablesFor(resolved.prefix), dialect);
@@ -115,7 +110,7 @@ export class Outbox {
         tuning: resolved.tuning,
         notifyChannel: dialect.capabilities.notifyOnCommit ? `${resolved.prefix}_wake` : null,
         owner: options.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
-        logger: options.logger,
+        logger,
       };
       return new Outbox(rt, resolved);
     } catch (e) {
@@ -301,47 +296,12 @@ export class Outbox {
       backoff,
       listeners: listener,
     });
-    await this.listenForWakeups(() => reconciler.wake());
+    if (rt.notifyChannel && rt.conn.listen) {
+      const wakeups = new WakeupListener(rt, rt.notifyChannel, () => reconciler.wake());
+      this.cleanups.push(() => wakeups.stop());
+      await wakeups.start();
+    }
     reconciler.wake();
-  }
-
-  /** PostgreSQL: other processes' enqueues and sequencing wake this one's workers at once. */
-  private async listenForWakeups(everywhere: () => void): Promise<void> {
-    const { rt } = this;
-    const channel = rt.notifyChannel;
-    if (!channel || !rt.conn.listen) return;
-    let unlisten: (() => Promise<void>) | null = null;
-    let retry: NodeJS.Timeout | undefined;
-    const onMessage = (payload: string) => {
-      const wake = parseWakePayload(payload);
-      if (!wake) return;
-      if (wake.kind === 'p' && wake.from === rt.owner) return; // woken in-process already
-      if (wake.ids === null) everywhere();
-      else if (wake.kind === 's') rt.hints.add(wake.ids);
-      else for (const id of wake.ids) rt.processors.get(id)?.wake();
-    };
-    const start = async (): Promise<void> => {
-      try {
-        unlisten = await rt.conn.listen!(channel, onMessage, onError);
-        everywhere(); // anything sent while not listening is found by the reconciler
-      } catch (e) {
-        onError(e);
-      }
-    };
-    const onError = (e: unknown) => {
-      if (this.stopping) return;
-      rt.logger?.warn({ err: e }, 'outbox LISTEN connection failed; retrying');
-      const old = unlisten;
-      unlisten = null;
-      void old?.();
-      clearTimeout(retry);
-      retry = setTimeout(() => void start(), LISTEN_RETRY_MS);
-    };
-    this.cleanups.push(async () => {
-      clearTimeout(retry);
-      await unlisten?.();
-    });
-    await start();
   }
 
   private logListener(): WorkerListener[] {

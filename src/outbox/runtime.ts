@@ -21,7 +21,7 @@ export interface Runtime {
   /** PostgreSQL: the channel for cross-process wake-ups; null elsewhere. */
   readonly notifyChannel: string | null;
   readonly owner: string;
-  readonly logger?: Logger;
+  readonly logger: Logger;
 }
 
 /** A number from a driver value (PostgreSQL returns bigint as a string; NULL is 0). */

@@ -3,36 +3,23 @@
  * SIGKILL now and then. Afterwards every message was handled, each partition in order, and in
  * transactional mode none twice.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox } from '../../src/index.js';
-import { TSX_LOADER } from '../helpers.js';
 import { waitFor } from './conformance.js';
-import { type DatabaseKind, mysqlKind, postgresKind, requireOrSkip, type TestDatabase } from './databases.js';
+import {
+  createDeliveries,
+  dropDeliveries,
+  expectDeliveredInOrder,
+  killConsumers,
+  spawnConsumer,
+  stopConsumers,
+} from './consumers.js';
+import { type DatabaseKind, mysqlKind, postgresKind, requireOrSkip } from './databases.js';
 
-const consumerScript = fileURLToPath(new URL('../fixtures/outbox-consumer.ts', import.meta.url));
 const MESSAGES = 600;
 const PARTITIONS = 8;
 
-const children = new Set<ChildProcess>();
-afterEach(() => {
-  for (const c of children) c.kill('SIGKILL');
-  children.clear();
-});
-
-/** Starts a consumer process and resolves once its outbox runs. */
-function spawnConsumer(db: TestDatabase, mode: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, consumerScript, db.url, db.prefix, mode], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (b: Buffer) => b.toString().includes('READY') && resolve(child));
-    child.on('exit', (code) => reject(new Error(`consumer exited early with ${code}`)));
-  });
-}
+afterEach(killConsumers);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -47,10 +34,8 @@ for (const kind of [postgresKind, mysqlKind] as DatabaseKind[]) {
           queues: { work: { partitions: PARTITIONS } },
         });
         try {
-          await db.query(
-            `CREATE TABLE ${db.prefix}_deliveries (id ${kind.dialect === 'postgres' ? 'bigserial' : 'bigint AUTO_INCREMENT'} PRIMARY KEY, message_id varchar(64) NOT NULL, part integer NOT NULL, seq bigint NOT NULL, pid integer NOT NULL)`,
-          );
-          const consumers = await Promise.all([1, 2, 3].map(() => spawnConsumer(db, mode)));
+          await createDeliveries(db);
+          const consumers = await Promise.all([1, 2, 3].map(() => spawnConsumer(db.url, db.prefix, mode)));
           const sent: string[] = [];
           let kills = 0;
           for (let i = 0; i < MESSAGES; ) {
@@ -68,7 +53,7 @@ for (const kind of [postgresKind, mysqlKind] as DatabaseKind[]) {
               const victim = consumers.splice(Math.floor(Math.random() * consumers.length), 1)[0];
               victim.kill('SIGKILL');
               kills++;
-              consumers.push(await spawnConsumer(db, mode));
+              consumers.push(await spawnConsumer(db.url, db.prefix, mode));
             }
             await sleep(2);
           }
@@ -78,39 +63,11 @@ for (const kind of [postgresKind, mysqlKind] as DatabaseKind[]) {
             60_000,
             'every message delivered',
           );
-          const rows = await db.query(
-            `SELECT message_id, part, seq FROM ${db.prefix}_deliveries ORDER BY id`,
-          );
-          const delivered = new Set(rows.map((r) => String(r.message_id)));
-          expect(sent.every((id) => delivered.has(id))).toBe(true);
-          // Per partition, first deliveries come in sequence order 1, 2, 3, ... with no gap.
-          const firsts = new Map<number, number[]>();
-          const seen = new Set<string>();
-          for (const r of rows) {
-            if (seen.has(String(r.message_id))) continue;
-            seen.add(String(r.message_id));
-            const p = Number(r.part);
-            firsts.set(p, [...(firsts.get(p) ?? []), Number(r.seq)]);
-          }
-          let total = 0;
-          for (const seqs of firsts.values()) {
-            expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-            total += seqs.length;
-          }
-          expect(total).toBe(MESSAGES);
-          if (mode === 'transactional') expect(rows).toHaveLength(MESSAGES);
-          await Promise.all(
-            consumers.map(
-              (c) =>
-                new Promise<void>((resolve) => {
-                  c.on('exit', () => resolve());
-                  c.kill('SIGTERM');
-                }),
-            ),
-          );
+          await expectDeliveredInOrder(db, sent, mode);
+          await stopConsumers(consumers);
         } finally {
           await producer.stop();
-          await db.query(`DROP TABLE IF EXISTS ${db.prefix}_deliveries`);
+          await dropDeliveries(db);
           await db.close();
         }
       }, 120_000);

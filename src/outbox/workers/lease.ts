@@ -63,7 +63,7 @@ export class LeaseKeeper {
           ])
         ).rowCount;
       } catch (e) {
-        this.rt.logger?.warn({ err: e, ...this.where }, 'outbox lease heartbeat failed');
+        this.rt.logger.warn({ err: e, ...this.where }, 'outbox lease heartbeat failed');
         throw e;
       }
       if (changed === 0) {

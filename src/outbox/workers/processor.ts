@@ -58,7 +58,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       if (!(e instanceof LeaseLost)) throw e;
       this.held = null;
       this.rt.counters.of(this.where.queue).leasesLost++;
-      this.rt.logger?.warn(
+      this.rt.logger.warn(
         { ...this.where },
         'outbox lease lost before acknowledgement; another holder redelivers',
       );

@@ -1,15 +1,43 @@
 import pg from 'pg';
+import type { Logger } from '../../../logger.js';
 import { pgExecutor, runPlan } from '../../../sql/index.js';
 import type { OutboxConnection } from '../dialect.js';
 
 /**
  * A pool for the outbox's own sessions. Their commits need not wait for the WAL flush: a database
  * crash can only undo the last sequencing or acknowledgements, which are then redone; enqueues
- * commit in the caller's transaction with the caller's setting.
+ * commit in the caller's transaction with the caller's setting. A connection that dies while idle
+ * (a restart, a failover, an idle timeout, a proxy reset) is dropped and replaced when next needed.
  */
-export function outboxPool(config: pg.PoolConfig): pg.Pool {
+export function outboxPool(config: pg.PoolConfig, logger: Logger): pg.Pool {
   const options = [config.options, '-c synchronous_commit=off'].filter(Boolean).join(' ');
-  return new pg.Pool({ max: 10, ...config, options });
+  const pool = new pg.Pool({ max: 10, ...config, options });
+  pool.on('error', (err) =>
+    logger.warn({ err }, 'outbox database connection lost while idle; it is replaced'),
+  );
+  return pool;
+}
+
+/**
+ * Checks a client out for `fn`. A connection that dies meanwhile fails the query in flight (which
+ * `fn` sees) and is destroyed on release instead of going back to the pool, as is one `fn` discards.
+ */
+async function withClient<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient, discard: (err: Error) => void) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const discard = (err: Error) => {
+    lost ??= err;
+  };
+  client.on('error', discard);
+  try {
+    return await fn(client, discard);
+  } finally {
+    client.removeListener('error', discard);
+    client.release(lost);
+  }
 }
 
 /** The outbox's connections over a `pg` pool; `owned` pools are closed with the outbox. */
@@ -18,31 +46,19 @@ export function postgresConnection(pool: pg.Pool, owned: boolean): OutboxConnect
     dialect: 'postgres',
     executor: pgExecutor(pool, true),
     transactionPlan: (plan) => connection.transaction((tx) => runPlan(plan(), tx)),
-    async transaction(fn) {
-      const client = await pool.connect();
-      let broken: unknown;
-      try {
+    transaction: (fn) =>
+      withClient(pool, async (client, discard) => {
         await client.query('BEGIN');
-        const result = await fn(pgExecutor(client, true), client);
-        await client.query('COMMIT');
-        return result;
-      } catch (e) {
-        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-          broken = rollbackError;
-        });
-        throw e;
-      } finally {
-        client.release(broken as Error | undefined);
-      }
-    },
-    async withConnection(fn) {
-      const client = await pool.connect();
-      try {
-        return await fn(pgExecutor(client, true));
-      } finally {
-        client.release();
-      }
-    },
+        try {
+          const result = await fn(pgExecutor(client, true), client);
+          await client.query('COMMIT');
+          return result;
+        } catch (e) {
+          await client.query('ROLLBACK').catch(discard); // a session that cannot roll back is not reused
+          throw e;
+        }
+      }),
+    withConnection: (fn) => withClient(pool, (client) => fn(pgExecutor(client, true))),
     async listen(channel, onMessage, onError) {
       // A dedicated client: a LISTEN must stay on one session for as long as it listens.
       const client = new pg.Client(pool.options);
