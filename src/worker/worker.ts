@@ -1,4 +1,5 @@
 import { InvalidArgument } from '../errors.js';
+import { MAX_TIMER_MS } from '../validation.js';
 import { acquirePermit, type ConcurrencyLimit, unlimited } from './limit.js';
 import { Subscription } from './notifier.js';
 import { Backoff, Pacing } from './schedule.js';
@@ -115,6 +116,9 @@ export class Worker<R = unknown> {
   private async loop(): Promise<void> {
     const signal = this.abort.signal;
     let failure: unknown;
+    // A running worker keeps its process alive until it stops, as a listening server does: a
+    // consumer whose database went away waits and retries instead of letting the program end.
+    const keepAlive = setInterval(() => {}, MAX_TIMER_MS);
     this.emit('onStart');
     try {
       let next = await this.subscription.wait(signal);
@@ -168,6 +172,7 @@ export class Worker<R = unknown> {
       failure = err;
       throw err;
     } finally {
+      clearInterval(keepAlive);
       for (const u of this.unsubscribe) u();
       this.emit('onStop', failure);
     }

@@ -33,7 +33,8 @@ export interface DatabaseKind {
   readonly dialect: SqlDialect;
   /** Null when the server is unreachable (outside CI only). */
   available(): Promise<boolean>;
-  create(): Promise<TestDatabase>;
+  /** A database on the shared server, or on `url` (a server of the test's own). */
+  create(url?: string): Promise<TestDatabase>;
 }
 
 const prefix = () => `t${randomBytes(5).toString('hex')}`;
@@ -66,8 +67,9 @@ export const postgresKind: DatabaseKind = {
       return false;
     }
   },
-  async create() {
-    const pool = new pg.Pool({ connectionString: PG_URL, max: 5 });
+  async create(url = PG_URL) {
+    const pool = new pg.Pool({ connectionString: url, max: 5 });
+    pool.on('error', () => {}); // fault tests restart the server under this pool
     const p = prefix();
     const toDollar = (sql: string) => {
       let n = 0;
@@ -75,7 +77,7 @@ export const postgresKind: DatabaseKind = {
     };
     return {
       dialect: 'postgres',
-      url: PG_URL,
+      url,
       prefix: p,
       async transaction(fn) {
         const client = await pool.connect();
@@ -111,12 +113,12 @@ export const mysqlKind: DatabaseKind = {
       return false;
     }
   },
-  async create() {
-    const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 5 });
+  async create(url = MYSQL_URL) {
+    const pool = mysql.createPool({ uri: url, connectionLimit: 5 });
     const p = prefix();
     return {
       dialect: 'mysql',
-      url: MYSQL_URL,
+      url,
       prefix: p,
       async transaction(fn) {
         const conn = await pool.getConnection();
