@@ -35,7 +35,9 @@ export type ErrorCode =
   | 'SUBSCRIBER_LAGGED'
   | 'PAYLOAD_VERSION_UNSUPPORTED'
   | 'GATE_DENIED'
-  | 'GUARD_REQUIRED';
+  | 'GUARD_REQUIRED'
+  | 'DATABASE_UNAVAILABLE'
+  | 'DATABASE_ERROR';
 
 /** Base class of every error Causeway throws on purpose. */
 export class CausewayError extends Error {
@@ -187,6 +189,43 @@ export class IoError extends CausewayError {
       'IO_ERROR',
       `${operation} failed on ${file}: ${(cause as Error)?.message ?? cause}`,
       { operation, file },
+      cause,
+    );
+  }
+}
+
+/**
+ * The database could not be reached, or dropped the connection (refused, reset, shut down,
+ * restarting, timed out). Retrying later is the remedy; `cause` is the driver's error.
+ */
+export class DatabaseUnavailable extends CausewayError {
+  readonly retryable = true;
+  constructor(dialect: string, cause: unknown) {
+    super(
+      'DATABASE_UNAVAILABLE',
+      `the ${dialect} database is unavailable: ${(cause as Error)?.message ?? cause}`,
+      { dialect, driverCode: (cause as { code?: unknown })?.code },
+      cause,
+    );
+  }
+}
+
+/**
+ * The database refused a statement. `retryable` is true for conflicts a retry of the whole
+ * transaction resolves (serialization failures, deadlocks, lock timeouts, SQLite's busy lock);
+ * `sqlState` and `driverCode` say which, and `cause` is the driver's error.
+ */
+export class DatabaseError extends CausewayError {
+  constructor(
+    dialect: string,
+    cause: unknown,
+    readonly retryable: boolean,
+  ) {
+    const c = cause as { code?: unknown; sqlState?: unknown; errno?: unknown };
+    super(
+      'DATABASE_ERROR',
+      `the ${dialect} database refused a statement: ${(cause as Error)?.message ?? cause}`,
+      { dialect, driverCode: c?.code, sqlState: c?.sqlState ?? c?.code, errno: c?.errno, retryable },
       cause,
     );
   }

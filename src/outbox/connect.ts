@@ -4,6 +4,7 @@ import mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { InvalidArgument, UnsupportedDatabase } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { translatingErrors, typedErrors } from '../sql/index.js';
 import type { Dialect, OutboxConnection } from './dialects/dialect.js';
 import { mysqlConnection } from './dialects/mysql/connection.js';
 import { mysql as mysqlDialect } from './dialects/mysql/index.js';
@@ -32,6 +33,32 @@ export function connect(
   database: OutboxDatabase,
   logger: Logger,
   existing = false,
+): { dialect: Dialect; connection: OutboxConnection } {
+  const { dialect, connection } = connectTo(database, logger, existing);
+  return { dialect, connection: typedConnection(connection) };
+}
+
+/** `c` with every driver error typed (`DatabaseUnavailable`, `DatabaseError`), the cause kept. */
+function typedConnection(c: OutboxConnection): OutboxConnection {
+  const d = c.dialect;
+  return {
+    ...c,
+    executor: typedErrors(c.executor),
+    transaction: (fn) =>
+      translatingErrors(d, () => c.transaction((tx, client) => fn(typedErrors(tx), client))),
+    transactionPlan: (plan) => translatingErrors(d, () => c.transactionPlan(plan)),
+    withConnection: (fn) => translatingErrors(d, () => c.withConnection((ex) => fn(typedErrors(ex)))),
+    listen:
+      c.listen &&
+      ((channel, onMessage, onError) => translatingErrors(d, () => c.listen!(channel, onMessage, onError))),
+    close: () => translatingErrors(d, () => c.close()),
+  };
+}
+
+function connectTo(
+  database: OutboxDatabase,
+  logger: Logger,
+  existing: boolean,
 ): { dialect: Dialect; connection: OutboxConnection } {
   if (typeof database === 'string') return connectUrl(database, logger, existing);
   const d = database as Shape;

@@ -1,4 +1,5 @@
 import { UnsupportedDatabase } from '../errors.js';
+import { typedErrors } from './database-errors.js';
 import {
   mysqlExecutor,
   type PgQueryable,
@@ -31,13 +32,16 @@ type Shape = any;
 
 const cache = new WeakMap<object, SqlExecutor>();
 
-/** The executor for `target`, which must speak `dialect`. Throws {@link UnsupportedDatabase}. */
+/**
+ * The executor for `target`, which must speak `dialect` (throws {@link UnsupportedDatabase}); its
+ * driver errors arrive typed (`DatabaseUnavailable`, `DatabaseError`).
+ */
 export function toSqlExecutor(target: SqlTarget, dialect: SqlDialect): SqlExecutor {
   if (target === null || (typeof target !== 'object' && typeof target !== 'function'))
     throw new UnsupportedDatabase(`expected a ${dialect} connection or transaction, got ${typeof target}`);
   let executor = cache.get(target);
   if (!executor) {
-    executor = build(target as Shape, dialect);
+    executor = typedErrors(build(target as Shape, dialect));
     cache.set(target, executor);
   }
   if (executor.dialect !== dialect)

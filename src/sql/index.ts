@@ -1,3 +1,4 @@
+export { databaseErrorOf, translatingErrors, typedErrors } from './database-errors.js';
 export {
   type MysqlQueryable,
   mysqlExecutor,

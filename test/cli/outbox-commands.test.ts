@@ -107,6 +107,8 @@ describe('causeway outbox without a database', () => {
   it('reports an unreachable server in one line, not as a missing schema', () => {
     const r = cli(['outbox', 'status', '--db', 'postgres://postgres@127.0.0.1:1/test']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('causeway: connect ECONNREFUSED 127.0.0.1:1\n');
+    expect(r.stderr).toBe(
+      'causeway: the postgres database is unavailable: connect ECONNREFUSED 127.0.0.1:1\n',
+    );
   });
 });

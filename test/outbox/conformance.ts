@@ -518,6 +518,29 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       expect(r.seen.map((m) => m.payload).sort()).toEqual([1, 3]);
     });
 
+    it.skipIf(kind.dialect === 'sqlite')(
+      'deduplicates against a key another connection committed after the transaction first read',
+      async () => {
+        const r = recorder();
+        const o = await start({ queues: { q: { partitions: 2, delivery: r.delivery } } });
+        const outcome = await db.transaction(async (tx) => {
+          // The first read: under REPEATABLE READ (MySQL's default) the snapshot is taken here.
+          await (tx as { query(sql: string): Promise<unknown> }).query(
+            `SELECT COUNT(*) FROM ${db.prefix}_queues`,
+          );
+          const other = await db.transaction((tx2) =>
+            o.enqueue(tx2, 'q', { type: 'T', payload: 1, dedupeKey: 'k' }),
+          );
+          const mine = await o.enqueue(tx, 'q', { type: 'T', payload: 2, dedupeKey: 'k' });
+          return { other, mine };
+        });
+        expect(outcome.mine).toMatchObject({ duplicate: true, id: outcome.other.id });
+        await waitFor(() => r.seen.length === 1);
+        await sleep(200);
+        expect(r.seen.map((m) => m.payload)).toEqual([1]);
+      },
+    );
+
     it('rejects bad input with a typed error and writes nothing', async () => {
       const o = await producer({ queues: { q: { partitions: 2 } }, maxPayloadBytes: 100 });
       const bad: [string, unknown, unknown][] = [

@@ -70,7 +70,10 @@ for (const [name, create, kind, possible] of servers) {
           const started = Date.now();
           const before = await delivered();
           await waitFor(
-            async () => (await delivered()) > before,
+            async () => {
+              if (crashed()) throw new Error('a consumer exited');
+              return (await delivered()) > before;
+            },
             30_000,
             'a delivery after the server came back',
           );

@@ -62,6 +62,11 @@ export interface DialectStatements {
   /** Reads dead letters for a redrive, locking them where the database can. */
   readonly lockSuffix: string;
   /**
+   * Ends the read of dedupe owners after their insert, so it sees the newest committed row and not
+   * the transaction's snapshot (MySQL's REPEATABLE READ would miss a key committed since).
+   */
+  readonly currentRead: string;
+  /**
    * Sequences many partitions in one statement, notifying their processors (parameters: partition
    * ids, how many per partition, notification channel, sender). Returns a row per partition it locked:
    * `id`, `moved`, `picked`; a partition without a row was busy.

@@ -35,7 +35,7 @@ export function buildStatements(t: Tables, dialect: Dialect) {
         new Array(n).fill(`(?, ?, ?, ${now})`),
       ),
     selectDedupe: (n: number) =>
-      `SELECT dedupe_key, message_id FROM ${t.dedupe} WHERE queue = ? AND dedupe_key IN (${list(n)})`,
+      `SELECT dedupe_key, message_id FROM ${t.dedupe} WHERE queue = ? AND dedupe_key IN (${list(n)})${d.currentRead}`,
     insertIncoming,
     /** The insert and, once it has written a row, a NOTIFY that PostgreSQL delivers on commit. */
     insertIncomingAndNotify: (n: number) =>

@@ -12,4 +12,7 @@ export const statements = (t: Tables): DialectStatements => ({
   lockCursor: `SELECT acked_seq, attempts, retry_at - ${now} AS retry_left
      FROM ${t.processors} WHERE partition_id = ? FOR UPDATE SKIP LOCKED`,
   lockSuffix: ' FOR UPDATE SKIP LOCKED',
+  // A locking read sees the newest committed row whatever the isolation level; the insert holds
+  // that row's lock already.
+  currentRead: ' FOR UPDATE',
 });

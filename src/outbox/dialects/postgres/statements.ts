@@ -12,6 +12,9 @@ export const statements = (t: Tables): DialectStatements => ({
   lockCursor: `SELECT acked_seq, attempts, retry_at - ${now} AS retry_left
      FROM ${t.processors} WHERE partition_id = ? FOR UPDATE SKIP LOCKED`,
   lockSuffix: ' FOR UPDATE SKIP LOCKED',
+  // READ COMMITTED reads what committed before the statement; under REPEATABLE READ the insert
+  // itself fails with a serialization error (typed, retryable) when the key committed since.
+  currentRead: '',
   // Every step works on what the statement itself deleted, so a row another sequencer moved after
   // this statement's snapshot is simply not counted; a partition whose picked rows vanished like that
   // reports picked > moved and is looked at again.

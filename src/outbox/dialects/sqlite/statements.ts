@@ -10,4 +10,5 @@ export const statements = (t: Tables): DialectStatements => ({
   lockPartition: `SELECT next_seq FROM ${t.partitions} WHERE id = ?`,
   lockCursor: `SELECT acked_seq, attempts, retry_at - ${now} AS retry_left FROM ${t.processors} WHERE partition_id = ?`,
   lockSuffix: '',
+  currentRead: '',
 });
