@@ -42,7 +42,11 @@ export const leasedBatch = (
   options: DeliveryOptions = {},
 ): Delivery => ({ mode: 'leased', batch: true, handle: check(handle), options });
 
-/** Exactly-once within the database: the handler runs in the transaction that acknowledges. */
+/**
+ * Exactly-once within the database: the handler runs in the transaction that acknowledges. On
+ * SQLite that transaction holds the only write lock: keep the handler synchronous (`ctx.client` is
+ * the better-sqlite3 database), or other writers wait while it awaits.
+ */
 export const transactional = (
   handle: (message: Message, ctx: TransactionalContext) => Awaitable<Outcome>,
   options: DeliveryOptions = {},

@@ -1,4 +1,76 @@
-import { defineConformance } from './conformance.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { type Delivery, leased, Outbox, Result, transactional } from '../../src/index.js';
+import { recordingLogger, tempDir } from '../helpers.js';
+import { defineConformance, waitFor } from './conformance.js';
 import { sqliteKind } from './databases.js';
 
 await defineConformance(sqliteKind);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the application beside an SQLite outbox in one process', () => {
+  /** Application transactions (a row and an enqueue each) while the outbox delivers. */
+  async function appWrites(delivery: Delivery, logger = recordingLogger().logger, count = 200) {
+    const file = path.join(tempDir(), 'app.db');
+    const app = new Database(file);
+    app.pragma('journal_mode = WAL');
+    app.pragma('busy_timeout = 2000'); // a synchronous wait: the event loop stands still meanwhile
+    app.exec('CREATE TABLE orders (id INTEGER PRIMARY KEY, n INTEGER)');
+    const outbox = await Outbox.start(`sqlite:${file}`, {
+      queues: { q: { partitions: 4, delivery } },
+      tuning: { pollIntervalMs: 50 },
+      logger,
+    });
+    let failed = 0;
+    const started = Date.now();
+    try {
+      for (let i = 0; i < count; i++) {
+        try {
+          app.transaction(() => {
+            app.prepare('INSERT INTO orders (n) VALUES (?)').run(i);
+            outbox.enqueueSync(app, 'q', { type: 'T', key: `k${i % 7}`, payload: { i } });
+          })();
+        } catch {
+          failed++;
+        }
+        await sleep(2);
+      }
+      await waitFor(async () => (await outbox.stats())[0].depth === 0, 20_000, 'every message delivered');
+    } finally {
+      await outbox.stop();
+      app.close();
+    }
+    return { failed, ms: Date.now() - started };
+  }
+
+  it('never waits for a lock held by leased delivery or a synchronous transactional handler', async () => {
+    expect((await appWrites(leased(async () => (await sleep(5), Result.ok())))).failed).toBe(0);
+    const sync = transactional((m, { client }) => {
+      (client as Database.Database).prepare('SELECT ?').get(m.id);
+      return Result.ok();
+    });
+    expect((await appWrites(sync)).failed).toBe(0);
+  }, 60_000);
+
+  it('reports, once per queue, a transactional handler that waits for I/O or timers with the write lock held', async () => {
+    const quick = recordingLogger();
+    const onlyItsStatements = transactional(async (_m, { tx }) => {
+      await tx.query('SELECT 1');
+      return Result.ok();
+    });
+    expect((await appWrites(onlyItsStatements, quick.logger)).failed).toBe(0);
+    expect(quick.warnings).toEqual([]);
+    const slow = recordingLogger();
+    const waiting = transactional(async () => {
+      await sleep(20);
+      return Result.ok();
+    });
+    await appWrites(waiting, slow.logger, 3);
+    const held = slow.warnings.filter((w) => /holds SQLite's write lock/.test(w.msg ?? ''));
+    expect(held).toHaveLength(1);
+    expect(held[0].obj).toMatchObject({ queue: 'q' });
+  }, 60_000);
+});

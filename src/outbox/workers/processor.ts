@@ -5,6 +5,7 @@ import { decodeMessage } from '../message.js';
 import { num, type Runtime } from '../runtime.js';
 import type { Delivery, LeasedContext, Message, TransactionalContext } from '../types.js';
 import { type Lease, LeaseKeeper, newToken, renewed } from './lease.js';
+import { watchLockHolding } from './lock-watch.js';
 import { type Decision, decide } from './outcomes.js';
 
 export interface ProcessorReport {
@@ -40,15 +41,21 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
   private held: Lease | null = null;
   private readonly where: { queue: string; partition: number };
 
+  private readonly delivery: Delivery;
+
   constructor(
     private readonly rt: Runtime,
     queue: string,
     partition: number,
     private readonly partitionId: number,
-    private readonly delivery: Delivery,
+    delivery: Delivery,
     private readonly settings: ProcessorSettings,
   ) {
     this.where = { queue, partition };
+    this.delivery =
+      delivery.mode === 'transactional' && rt.dialect.capabilities.singleWriter
+        ? watchLockHolding(delivery, queue, rt.logger)
+        : delivery;
   }
 
   async execute(signal: AbortSignal) {
