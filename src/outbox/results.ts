@@ -1,4 +1,5 @@
 import { InvalidArgument } from '../errors.js';
+import { MAX_TIMER_MS } from '../validation.js';
 import type {
   BatchOutcome,
   Delivery,
@@ -12,7 +13,14 @@ import type {
 /** Builders of handler outcomes. */
 export const Result = {
   ok: (): Outcome => OK,
-  retry: (options: { delayMs?: number; reason?: string } = {}): Outcome => ({ kind: 'retry', ...options }),
+  /** Try again after `delayMs` (whole milliseconds, up to about 24 days; default: the queue's backoff). */
+  retry: (options: { delayMs?: number; reason?: string } = {}): Outcome => {
+    const { delayMs } = options;
+    if (delayMs === undefined) return { kind: 'retry', ...options };
+    const problem = retryDelayProblem(delayMs);
+    if (problem) throw new InvalidArgument(problem, { delayMs });
+    return { kind: 'retry', ...options, delayMs: Math.ceil(delayMs) };
+  },
   reject: (reason: string): Outcome => ({ kind: 'reject', reason }),
   /**
    * The first `acked` messages of a batch are done; `next` applies to the message after them
@@ -27,6 +35,13 @@ export const Result = {
 };
 
 const OK: Outcome = Object.freeze({ kind: 'ok' });
+
+/** Why `delayMs` cannot be a retry delay, or null when it can. */
+export function retryDelayProblem(delayMs: unknown): string | null {
+  return typeof delayMs === 'number' && delayMs >= 0 && delayMs <= MAX_TIMER_MS
+    ? null
+    : `a retry delay must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, not ${String(delayMs)}`;
+}
 
 type Awaitable<T> = T | Promise<T>;
 

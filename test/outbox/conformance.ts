@@ -239,6 +239,31 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       expect(letter.lastError).toContain('downstream down');
     });
 
+    it('counts an outcome with a retry delay no timer can take as a failed attempt, and dead-letters it', async () => {
+      for (const delayMs of [1.5e20, Number.NaN, Number.POSITIVE_INFINITY, -1])
+        expect(() => Result.retry({ delayMs })).toThrow(InvalidArgument);
+      expect(Result.retry({ delayMs: 1.5 })).toMatchObject({ delayMs: 2 }); // whole milliseconds
+      let attempts = 0;
+      const o = await start({
+        queues: {
+          q: {
+            partitions: 1,
+            delivery: leased(
+              () => {
+                attempts++;
+                return { kind: 'retry', delayMs: 1e20 }; // made by hand, past the builder's check
+              },
+              { maxAttempts: 2, retryBackoff: { initialMs: 20, maxMs: 40 } },
+            ),
+          },
+        },
+      });
+      await db.transaction((tx) => o.enqueue(tx, 'q', { type: 'T', payload: 1 }));
+      await waitFor(async () => (await o.deadLetters.list()).length === 1, 10_000, 'dead letter');
+      expect(attempts).toBe(2);
+      expect((await o.deadLetters.list())[0].lastError).toContain('retry delay');
+    });
+
     it('redrives dead letters into their queue or another, keeping their ids, and filters them', async () => {
       let reject = true;
       const seen: Message[] = [];

@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../../sql/index.js';
+import { retryDelayProblem } from '../results.js';
 import type { BatchOutcome, Delivery, Message, Outcome } from '../types.js';
 
 /** A handler's decision in one shape: how many messages are done and what happens to the next. */
@@ -12,16 +13,25 @@ const failure = (e: unknown): Exclude<Outcome, { kind: 'ok' }> => ({
   reason: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
 });
 
+/** A handler's retry with a delay no timer or database column can take is a failed attempt. */
+function checkNext(next: Exclude<Outcome, { kind: 'ok' }>): Exclude<Outcome, { kind: 'ok' }> {
+  if (next.kind !== 'retry' || next.delayMs === undefined) return next;
+  const problem = retryDelayProblem(next.delayMs);
+  return problem
+    ? { kind: 'retry', reason: `the handler's ${problem}` }
+    : { ...next, delayMs: Math.ceil(next.delayMs) };
+}
+
 function checkOutcome(o: BatchOutcome | undefined, size: number): Decision {
   switch (o?.kind) {
     case 'ok':
       return { acked: size };
     case 'retry':
     case 'reject':
-      return { acked: 0, next: o };
+      return { acked: 0, next: checkNext(o) };
     case 'partial':
       if (Number.isInteger(o.acked) && o.acked >= 0 && o.acked <= size)
-        return { acked: o.acked, next: o.next };
+        return { acked: o.acked, next: o.next && checkNext(o.next) };
       return {
         acked: 0,
         next: { kind: 'retry', reason: `partial acknowledgement of ${o.acked} of ${size}` },
