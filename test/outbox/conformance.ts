@@ -647,7 +647,8 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
     it('migrates once when several processes start together, and refuses a newer schema', async () => {
       const all = await Promise.all([1, 2, 3].map(() => producer({ queues: { q: { partitions: 2 } } })));
       expect(all).toHaveLength(3);
-      expect(Number((await db.query(`SELECT COUNT(*) AS n FROM ${table('migrations')}`))[0].n)).toBe(1);
+      const versions = await db.query(`SELECT version FROM ${table('migrations')} ORDER BY version`);
+      expect(versions.map((v) => Number(v.version))).toEqual([1, 2]); // each applied once
       await producer({ migrate: 'verify' });
       await db.query(`INSERT INTO ${table('migrations')} (version, name) VALUES (99, 'future')`);
       await expect(Outbox.producer(db.url, { prefix: db.prefix })).rejects.toBeInstanceOf(

@@ -50,6 +50,7 @@ const TABLES = [
   'vacuum',
   'dead_letters',
   'dedupe',
+  'starts',
   'queues',
   'migrations',
   'handled',

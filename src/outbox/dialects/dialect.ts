@@ -11,6 +11,7 @@ export interface Tables {
   readonly vacuum: string;
   readonly deadLetters: string;
   readonly dedupe: string;
+  readonly starts: string;
 }
 
 export function tablesFor(prefix: string): Tables {
@@ -24,6 +25,7 @@ export function tablesFor(prefix: string): Tables {
     vacuum: `${prefix}_vacuum`,
     deadLetters: `${prefix}_dead_letters`,
     dedupe: `${prefix}_dedupe`,
+    starts: `${prefix}_starts`,
   };
 }
 
@@ -66,6 +68,12 @@ export interface DialectStatements {
    * the transaction's snapshot (MySQL's REPEATABLE READ would miss a key committed since).
    */
   readonly currentRead: string;
+  /**
+   * Counts a delivery of the message at `seq` starting, in partition `partition_id` (parameters:
+   * partition id, seq): the count goes on while the seq stays, and starts at 1 for a new one.
+   * Returns `started` where the database can; otherwise read it with `readStarted`.
+   */
+  readonly recordStart: string;
   /**
    * Sequences many partitions in one statement, notifying their processors (parameters: partition
    * ids, how many per partition, notification channel, sender). Returns a row per partition it locked:

@@ -6,6 +6,8 @@ import type { BatchOutcome, Delivery, Message, Outcome } from '../types.js';
 export interface Decision {
   readonly acked: number;
   readonly next?: Exclude<Outcome, { kind: 'ok' }>;
+  /** The handler did not run this time, so this is no attempt of its own. */
+  readonly unhandled?: true;
 }
 
 const failure = (e: unknown): Exclude<Outcome, { kind: 'ok' }> => ({

@@ -8,6 +8,19 @@ import { type Lease, LeaseKeeper, newToken, renewed } from './lease.js';
 import { watchLockHolding } from './lock-watch.js';
 import { type Decision, decide } from './outcomes.js';
 
+/**
+ * The decision for a message whose deliveries kept starting without an outcome (its handler ends
+ * the process, or the process is killed while it runs): it goes to the dead letters unhandled.
+ */
+const unfinished = (earlier: number): Decision => ({
+  acked: 0,
+  unhandled: true,
+  next: {
+    kind: 'reject',
+    reason: `delivery started ${earlier} times without an outcome (does its handler end the process?)`,
+  },
+});
+
 export interface ProcessorReport {
   readonly delivered: number;
 }
@@ -127,23 +140,40 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       .rows;
     // Idle: the lease is kept (it lapses unless work comes), so the next message needs no claim.
     if (rows.length === 0) return Directive.idle<ProcessorReport>({ delivered: 0 });
-    const messages = this.messages(rows, held.attempts);
-    const keeper = new LeaseKeeper(this.rt, this.partitionId, this.where, held, leaseMs, signal);
-    const ctx: LeasedContext = { ...this.where, signal: keeper.signal, heartbeat: () => keeper.beat() };
+    const earlier = await this.countStart(conn.executor, rows, held.attempts);
+    const messages = this.messages(earlier > 0 ? rows.slice(0, 1) : rows, earlier);
     let decision: Decision;
-    try {
-      decision = await decide(this.delivery, messages, ctx, keeper.signal);
-    } finally {
-      await keeper.stop();
+    if (earlier >= this.settings.maxAttempts) decision = unfinished(earlier);
+    else {
+      const keeper = new LeaseKeeper(this.rt, this.partitionId, this.where, held, leaseMs, signal);
+      const ctx: LeasedContext = { ...this.where, signal: keeper.signal, heartbeat: () => keeper.beat() };
+      try {
+        decision = await decide(this.delivery, messages, ctx, keeper.signal);
+      } finally {
+        await keeper.stop();
+      }
+      if (keeper.lost) throw new LeaseLost(this.where.queue, this.where.partition);
     }
-    if (keeper.lost) throw new LeaseLost(this.where.queue, this.where.partition);
-    const applied = await this.apply(decision, messages, held.acked, held.attempts, conn.executor, held);
+    const applied = await this.apply(decision, messages, held.acked, earlier, conn.executor, held);
     this.count(applied);
     return applied.directive;
   }
 
   private async runLocked(signal: AbortSignal) {
-    const { sql, conn } = this.rt;
+    const { sql, conn, dialect } = this.rt;
+    // SQLite: the start is counted before the transaction, whose write lock would keep the count
+    // waiting; elsewhere, by the cursor's holder on another connection, so it outlives a rollback.
+    let counted: { acked: number; earlier: number } | null = null;
+    if (dialect.capabilities.singleWriter) {
+      const cursor = (await conn.executor.query(sql.readCursor, [this.partitionId])).rows[0];
+      if (!cursor || num(cursor.retry_left) > 0) counted = null;
+      else {
+        const acked = num(cursor.acked_seq);
+        const head = (await conn.executor.query(sql.headSeq, [this.partitionId, acked])).rows;
+        if (head.length === 0) return Directive.idle<ProcessorReport>({ delivered: 0 });
+        counted = { acked, earlier: await this.countStart(conn.executor, head, num(cursor.attempts)) };
+      }
+    }
     const applied = await conn.transaction(async (tx, client): Promise<Applied | null> => {
       const cursor = (await tx.query(sql.lockCursor, [this.partitionId])).rows[0];
       // Another process holds the cursor: it drains the partition, or on a crash the reconciler wakes us.
@@ -152,17 +182,40 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       if (retryLeft > 0)
         return { directive: Directive.sleep(retryLeft + 5), delivered: 0, retried: false, rejected: false };
       const acked = num(cursor.acked_seq);
+      if (counted && counted.acked !== acked) return null; // another process delivered meanwhile
       const rows = (await tx.query(sql.selectMessages, [this.partitionId, acked, this.settings.batchSize]))
         .rows;
       if (rows.length === 0) return null;
-      const messages = this.messages(rows, num(cursor.attempts));
+      const earlier = counted?.earlier ?? (await this.countStart(conn.executor, rows, num(cursor.attempts)));
+      const messages = this.messages(earlier > 0 ? rows.slice(0, 1) : rows, earlier);
       const ctx: TransactionalContext = { ...this.where, tx, client, signal };
-      const decision = await decide(this.delivery, messages, ctx, signal, tx);
-      return this.apply(decision, messages, acked, num(cursor.attempts), tx, null);
+      const decision =
+        earlier >= this.settings.maxAttempts
+          ? unfinished(earlier)
+          : await decide(this.delivery, messages, ctx, signal, tx);
+      return this.apply(decision, messages, acked, earlier, tx, null);
     });
     if (!applied) return Directive.idle<ProcessorReport>({ delivered: 0 });
     this.count(applied);
     return applied.directive;
+  }
+
+  /**
+   * Counts, durably and before any handler runs, a delivery of the first of `rows` starting, and
+   * returns its earlier attempts: the starts before this one, or the failures recorded, whichever
+   * is more. A delivery whose process died mid-handler left its start counted and nothing else.
+   */
+  private async countStart(
+    ex: SqlExecutor,
+    rows: Record<string, unknown>[],
+    failed: number,
+  ): Promise<number> {
+    const { sql } = this.rt;
+    const r = await ex.query(sql.recordStart, [this.partitionId, num(rows[0].seq)]);
+    const started = num(
+      r.rows[0]?.started ?? (await ex.query(sql.readStarted, [this.partitionId])).rows[0]?.started,
+    );
+    return Math.max(started - 1, failed);
   }
 
   /**
@@ -207,7 +260,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       };
     }
     const failing = messages[d.acked];
-    const tries = (d.acked === 0 ? headAttempts : 0) + 1;
+    const tries = (d.acked === 0 ? headAttempts : 0) + (d.unhandled ? 0 : 1);
     if (d.next.kind === 'reject' || tries >= maxAttempts) {
       const reason =
         d.next.kind === 'reject'

@@ -74,6 +74,16 @@ export const migrations = (t: Tables): Migration[] => [
       `CREATE INDEX ${t.dedupe}_created ON ${t.dedupe} (created_at)`,
     ],
   },
+  {
+    version: 2,
+    name: 'delivery starts',
+    statements: [
+      `CREATE TABLE ${t.starts} (
+         partition_id integer PRIMARY KEY,
+         seq bigint NOT NULL,
+         started integer NOT NULL) DEFAULT CHARSET=utf8mb4`,
+    ],
+  },
 ];
 
 /** The table that records applied versions; created before any migration runs. */

@@ -15,4 +15,7 @@ export const statements = (t: Tables): DialectStatements => ({
   // A locking read sees the newest committed row whatever the isolation level; the insert holds
   // that row's lock already.
   currentRead: ' FOR UPDATE',
+  // Assignments apply left to right: started compares with the old seq before seq changes.
+  recordStart: `INSERT INTO ${t.starts} (partition_id, seq, started) VALUES (?, ?, 1)
+     ON DUPLICATE KEY UPDATE started = IF(seq = VALUES(seq), started + 1, 1), seq = VALUES(seq)`,
 });

@@ -1,0 +1,91 @@
+/**
+ * A message whose handler kills its process (a native crash, an out-of-memory kill) must still
+ * reach the dead letters after `maxAttempts` deliveries, not come back forever: each delivery is
+ * counted durably before the handler runs. The messages around it are delivered.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Outbox } from '../../src/index.js';
+import { fixture } from '../children.js';
+import { TSX_LOADER } from '../helpers.js';
+import { waitFor } from './conformance.js';
+import { ALL_KINDS, requireOrSkip } from './databases.js';
+
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const c of running) c.kill('SIGKILL');
+  running.clear();
+});
+
+/** Starts a poison consumer; resolves with it once it runs, and its exit as a promise. */
+async function consumer(url: string, prefix: string, mode: string) {
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX_LOADER, fixture('poison-consumer.ts'), url, prefix, mode],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  running.add(child);
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  void exited.then(() => running.delete(child));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (b: Buffer) => b.toString().includes('READY') && resolve());
+    void exited.then(() => reject(new Error('the consumer exited before it started')));
+  });
+  return { child, exited };
+}
+
+for (const kind of ALL_KINDS) {
+  const available = await requireOrSkip(kind);
+  describe.skipIf(!available)(`a message that kills its consumer, on ${kind.dialect}`, () => {
+    for (const mode of ['leased', 'transactional'] as const) {
+      it(`${mode}: is dead-lettered after maxAttempts deliveries, and the partition goes on`, async () => {
+        const db = await kind.create();
+        const producer = await Outbox.producer(db.url, {
+          prefix: db.prefix,
+          queues: { work: { partitions: 1 } },
+        });
+        try {
+          await db.query(`CREATE TABLE ${db.prefix}_deliveries (n integer NOT NULL)`);
+          await db.transaction((tx) =>
+            producer.enqueueBatch(tx, 'work', [
+              { type: 'T', payload: { n: 1 } },
+              { type: 'T', payload: { n: 2, poison: true } },
+              { type: 'T', payload: { n: 3 } },
+            ]),
+          );
+          let crashes = 0;
+          for (; crashes < 6; crashes++) {
+            const c = await consumer(db.url, db.prefix, mode);
+            const outcome = await Promise.race([
+              c.exited.then(() => 'crashed'),
+              waitFor(
+                async () => (await producer.deadLetters.list()).length === 1,
+                20_000,
+                'the dead letter',
+              ).then(() => 'dead-lettered'),
+            ]);
+            if (outcome === 'dead-lettered') break;
+          }
+          // Three deliveries of the poison crashed; one more may be the batch it first came in.
+          expect(crashes).toBeGreaterThanOrEqual(3);
+          expect(crashes).toBeLessThanOrEqual(4);
+          const [letter] = await producer.deadLetters.list();
+          expect(letter).toMatchObject({ payload: { n: 2, poison: true }, attempts: 3 });
+          expect(letter.lastError).toMatch(/started 3 times/);
+          const delivered = async () =>
+            new Set((await db.query(`SELECT n FROM ${db.prefix}_deliveries`)).map((r) => Number(r.n)));
+          await waitFor(async () => (await delivered()).has(3), 10_000, 'the message after it');
+          expect(await delivered()).toEqual(new Set([1, 3]));
+        } finally {
+          for (const c of running) c.kill('SIGKILL');
+          await producer.stop();
+          await db.query(`DROP TABLE IF EXISTS ${db.prefix}_deliveries`);
+          await db.close();
+        }
+      }, 90_000);
+    }
+  });
+}
