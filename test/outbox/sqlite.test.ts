@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -47,7 +46,11 @@ describe('the application beside an SQLite outbox in one process', () => {
   }
 
   it('never waits for a lock held by leased delivery or a synchronous transactional handler', async () => {
-    expect((await appWrites(leased(async () => (await sleep(5), Result.ok())))).failed).toBe(0);
+    const slowLeased = leased(async () => {
+      await sleep(5);
+      return Result.ok();
+    });
+    expect((await appWrites(slowLeased)).failed).toBe(0);
     const sync = transactional((m, { client }) => {
       (client as Database.Database).prepare('SELECT ?').get(m.id);
       return Result.ok();
