@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Outbox } from '../../src/index.js';
-import { defineConformance } from './conformance.js';
+import { Outbox, Result, transactional } from '../../src/index.js';
+import { defineConformance, waitFor } from './conformance.js';
 import { postgresKind } from './databases.js';
 
 await defineConformance(postgresKind);
@@ -19,6 +19,49 @@ describe.skipIf(!(await postgresKind.available()))('dedupe on PostgreSQL under R
       });
       await expect(attempt).rejects.toMatchObject({ code: 'DATABASE_ERROR', retryable: true });
       expect((await o.stats())[0].depth).toBe(1);
+    } finally {
+      await o.stop();
+      await db.close();
+    }
+  });
+});
+
+describe.skipIf(!(await postgresKind.available()))('a transactional handler on PostgreSQL', () => {
+  it('that goes on after a failed statement has its attempt counted, and is dead-lettered in the end', async () => {
+    const db = await postgresKind.create();
+    let calls = 0;
+    const delivered: unknown[] = [];
+    const o = await Outbox.start(db.url, {
+      prefix: db.prefix,
+      tuning: { pollIntervalMs: 100 },
+      queues: {
+        q: {
+          partitions: 1,
+          delivery: transactional(
+            async (m, { tx }) => {
+              if ((m.payload as { bad?: boolean }).bad) {
+                calls++;
+                await tx.query('SELECT 1 / 0').catch(() => {}); // swallowed: the transaction is aborted now
+              } else delivered.push(m.payload);
+              return Result.ok();
+            },
+            { maxAttempts: 2, retryBackoff: { initialMs: 10, maxMs: 20 } },
+          ),
+        },
+      },
+    });
+    try {
+      await db.transaction((tx) =>
+        o.enqueueBatch(tx, 'q', [
+          { type: 'T', payload: { bad: true } },
+          { type: 'T', payload: { n: 2 } },
+        ]),
+      );
+      await waitFor(() => delivered.length === 1, 10_000, 'the message after it');
+      const [letter] = await o.deadLetters.list();
+      expect(calls).toBe(2);
+      expect(letter).toMatchObject({ payload: { bad: true }, attempts: 2 });
+      expect(letter.lastError).toMatch(/aborted/);
     } finally {
       await o.stop();
       await db.close();

@@ -63,13 +63,29 @@ export async function decide(
     } catch (e) {
       decision = { acked: 0, next: failure(e) };
     }
-    if (savepoints) {
-      // A whole-batch retry or reject undoes the handler's writes; a partial keeps them (documented).
-      if (decision.acked === 0 && decision.next)
-        await savepoints.query('ROLLBACK TO SAVEPOINT causeway_delivery');
+    if (!savepoints) return decision;
+    // A whole-batch retry or reject undoes the handler's writes; a partial keeps them (documented).
+    if (decision.acked === 0 && decision.next) {
+      await savepoints.query('ROLLBACK TO SAVEPOINT causeway_delivery');
       await savepoints.query('RELEASE SAVEPOINT causeway_delivery');
+      return decision;
     }
-    return decision;
+    try {
+      await savepoints.query('RELEASE SAVEPOINT causeway_delivery');
+      return decision;
+    } catch (e) {
+      // PostgreSQL: one of the handler's statements failed and it went on, so the transaction is
+      // aborted and its writes cannot commit. Undo them; the attempt failed.
+      await savepoints.query('ROLLBACK TO SAVEPOINT causeway_delivery');
+      await savepoints.query('RELEASE SAVEPOINT causeway_delivery');
+      return {
+        acked: 0,
+        next: {
+          kind: 'retry',
+          reason: `the handler went on after a failed statement, which aborted its transaction (${(e as Error).message})`,
+        },
+      };
+    }
   };
   if (delivery.batch) {
     const handle = delivery.handle as (m: Message[], c: unknown) => Promise<BatchOutcome> | BatchOutcome;
