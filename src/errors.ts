@@ -37,7 +37,8 @@ export type ErrorCode =
   | 'GATE_DENIED'
   | 'GUARD_REQUIRED'
   | 'DATABASE_UNAVAILABLE'
-  | 'DATABASE_ERROR';
+  | 'DATABASE_ERROR'
+  | 'DELIVERY_ENDED';
 
 /** Base class of every error Causeway throws on purpose. */
 export class CausewayError extends Error {
@@ -227,6 +228,20 @@ export class DatabaseError extends CausewayError {
       `the ${dialect} database refused a statement: ${(cause as Error)?.message ?? cause}`,
       { dialect, driverCode: c?.code, sqlState: c?.sqlState ?? c?.code, errno: c?.errno, retryable },
       cause,
+    );
+  }
+}
+
+/**
+ * A transactional handler used its transaction after its delivery ended (it returned, or ran past
+ * `handlerTimeoutMs` and the transaction was rolled back): nothing ran.
+ */
+export class DeliveryEnded extends CausewayError {
+  constructor(queue: string, partition: number) {
+    super(
+      'DELIVERY_ENDED',
+      `the delivery on ${queue}/${partition} has ended; its transaction can no longer be used`,
+      { queue, partition },
     );
   }
 }

@@ -1,4 +1,5 @@
 import { InvalidArgument } from '../errors.js';
+import { MAX_TIMER_MS } from '../validation.js';
 import { checkPartitionCount, checkPrefix, checkQueueName } from './names.js';
 import { OutboxProfile } from './profiles.js';
 import type { Delivery, OutboxOptions, QueueDeclaration, Tuning } from './types.js';
@@ -67,10 +68,11 @@ export function settingsFor(d: Delivery, tuning: Tuning): ProcessorSettings {
   const settings: ProcessorSettings = {
     batchSize: positiveInt(o.batchSize ?? tuning.processorBatch, 'batchSize', 10_000),
     maxAttempts,
-    leaseMs: positiveInt(o.leaseMs ?? 30_000, 'leaseMs'),
-    retryInitialMs: positiveInt(backoff.initialMs ?? 1000, 'retryBackoff.initialMs'),
-    retryMaxMs: positiveInt(backoff.maxMs ?? 60_000, 'retryBackoff.maxMs'),
+    leaseMs: positiveInt(o.leaseMs ?? 30_000, 'leaseMs', MAX_TIMER_MS),
+    retryInitialMs: positiveInt(backoff.initialMs ?? 1000, 'retryBackoff.initialMs', MAX_TIMER_MS),
+    retryMaxMs: positiveInt(backoff.maxMs ?? 60_000, 'retryBackoff.maxMs', MAX_TIMER_MS),
     retryMultiplier: backoff.multiplier ?? 2,
+    handlerTimeoutMs: positiveInt(o.handlerTimeoutMs ?? 300_000, 'handlerTimeoutMs', MAX_TIMER_MS),
   };
   if (settings.leaseMs < 100)
     throw new InvalidArgument('leaseMs must be at least 100', { leaseMs: settings.leaseMs });

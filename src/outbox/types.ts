@@ -130,6 +130,12 @@ export interface DeliveryOptions {
   retryBackoff?: { initialMs?: number; maxMs?: number; multiplier?: number };
   /** Leased mode: how long a lease lasts without a heartbeat. Default 30 s. */
   leaseMs?: number;
+  /**
+   * How long one handler call (a message, or a batch) may run. Past it the call's signal aborts and
+   * the attempt counts as failed; a transactional call's transaction is rolled back and its
+   * connection closed, so the handler must not go on using `ctx.client`. Default 5 minutes.
+   */
+  handlerTimeoutMs?: number;
 }
 
 /** A queue this process declares: its partition count and, when it processes it here, its delivery. */

@@ -264,6 +264,60 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       expect((await o.deadLetters.list())[0].lastError).toContain('retry delay');
     });
 
+    for (const mode of ['leased', 'transactional'] as const) {
+      it(`${mode}: a handler that does not finish in handlerTimeoutMs is aborted, counted as a failed attempt, and cannot touch the transaction later`, async () => {
+        const signals: AbortSignal[] = [];
+        let lateQuery: unknown = 'not tried';
+        let lateClient: unknown = 'not tried';
+        const delivered: unknown[] = [];
+        const options = { handlerTimeoutMs: 200, maxAttempts: 2, retryBackoff: { initialMs: 10, maxMs: 20 } };
+        const slow = async (
+          m: Message,
+          ctx: { signal: AbortSignal; tx?: { query(sql: string): Promise<unknown> } },
+        ) => {
+          if (!(m.payload as { hang?: boolean }).hang) {
+            delivered.push(m.payload);
+            return Result.ok();
+          }
+          signals.push(ctx.signal);
+          await sleep(400); // far past the timeout, ignoring the abort
+          if (ctx.tx) lateQuery = await ctx.tx.query('SELECT 1').catch((e: unknown) => e);
+          // The driver's own connection was closed with the rolled-back transaction (SQLite has one).
+          const client = (ctx as { client?: { query?(sql: string): Promise<unknown> } }).client;
+          if (client?.query)
+            lateClient = await client.query('SELECT 1').then(
+              () => 'ran',
+              (e: unknown) => e,
+            );
+          return Result.ok();
+        };
+        const o = await start({
+          queues: {
+            q: {
+              partitions: 1,
+              delivery: mode === 'leased' ? leased(slow, options) : transactional(slow, options),
+            },
+          },
+        });
+        await db.transaction((tx) =>
+          o.enqueueBatch(tx, 'q', [
+            { type: 'T', payload: { hang: true } },
+            { type: 'T', payload: { n: 2 } },
+          ]),
+        );
+        await waitFor(() => delivered.length === 1, 10_000, 'the message after it');
+        const [letter] = await o.deadLetters.list();
+        expect(letter).toMatchObject({ payload: { hang: true }, attempts: 2 });
+        expect(letter.lastError).toContain('did not finish within 200 ms');
+        expect(signals.every((s) => s.aborted)).toBe(true);
+        if (mode === 'transactional') {
+          await waitFor(() => lateQuery !== 'not tried', 5000, 'the late query');
+          expect(lateQuery).toMatchObject({ code: 'DELIVERY_ENDED' });
+          if (kind.dialect !== 'sqlite') expect(lateClient).toBeInstanceOf(Error);
+        }
+      });
+    }
+
     it('redrives dead letters into their queue or another, keeping their ids, and filters them', async () => {
       let reject = true;
       const seen: Message[] = [];

@@ -82,6 +82,13 @@ export interface DialectStatements {
   readonly sequencePartitions?: string;
 }
 
+/**
+ * True for an error that asks for its connection to be closed: code that may still hold the
+ * connection (a handler past its deadline) must not reach whoever uses it next.
+ */
+export const mustDiscard = (e: unknown): boolean =>
+  (e as { discardConnection?: unknown })?.discardConnection === true;
+
 /** A dialect: its name, capabilities, schema history and the statements that differ. */
 export interface Dialect {
   readonly name: SqlDialect;
@@ -101,7 +108,8 @@ export interface OutboxConnection {
   readonly executor: SqlExecutor;
   /**
    * Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. `client` is
-   * the driver's own connection, handed to transactional handlers.
+   * the driver's own connection, handed to transactional handlers. When `fn` throws an error with
+   * `discardConnection: true` (see {@link mustDiscard}), the connection is closed, not reused.
    */
   transaction<T>(fn: (tx: SqlExecutor, client: unknown) => Promise<T>): Promise<T>;
   /**

@@ -44,23 +44,59 @@ function checkOutcome(o: BatchOutcome | undefined, size: number): Decision {
 }
 
 /**
- * Runs the handler over `messages`. A throw is a retry with the error as its reason. In transactional
- * mode each message (or the batch) runs inside a savepoint, so a message that is not acknowledged
- * leaves none of its writes behind.
+ * A transactional handler ran past its deadline. Its transaction must be rolled back whole and its
+ * connection closed (the handler may still hold and use it); `index` is the message it was at.
+ */
+export class HandlerTimedOut extends Error {
+  /** Asks the connection that ran the transaction to close rather than go back to its pool. */
+  readonly discardConnection = true;
+  constructor(
+    readonly timeoutMs: number,
+    readonly index: number,
+  ) {
+    super(timedOutReason(timeoutMs));
+  }
+}
+
+const timedOutReason = (ms: number) => `the handler did not finish within ${ms} ms (handlerTimeoutMs)`;
+
+/** How a run calls the handler: its context for a signal, and the deadline of each call. */
+export interface HandlerCall {
+  /** The context a handler receives, with the signal that aborts at its deadline or on stop. */
+  context(signal: AbortSignal): unknown;
+  readonly timeoutMs: number;
+  /** Transactional mode: the transaction's executor, for the savepoint around each call. */
+  readonly savepoints?: SqlExecutor;
+}
+
+/**
+ * Runs the handler over `messages`. A throw is a retry with the error as its reason, and so is a
+ * call that does not finish by its deadline (its signal aborts). In transactional mode each message
+ * (or the batch) runs inside a savepoint, so a message that is not acknowledged leaves none of its
+ * writes behind; a call past its deadline throws {@link HandlerTimedOut} instead, since the
+ * transaction can no longer be trusted.
  */
 export async function decide(
   delivery: Delivery,
   messages: Message[],
-  ctx: unknown,
+  call: HandlerCall,
   signal: AbortSignal,
-  savepoints?: SqlExecutor,
 ): Promise<Decision> {
-  const run = async (fn: () => Promise<BatchOutcome> | BatchOutcome, size: number): Promise<Decision> => {
+  const { savepoints, timeoutMs } = call;
+  const run = async (
+    fn: (ctx: unknown) => Promise<BatchOutcome> | BatchOutcome,
+    size: number,
+    index: number,
+  ): Promise<Decision> => {
     await savepoints?.query('SAVEPOINT causeway_delivery');
     let decision: Decision;
     try {
-      decision = checkOutcome(await fn(), size);
+      decision = checkOutcome(await withDeadline(fn, call, signal, timeoutMs), size);
     } catch (e) {
+      if (e === TIMED_OUT) {
+        if (savepoints) throw new HandlerTimedOut(timeoutMs, index);
+        return { acked: 0, next: { kind: 'retry', reason: timedOutReason(timeoutMs) } };
+      }
       decision = { acked: 0, next: failure(e) };
     }
     if (!savepoints) return decision;
@@ -89,13 +125,37 @@ export async function decide(
   };
   if (delivery.batch) {
     const handle = delivery.handle as (m: Message[], c: unknown) => Promise<BatchOutcome> | BatchOutcome;
-    return run(() => handle(messages, ctx), messages.length);
+    return run((ctx) => handle(messages, ctx), messages.length, 0);
   }
   const handle = delivery.handle as (m: Message, c: unknown) => Promise<Outcome> | Outcome;
   for (let i = 0; i < messages.length; i++) {
     if (signal.aborted) return { acked: i };
-    const d = await run(() => handle(messages[i], ctx), 1);
+    const d = await run((ctx) => handle(messages[i], ctx), 1, i);
     if (d.next) return { acked: i, next: d.next };
   }
   return { acked: messages.length };
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** Calls `fn` with a context whose signal aborts at the deadline; rejects with TIMED_OUT then. */
+async function withDeadline<T>(
+  fn: (ctx: unknown) => Promise<T> | T,
+  call: HandlerCall,
+  outer: AbortSignal,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      deadline.abort(new Error(timedOutReason(timeoutMs)));
+      reject(TIMED_OUT);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([fn(call.context(AbortSignal.any([outer, deadline.signal]))), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,4 +1,4 @@
-import { LeaseLost } from '../../errors.js';
+import { DeliveryEnded, LeaseLost } from '../../errors.js';
 import { type Plan, runPlan, type SqlExecutor } from '../../sql/index.js';
 import { Directive, type WorkerAction } from '../../worker/index.js';
 import { decodeMessage } from '../message.js';
@@ -6,7 +6,7 @@ import { num, type Runtime } from '../runtime.js';
 import type { Delivery, LeasedContext, Message, TransactionalContext } from '../types.js';
 import { type Lease, LeaseKeeper, newToken, renewed } from './lease.js';
 import { watchLockHolding } from './lock-watch.js';
-import { type Decision, decide } from './outcomes.js';
+import { type Decision, decide, HandlerTimedOut } from './outcomes.js';
 
 /**
  * The decision for a message whose deliveries kept starting without an outcome (its handler ends
@@ -21,6 +21,11 @@ const unfinished = (earlier: number): Decision => ({
   },
 });
 
+/** A transactional run whose handler ran past its deadline. */
+interface TimedOut {
+  readonly timedOut: HandlerTimedOut;
+}
+
 export interface ProcessorReport {
   readonly delivered: number;
 }
@@ -33,6 +38,7 @@ export interface ProcessorSettings {
   readonly retryInitialMs: number;
   readonly retryMaxMs: number;
   readonly retryMultiplier: number;
+  readonly handlerTimeoutMs: number;
 }
 
 /** What a decision wrote, and what the worker does next. */
@@ -146,9 +152,16 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     if (earlier >= this.settings.maxAttempts) decision = unfinished(earlier);
     else {
       const keeper = new LeaseKeeper(this.rt, this.partitionId, this.where, held, leaseMs, signal);
-      const ctx: LeasedContext = { ...this.where, signal: keeper.signal, heartbeat: () => keeper.beat() };
+      const call = {
+        context: (s: AbortSignal): LeasedContext => ({
+          ...this.where,
+          signal: s,
+          heartbeat: () => keeper.beat(),
+        }),
+        timeoutMs: this.settings.handlerTimeoutMs,
+      };
       try {
-        decision = await decide(this.delivery, messages, ctx, keeper.signal);
+        decision = await decide(this.delivery, messages, call, keeper.signal);
       } finally {
         await keeper.stop();
       }
@@ -174,28 +187,85 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
         counted = { acked, earlier: await this.countStart(conn.executor, head, num(cursor.attempts)) };
       }
     }
-    const applied = await conn.transaction(async (tx, client): Promise<Applied | null> => {
-      const cursor = (await tx.query(sql.lockCursor, [this.partitionId])).rows[0];
-      // Another process holds the cursor: it drains the partition, or on a crash the reconciler wakes us.
-      if (!cursor) return null;
-      const retryLeft = num(cursor.retry_left);
-      if (retryLeft > 0)
-        return { directive: Directive.sleep(retryLeft + 5), delivered: 0, retried: false, rejected: false };
-      const acked = num(cursor.acked_seq);
-      if (counted && counted.acked !== acked) return null; // another process delivered meanwhile
-      const rows = (await tx.query(sql.selectMessages, [this.partitionId, acked, this.settings.batchSize]))
-        .rows;
-      if (rows.length === 0) return null;
-      const earlier = counted?.earlier ?? (await this.countStart(conn.executor, rows, num(cursor.attempts)));
-      const messages = this.messages(earlier > 0 ? rows.slice(0, 1) : rows, earlier);
-      const ctx: TransactionalContext = { ...this.where, tx, client, signal };
-      const decision =
-        earlier >= this.settings.maxAttempts
-          ? unfinished(earlier)
-          : await decide(this.delivery, messages, ctx, signal, tx);
-      return this.apply(decision, messages, acked, earlier, tx, null);
-    });
+    const applied = await conn
+      .transaction(async (tx, client): Promise<Applied | TimedOut | null> => {
+        const cursor = (await tx.query(sql.lockCursor, [this.partitionId])).rows[0];
+        // Another process holds the cursor: it drains the partition, or on a crash the reconciler wakes us.
+        if (!cursor) return null;
+        const retryLeft = num(cursor.retry_left);
+        if (retryLeft > 0)
+          return { directive: Directive.sleep(retryLeft + 5), delivered: 0, retried: false, rejected: false };
+        const acked = num(cursor.acked_seq);
+        if (counted && counted.acked !== acked) return null; // another process delivered meanwhile
+        const rows = (await tx.query(sql.selectMessages, [this.partitionId, acked, this.settings.batchSize]))
+          .rows;
+        if (rows.length === 0) return null;
+        const earlier =
+          counted?.earlier ?? (await this.countStart(conn.executor, rows, num(cursor.attempts)));
+        const messages = this.messages(earlier > 0 ? rows.slice(0, 1) : rows, earlier);
+        if (earlier >= this.settings.maxAttempts)
+          return this.apply(unfinished(earlier), messages, acked, earlier, tx, null);
+        // The handler's executor works only while its delivery runs: a handler past its deadline may
+        // still try to use it after the transaction has been rolled back.
+        let ended = false;
+        const handlerTx: SqlExecutor = {
+          dialect: tx.dialect,
+          query: (q, params) =>
+            ended
+              ? Promise.reject(new DeliveryEnded(this.where.queue, this.where.partition))
+              : tx.query(q, params),
+        };
+        const call = {
+          context: (s: AbortSignal): TransactionalContext => ({
+            ...this.where,
+            tx: handlerTx,
+            client,
+            signal: s,
+          }),
+          timeoutMs: this.settings.handlerTimeoutMs,
+          savepoints: tx,
+        };
+        try {
+          const decision = await decide(this.delivery, messages, call, signal);
+          return await this.apply(decision, messages, acked, earlier, tx, null);
+        } finally {
+          ended = true;
+        }
+      })
+      .catch((e: unknown) => {
+        if (!(e instanceof HandlerTimedOut)) throw e;
+        return { timedOut: e } satisfies TimedOut;
+      });
+    if (applied && 'timedOut' in applied) return this.recordTimeout(applied.timedOut);
     if (!applied) return Directive.idle<ProcessorReport>({ delivered: 0 });
+    this.count(applied);
+    return applied.directive;
+  }
+
+  /**
+   * After a transactional handler ran past its deadline (its transaction rolled back, its connection
+   * closed): a timeout of the first message is its failed attempt, recorded in a transaction of its
+   * own; one later in the run is counted when that message comes first, since the next run delivers
+   * the first alone.
+   */
+  private async recordTimeout(timedOut: HandlerTimedOut) {
+    const { sql, conn } = this.rt;
+    this.rt.logger.warn({ ...this.where, timeoutMs: timedOut.timeoutMs }, timedOut.message);
+    if (timedOut.index > 0) return Directive.proceed<ProcessorReport>({ delivered: 0 });
+    const applied = await conn.transaction(async (tx) => {
+      const cursor = (await tx.query(sql.lockCursor, [this.partitionId])).rows[0];
+      if (!cursor) return null;
+      const acked = num(cursor.acked_seq);
+      const rows = (await tx.query(sql.selectMessages, [this.partitionId, acked, 1])).rows;
+      if (rows.length === 0) return null;
+      const retry = { acked: 0, next: { kind: 'retry' as const, reason: timedOut.message } };
+      const earlier = Math.max(
+        num((await tx.query(sql.readStarted, [this.partitionId])).rows[0]?.started) - 1,
+        num(cursor.attempts),
+      );
+      return this.apply(retry, this.messages(rows, earlier), acked, earlier, tx, null);
+    });
+    if (!applied) return Directive.proceed<ProcessorReport>({ delivered: 0 });
     this.count(applied);
     return applied.directive;
   }

@@ -1,15 +1,22 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { mysqlExecutor, runPlan } from '../../../sql/index.js';
-import type { OutboxConnection } from '../dialect.js';
+import { mustDiscard, type OutboxConnection } from '../dialect.js';
 
 /** The outbox's connections over a `mysql2/promise` pool; `owned` pools are closed with the outbox. */
 export function mysqlConnection(pool: Pool, owned: boolean): OutboxConnection {
   const withConn = async <T>(fn: (conn: PoolConnection) => Promise<T>): Promise<T> => {
     const conn = await pool.getConnection();
+    let destroyed = false;
     try {
       return await fn(conn);
+    } catch (e) {
+      if (mustDiscard(e)) {
+        destroyed = true;
+        conn.destroy();
+      }
+      throw e;
     } finally {
-      conn.release();
+      if (!destroyed) conn.release();
     }
   };
   const connection: OutboxConnection = {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../../../logger.js';
 import { pgExecutor, runPlan } from '../../../sql/index.js';
-import type { OutboxConnection } from '../dialect.js';
+import { mustDiscard, type OutboxConnection } from '../dialect.js';
 
 /**
  * A pool for the outbox's own sessions. Their commits need not wait for the WAL flush: a database
@@ -55,6 +55,7 @@ export function postgresConnection(pool: pg.Pool, owned: boolean): OutboxConnect
           return result;
         } catch (e) {
           await client.query('ROLLBACK').catch(discard); // a session that cannot roll back is not reused
+          if (mustDiscard(e)) discard(e as Error);
           throw e;
         }
       }),
