@@ -36,14 +36,14 @@ export function freshJournal(options?: JournalOptions): { journal: Journal; dir:
   return { journal: track(open(dir, options)), dir };
 }
 
-/** A logger that keeps its warnings, for tests of what the library reports. */
+/** A logger that keeps what it is told, by level, for tests of what the library reports. */
 export function recordingLogger() {
-  const warnings: { obj: Record<string, unknown>; msg?: string }[] = [];
-  const logger = {
-    debug() {},
-    info() {},
-    error() {},
-    warn: (obj: Record<string, unknown>, msg?: string) => warnings.push({ obj, msg }),
-  };
-  return { logger, warnings };
+  type Entry = { obj: Record<string, unknown>; msg?: string };
+  const warnings: Entry[] = [];
+  const errors: Entry[] = [];
+  const infos: Entry[] = [];
+  const into = (list: Entry[]) => (obj: Record<string, unknown>, msg?: string) =>
+    void list.push({ obj, msg });
+  const logger = { debug() {}, info: into(infos), warn: into(warnings), error: into(errors) };
+  return { logger, warnings, errors, infos };
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { InvalidArgument, OutboxStopped, UnsupportedDatabase } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { isSync, type SqlDialect, type SqlTarget, toSqlExecutor } from '../sql/index.js';
-import { Notifier, poker, Semaphore, TaskSet, type WorkerListener } from '../worker/index.js';
+import { Notifier, poker, Semaphore, TaskSet } from '../worker/index.js';
 import { connect, type OutboxDatabase } from './connect.js';
 import { DeadLetters } from './dead-letters.js';
 import type { Dialect } from './dialects/dialect.js';
@@ -18,6 +18,7 @@ import { migrate, migrationSql } from './migrations.js';
 import { type ResolvedOptions, resolveOptions, settingsFor } from './options.js';
 import { queueStats } from './queue-stats.js';
 import { type QueueInfo, QueueRegistry } from './registry.js';
+import { Reporter } from './reporter.js';
 import type { Runtime } from './runtime.js';
 import { Counters } from './stats.js';
 import type { Enqueued, NewMessage, OutboxOptions, QueueStats } from './types.js';
@@ -111,6 +112,7 @@ export class Outbox {
         notifyChannel: dialect.capabilities.notifyOnCommit ? `${resolved.prefix}_wake` : null,
         owner: options.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
         logger,
+        reporter: new Reporter(logger, options),
       };
       return new Outbox(rt, resolved);
     } catch (e) {
@@ -233,7 +235,7 @@ export class Outbox {
   private async startWorkers(): Promise<void> {
     const { rt, options } = this;
     const { tuning } = rt;
-    const listener = this.logListener();
+    const listener = [rt.reporter.workerListener()];
     const backoff = { initial: 100, max: 10_000, multiplier: 2, jitter: 0.1 };
 
     const guaranteed = new Semaphore(options.maintenance.guaranteed);
@@ -302,20 +304,6 @@ export class Outbox {
       await wakeups.start();
     }
     reconciler.wake();
-  }
-
-  private logListener(): WorkerListener[] {
-    const logger = this.rt.logger;
-    if (!logger) return [];
-    return [
-      {
-        onError: (w, error, consecutiveFailures, backoffMs) =>
-          logger.error(
-            { err: error, worker: w.name, consecutiveFailures, backoffMs },
-            'outbox worker failed',
-          ),
-      },
-    ];
   }
 }
 

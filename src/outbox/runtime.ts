@@ -4,6 +4,7 @@ import type { Dialect, OutboxConnection } from './dialects/dialect.js';
 import type { Statements } from './dialects/statements.js';
 import type { SequencerHints } from './hints.js';
 import type { QueueRegistry } from './registry.js';
+import type { Reporter } from './reporter.js';
 import type { Counters } from './stats.js';
 import type { Tuning } from './types.js';
 
@@ -22,6 +23,7 @@ export interface Runtime {
   readonly notifyChannel: string | null;
   readonly owner: string;
   readonly logger: Logger;
+  readonly reporter: Reporter;
 }
 
 /** A number from a driver value (PostgreSQL returns bigint as a string; NULL is 0). */

@@ -180,9 +180,40 @@ export interface OutboxOptions {
   maxPayloadBytes?: number;
   /** How long dedupe keys are remembered. Default 7 days. */
   dedupeRetentionMs?: number;
+  /** Where the outbox reports failures, retries, dead letters and reconnections (pino-compatible). */
   logger?: Logger;
+  /**
+   * Called for each handler that threw (or ran past its deadline) and each background failure, with
+   * where it happened. Called synchronously: keep it quick. What it throws is logged and ignored.
+   */
+  onError?: (error: unknown, context: FailureContext) => void;
+  /** Called for each message this process moves to the dead letters. */
+  onDeadLetter?: (letter: DeadLettered) => void;
   /** This process's name in leases. Default host:pid:random. */
   owner?: string;
+}
+
+/** Where an outbox failure happened, as `onError` and the log hear of it. */
+export interface FailureContext {
+  /** The background worker (`sequencer-0`, `processor-emails-3`, `reconciler`, ...). */
+  readonly worker?: string;
+  readonly queue?: string;
+  readonly partition?: number;
+  readonly messageId?: string;
+  readonly seq?: number;
+  /** Which attempt at the message failed (1 for the first). */
+  readonly attempt?: number;
+}
+
+/** A message this process moved to the dead letters. */
+export interface DeadLettered {
+  readonly queue: string;
+  readonly partition: number;
+  readonly seq: number;
+  readonly messageId: string;
+  readonly type: string;
+  readonly attempts: number;
+  readonly reason: string;
 }
 
 /** One queue's health, from the database (all processes) and this process's counters. */

@@ -4,6 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type DeadLettered,
+  type FailureContext,
   InvalidArgument,
   type Logger,
   leased,
@@ -17,6 +19,7 @@ import {
   transactional,
   UnknownQueue,
 } from '../../src/index.js';
+import { recordingLogger } from '../helpers.js';
 import { type DatabaseKind, requireOrSkip, type TestDatabase } from './databases.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -317,6 +320,61 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
         }
       });
     }
+
+    it('reports each failed attempt and dead letter to its logger and hooks, saying where and which attempt', async () => {
+      const { logger, warnings, errors } = recordingLogger();
+      const hookErrors: [unknown, FailureContext][] = [];
+      const letters: DeadLettered[] = [];
+      const o = await start({
+        logger,
+        onError: (err, at) => {
+          hookErrors.push([err, at]);
+          throw new Error('a broken hook'); // logged, and the outbox goes on
+        },
+        onDeadLetter: (letter) => letters.push(letter),
+        queues: {
+          q: {
+            partitions: 1,
+            delivery: leased(
+              (m) => {
+                if ((m.payload as { n: number }).n === 1) throw new Error('downstream down');
+                return Result.reject('not for us');
+              },
+              { maxAttempts: 2, retryBackoff: { initialMs: 10, maxMs: 20 } },
+            ),
+          },
+        },
+      });
+      const [first, second] = await db.transaction((tx) =>
+        o.enqueueBatch(tx, 'q', [
+          { type: 'T', payload: { n: 1 } },
+          { type: 'T', payload: { n: 2 } },
+        ]),
+      );
+      await waitFor(() => letters.length === 2, 10_000, 'two dead letters');
+      const where = { queue: 'q', partition: 0 };
+      const retried = warnings.filter((w) => w.msg === 'outbox delivery failed; it is tried again');
+      expect(retried).toHaveLength(1);
+      expect(retried[0].obj).toMatchObject({
+        ...where,
+        messageId: first.id,
+        seq: 1,
+        attempt: 1,
+        reason: expect.stringContaining('downstream down'),
+      });
+      expect(retried[0].obj.delayMs).toBeGreaterThan(0);
+      const dead = errors.filter((e) => e.msg === 'outbox message dead-lettered').map((e) => e.obj);
+      expect(dead).toMatchObject([
+        { ...where, messageId: first.id, attempts: 2 },
+        { ...where, messageId: second.id, attempts: 1, reason: 'not for us' },
+      ]);
+      expect(letters).toMatchObject(dead);
+      expect(hookErrors.map(([e, at]) => [(e as Error).message, at])).toEqual([
+        ['downstream down', expect.objectContaining({ ...where, messageId: first.id, attempt: 1 })],
+        ['downstream down', expect.objectContaining({ ...where, messageId: first.id, attempt: 2 })],
+      ]);
+      expect(errors.some((e) => e.obj.hook === 'onError')).toBe(true);
+    });
 
     it('redrives dead letters into their queue or another, keeping their ids, and filters them', async () => {
       let reject = true;

@@ -8,6 +8,8 @@ export interface Decision {
   readonly next?: Exclude<Outcome, { kind: 'ok' }>;
   /** The handler did not run this time, so this is no attempt of its own. */
   readonly unhandled?: true;
+  /** What the handler threw (or why it failed), for the `onError` hook. */
+  readonly error?: unknown;
 }
 
 const failure = (e: unknown): Exclude<Outcome, { kind: 'ok' }> => ({
@@ -94,10 +96,11 @@ export async function decide(
       decision = checkOutcome(await withDeadline(fn, call, signal, timeoutMs), size);
     } catch (e) {
       if (e === TIMED_OUT) {
-        if (savepoints) throw new HandlerTimedOut(timeoutMs, index);
-        return { acked: 0, next: { kind: 'retry', reason: timedOutReason(timeoutMs) } };
+        const timedOut = new HandlerTimedOut(timeoutMs, index);
+        if (savepoints) throw timedOut;
+        return { acked: 0, next: { kind: 'retry', reason: timedOut.message }, error: timedOut };
       }
-      decision = { acked: 0, next: failure(e) };
+      decision = { acked: 0, next: failure(e), error: e };
     }
     if (!savepoints) return decision;
     // A whole-batch retry or reject undoes the handler's writes; a partial keeps them (documented).
@@ -120,6 +123,7 @@ export async function decide(
           kind: 'retry',
           reason: `the handler went on after a failed statement, which aborted its transaction (${(e as Error).message})`,
         },
+        error: e,
       };
     }
   };
@@ -131,7 +135,7 @@ export async function decide(
   for (let i = 0; i < messages.length; i++) {
     if (signal.aborted) return { acked: i };
     const d = await run((ctx) => handle(messages[i], ctx), 1, i);
-    if (d.next) return { acked: i, next: d.next };
+    if (d.next) return { ...d, acked: i };
   }
   return { acked: messages.length };
 }

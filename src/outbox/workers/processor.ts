@@ -47,6 +47,14 @@ interface Applied {
   readonly delivered: number;
   readonly retried: boolean;
   readonly rejected: boolean;
+  /** The message that failed, reported once what was written has committed. */
+  readonly failure?: {
+    readonly message: Message;
+    readonly attempt: number;
+    readonly reason: string;
+    readonly delayMs?: number;
+    readonly error?: unknown;
+  };
 }
 
 /**
@@ -250,7 +258,6 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
    */
   private async recordTimeout(timedOut: HandlerTimedOut) {
     const { sql, conn } = this.rt;
-    this.rt.logger.warn({ ...this.where, timeoutMs: timedOut.timeoutMs }, timedOut.message);
     if (timedOut.index > 0) return Directive.proceed<ProcessorReport>({ delivered: 0 });
     const applied = await conn.transaction(async (tx) => {
       const cursor = (await tx.query(sql.lockCursor, [this.partitionId])).rows[0];
@@ -258,7 +265,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       const acked = num(cursor.acked_seq);
       const rows = (await tx.query(sql.selectMessages, [this.partitionId, acked, 1])).rows;
       if (rows.length === 0) return null;
-      const retry = { acked: 0, next: { kind: 'retry' as const, reason: timedOut.message } };
+      const retry = { acked: 0, next: { kind: 'retry' as const, reason: timedOut.message }, error: timedOut };
       const earlier = Math.max(
         num((await tx.query(sql.readStarted, [this.partitionId])).rows[0]?.started) - 1,
         num(cursor.attempts),
@@ -348,6 +355,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
         delivered: d.acked,
         retried: false,
         rejected: true,
+        failure: { message: failing, attempt: tries, reason, error: d.error },
       };
     }
     const delay = d.next.delayMs ?? this.retryDelay(tries);
@@ -365,6 +373,13 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       delivered: d.acked,
       retried: true,
       rejected: false,
+      failure: {
+        message: failing,
+        attempt: tries,
+        reason: d.next.reason ?? 'retry',
+        delayMs: delay,
+        error: d.error,
+      },
     };
   }
 
@@ -373,10 +388,16 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     return Math.min(retryMaxMs, retryInitialMs * retryMultiplier ** (tries - 1));
   }
 
+  /** Counts what a run did, once it has committed, and reports a failure. */
   private count(a: Applied): void {
     const c = this.rt.counters.of(this.where.queue);
     c.acknowledged(a.delivered);
     if (a.retried) c.retries++;
     if (a.rejected) c.rejected++;
+    const f = a.failure;
+    if (!f) return;
+    const at = { ...this.where, messageId: f.message.id, seq: f.message.seq, type: f.message.type };
+    if (a.rejected) this.rt.reporter.deadLettered({ ...at, attempts: f.attempt, reason: f.reason }, f.error);
+    else this.rt.reporter.retrying({ ...at, attempt: f.attempt }, f.delayMs ?? 0, f.reason, f.error);
   }
 }
