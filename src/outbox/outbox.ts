@@ -23,6 +23,7 @@ import type { Runtime } from './runtime.js';
 import { Counters } from './stats.js';
 import type { Enqueued, NewMessage, OutboxOptions, QueueStats } from './types.js';
 import { WakeupListener } from './wakeups.js';
+import { handlerScope } from './workers/handler-scope.js';
 import { PartitionProcessor } from './workers/processor.js';
 import { Reconciler } from './workers/reconciler.js';
 import { Sequencer } from './workers/sequencer.js';
@@ -75,7 +76,24 @@ export class Outbox {
       await outbox.stop();
       throw e;
     }
+    if (options.stopOnSignals) outbox.stopOnSignals();
     return outbox;
+  }
+
+  /** SIGTERM or SIGINT: stop gracefully, then raise the signal again for its usual effect. */
+  private stopOnSignals(): void {
+    const signals = ['SIGTERM', 'SIGINT'] as const;
+    const onSignal = (signal: NodeJS.Signals) => {
+      for (const s of signals) process.off(s, onSignal);
+      this.rt.logger.info({ signal }, 'outbox stopping on a signal');
+      void this.stop()
+        .catch(() => {}) // logged by stop()
+        .finally(() => process.kill(process.pid, signal));
+    };
+    for (const s of signals) process.on(s, onSignal);
+    this.cleanups.push(() => {
+      for (const s of signals) process.off(s, onSignal);
+    });
   }
 
   /** An outbox that only enqueues (and administers): no background workers in this process. */
@@ -197,17 +215,23 @@ export class Outbox {
   }
 
   /**
-   * Stops the workers (runs in flight finish and acknowledge), gives leases back and closes the
-   * connections the outbox opened. Calling it twice is harmless.
+   * Stops the workers (runs in flight finish and acknowledge), gives leases back, so other
+   * processes take over at once, and closes the connections the outbox opened. Calling it twice is
+   * harmless. Called from inside one of this outbox's handlers, it resolves at once, and the stop
+   * completes after that handler has returned.
    */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      await this.tasks.shutdown();
-      for (const p of this.processors) await p.releaseLease().catch(() => {});
-      for (const c of this.cleanups.splice(0)) await c();
-      await this.rt.conn.close();
-    })();
-    return this.stopping;
+    if (!this.stopping) {
+      this.stopping = (async () => {
+        await this.tasks.shutdown();
+        for (const p of this.processors)
+          await p.releaseLease().catch((err) => this.rt.logger.warn({ err }, 'outbox lease not given back'));
+        for (const c of this.cleanups.splice(0)) await c();
+        await this.rt.conn.close();
+      })();
+      this.stopping.catch((err) => this.rt.logger.error({ err }, 'outbox stop failed'));
+    }
+    return handlerScope.getStore() === this.rt ? Promise.resolve() : this.stopping;
   }
 
   private checkOpen(messages: readonly NewMessage[]): void {

@@ -39,6 +39,7 @@ export class Reporter {
    */
   workerListener(): WorkerListener {
     const failing = new Map<string, number>();
+    let conflicts = 0;
     return {
       onError: (w, err, consecutiveFailures, backoffMs) => {
         failing.set(w.name, consecutiveFailures);
@@ -46,7 +47,10 @@ export class Reporter {
         if (err instanceof DatabaseUnavailable)
           this.logger.warn({ err, ...at }, 'outbox database unavailable; the worker retries');
         else if (err instanceof DatabaseError && err.retryable)
-          this.logger.info({ err, ...at }, 'outbox statement conflicted with another process; retried');
+          this.logger.info(
+            { err, ...at, conflicts: ++conflicts },
+            'outbox statement conflicted with another transaction (a deadlock or lock timeout); retried',
+          );
         else this.logger.error({ err, ...at }, 'outbox worker failed');
         this.error(err, { worker: w.name });
       },

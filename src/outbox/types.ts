@@ -189,6 +189,12 @@ export interface OutboxOptions {
   onError?: (error: unknown, context: FailureContext) => void;
   /** Called for each message this process moves to the dead letters. */
   onDeadLetter?: (letter: DeadLettered) => void;
+  /**
+   * Stop gracefully on SIGTERM and SIGINT (handlers finish, leases are given back so other
+   * processes take over at once), then let the signal end the process. Default false: without it,
+   * call `stop()` from your own signal handling, or the leases lapse only after `leaseMs`.
+   */
+  stopOnSignals?: boolean;
   /** This process's name in leases. Default host:pid:random. */
   owner?: string;
 }

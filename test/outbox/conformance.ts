@@ -462,6 +462,65 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       expect(r.seen[100].payload).toBe('after');
     });
 
+    for (const mode of ['leased', 'transactional'] as const) {
+      it(`${mode}: stop() called from inside a handler returns, and the stop completes once the handler has`, async () => {
+        let outbox!: Outbox;
+        let stoppedInside = false;
+        const handler = async () => {
+          await outbox.stop();
+          stoppedInside = true;
+          return Result.ok();
+        };
+        outbox = await start({
+          queues: {
+            q: { partitions: 1, delivery: mode === 'leased' ? leased(handler) : transactional(handler) },
+          },
+        });
+        await db.transaction((tx) => outbox.enqueue(tx, 'q', { type: 'T', payload: 1 }));
+        await waitFor(() => stoppedInside, 5000, 'stop() to return inside the handler');
+        await outbox.stop(); // and the whole stop completes
+        const [s] = await (await producer()).stats();
+        expect(s.depth).toBe(0); // the handler's outcome was still acknowledged
+      });
+    }
+
+    it('a stopped consumer gives its leases back, so another process takes over at once', async () => {
+      const seen: string[] = [];
+      const consumer = (name: string) =>
+        start({
+          queues: {
+            q: {
+              partitions: 2,
+              delivery: leased(
+                (m) => {
+                  seen.push(`${name}:${m.payload}`);
+                  return Result.ok();
+                },
+                { leaseMs: 60_000 },
+              ),
+            },
+          },
+        });
+      const first = await consumer('first');
+      await db.transaction((tx) =>
+        first.enqueueBatch(tx, 'q', [
+          { type: 'T', payload: 1, partition: 0 },
+          { type: 'T', payload: 2, partition: 1 },
+        ]),
+      );
+      await waitFor(() => seen.length === 2);
+      const second = await consumer('second');
+      await first.stop();
+      await db.transaction((tx) =>
+        second.enqueueBatch(tx, 'q', [
+          { type: 'T', payload: 3, partition: 0 },
+          { type: 'T', payload: 4, partition: 1 },
+        ]),
+      );
+      await waitFor(() => seen.length === 4, 5000, 'the second consumer to take over');
+      expect(seen.slice(2).sort()).toEqual(['second:3', 'second:4']);
+    });
+
     it('stop() lets the handler in flight finish and acknowledge, and nothing runs afterwards', async () => {
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));

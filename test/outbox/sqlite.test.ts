@@ -2,6 +2,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { type Delivery, leased, Outbox, Result, transactional } from '../../src/index.js';
+import { fixture, startChild } from '../children.js';
 import { recordingLogger, tempDir } from '../helpers.js';
 import { defineConformance, waitFor } from './conformance.js';
 import { sqliteKind } from './databases.js';
@@ -76,4 +77,38 @@ describe('the application beside an SQLite outbox in one process', () => {
     expect(held).toHaveLength(1);
     expect(held[0].obj).toMatchObject({ queue: 'q' });
   }, 60_000);
+});
+
+describe('an outbox that stops on signals', () => {
+  it('stops gracefully on SIGTERM, giving its leases back, and then lets the signal end the process', async () => {
+    const file = path.join(tempDir(), 'app.db');
+    const url = `sqlite:${file}`;
+    const child = startChild(fixture('signal-consumer.ts'), [url, 'sig']);
+    expect(await child.ready).toBe('READY');
+    const db = new Database(file);
+    const producer = await Outbox.producer(url, { prefix: 'sig', queues: { q: { partitions: 1 } } });
+    const enqueue = (n: number) =>
+      db.transaction(() => producer.enqueueSync(db, 'q', { type: 'T', payload: n }))();
+    enqueue(1);
+    await waitFor(() => child.lines.includes('DELIVERED 1'), 5000, 'the child to take the partition');
+    const seen: unknown[] = [];
+    const other = await Outbox.start(url, {
+      prefix: 'sig',
+      tuning: { pollIntervalMs: 50 },
+      queues: { q: { partitions: 1, delivery: leased((m) => (seen.push(m.payload), Result.ok())) } },
+    });
+    try {
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.proc.on('exit', (_c, s) => resolve(s)),
+      );
+      child.proc.kill('SIGTERM');
+      expect(await exited).toBe('SIGTERM');
+      enqueue(2);
+      await waitFor(() => seen.includes(2), 3000, 'this process to take the partition over at once');
+    } finally {
+      await other.stop();
+      await producer.stop();
+      db.close();
+    }
+  });
 });

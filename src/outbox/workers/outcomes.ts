@@ -1,6 +1,7 @@
 import type { SqlExecutor } from '../../sql/index.js';
 import { retryDelayProblem } from '../results.js';
 import type { BatchOutcome, Delivery, Message, Outcome } from '../types.js';
+import { handlerScope } from './handler-scope.js';
 
 /** A handler's decision in one shape: how many messages are done and what happens to the next. */
 export interface Decision {
@@ -66,6 +67,8 @@ const timedOutReason = (ms: number) => `the handler did not finish within ${ms} 
 export interface HandlerCall {
   /** The context a handler receives, with the signal that aborts at its deadline or on stop. */
   context(signal: AbortSignal): unknown;
+  /** The outbox the handler runs for (see {@link handlerScope}). */
+  readonly scope: object;
   readonly timeoutMs: number;
   /** Transactional mode: the transaction's executor, for the savepoint around each call. */
   readonly savepoints?: SqlExecutor;
@@ -158,7 +161,8 @@ async function withDeadline<T>(
     }, timeoutMs);
   });
   try {
-    return await Promise.race([fn(call.context(AbortSignal.any([outer, deadline.signal]))), expired]);
+    const ctx = call.context(AbortSignal.any([outer, deadline.signal]));
+    return await Promise.race([handlerScope.run(call.scope, () => fn(ctx)), expired]);
   } finally {
     clearTimeout(timer);
   }

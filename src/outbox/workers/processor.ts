@@ -167,6 +167,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
           heartbeat: () => keeper.beat(),
         }),
         timeoutMs: this.settings.handlerTimeoutMs,
+        scope: this.rt,
       };
       try {
         decision = await decide(this.delivery, messages, call, keeper.signal);
@@ -232,6 +233,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
           }),
           timeoutMs: this.settings.handlerTimeoutMs,
           savepoints: tx,
+          scope: this.rt,
         };
         try {
           const decision = await decide(this.delivery, messages, call, signal);
