@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
-import { InvalidArgument, MessageTooLarge } from '../errors.js';
+import { InvalidArgument, MessageTooLarge, UnserializableData } from '../errors.js';
 import type { Row } from '../sql/index.js';
+import { isPlainText, isWellFormedText, keys, refuseUnknownKeys } from '../validation.js';
 import { partitionForKey } from './partitioning.js';
 import type { DeadLetter, Message, NewMessage } from './types.js';
 
@@ -22,15 +23,19 @@ export interface EncodedMessage {
   readonly dedupeKey: string | null;
 }
 
+/** A name or label: 1 to `max` characters of plain text (no control characters, no lone surrogates). */
 const shortString = (value: unknown, what: string, max: number): string => {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max)
-    throw new InvalidArgument(`${what} must be a string of 1 to ${max} characters`, { [what]: value });
+  if (typeof value !== 'string' || value.length === 0 || value.length > max || !isPlainText(value))
+    throw new InvalidArgument(`${what} must be 1 to ${max} characters of plain text`, { [what]: value });
   return value;
 };
+
+const MESSAGE_KEYS = keys('type', 'payload', 'key', 'partition', 'headers', 'dedupeKey', 'id');
 
 /** Checks one message and encodes it; throws before anything is written. */
 export function encodeMessage(m: NewMessage, partitions: number, maxPayloadBytes: number): EncodedMessage {
   if (m === null || typeof m !== 'object') throw new InvalidArgument('a message must be an object');
+  refuseUnknownKeys(m, MESSAGE_KEYS, 'message field');
   const type = shortString(m.type, 'type', 200);
   const key = m.key === undefined ? null : shortString(m.key, 'key', 255);
   const dedupeKey = m.dedupeKey === undefined ? null : shortString(m.dedupeKey, 'dedupeKey', 255);
@@ -65,22 +70,84 @@ function encodePayload(payload: NewMessage['payload']): { payload: Buffer; kind:
       payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
       kind: PayloadKind.bytes,
     };
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(payload);
-  } catch (e) {
-    throw new InvalidArgument(`payload is not JSON-serializable: ${(e as Error).message}`);
-  }
-  if (text === undefined) throw new InvalidArgument('payload must be bytes or a JSON value');
-  return { payload: Buffer.from(text, 'utf8'), kind: PayloadKind.json };
+  if (payload === undefined) throw new InvalidArgument('payload must be bytes or a JSON value');
+  assertJsonExact(payload, ['payload'], []);
+  return { payload: Buffer.from(JSON.stringify(payload), 'utf8'), kind: PayloadKind.json };
 }
+
+const MAX_DEPTH = 100;
+
+/**
+ * Refuses what JSON would not give back as it was ({@link UnserializableData}): NaN and infinities
+ * (null), undefined (dropped, or null in an array), holes, bigints, and every object that is not a
+ * plain object or array (a Map or Set becomes `{}`, a Date a string, a typed array an object of
+ * indices). `-0` reads back as `0`, as in JSON.
+ */
+function assertJsonExact(value: unknown, path: (string | number)[], parents: object[]): void {
+  const obj = value as object;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) refuse(path, `${value} would arrive as null`);
+      return;
+    case 'undefined':
+      refuse(path, 'undefined would be dropped (or arrive as null in an array)');
+      return;
+    case 'object':
+      break;
+    default:
+      refuse(path, `a ${typeof value} cannot be carried by JSON`);
+  }
+  if (value === null) return;
+  if (parents.length >= MAX_DEPTH) refuse(path, `nested deeper than ${MAX_DEPTH}`);
+  if (parents.includes(obj)) refuse(path, 'circular reference');
+  parents.push(obj);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      if (!(i in value)) refuse(path, 'a hole in a sparse array would arrive as null');
+      assertJsonExact(value[i], path, parents);
+      path.pop();
+    }
+    if (Object.keys(value).length !== value.length) refuse(path, 'named properties of an array are dropped');
+  } else {
+    const proto = Object.getPrototypeOf(obj);
+    if (proto !== Object.prototype && proto !== null)
+      refuse(
+        path,
+        `a ${obj.constructor?.name ?? 'class instance'} would not arrive as it is; send plain data`,
+      );
+    if (Object.getOwnPropertySymbols(obj).length > 0) refuse(path, 'symbol keys are dropped');
+    for (const key of Object.keys(obj)) {
+      path.push(key);
+      assertJsonExact((value as Record<string, unknown>)[key], path, parents);
+      path.pop();
+    }
+  }
+  parents.pop();
+}
+
+function refuse(path: (string | number)[], reason: string): never {
+  throw new UnserializableData(pathText(path), reason);
+}
+
+const pathText = (path: (string | number)[]): string =>
+  path.map((k, i) => (i === 0 ? k : typeof k === 'number' ? `[${k}]` : `[${JSON.stringify(k)}]`)).join('');
 
 function encodeHeaders(headers: NewMessage['headers']): string | null {
   if (headers === undefined) return null;
   if (headers === null || typeof headers !== 'object' || Array.isArray(headers))
     throw new InvalidArgument('headers must be an object of strings');
-  for (const [k, v] of Object.entries(headers))
-    if (typeof v !== 'string') throw new InvalidArgument(`header ${JSON.stringify(k)} must be a string`);
+  for (const [k, v] of Object.entries(headers)) {
+    if (!isPlainText(k) || k.length === 0)
+      throw new InvalidArgument(`header name ${JSON.stringify(k)} must be plain text`);
+    if (typeof v !== 'string' || !isWellFormedText(v) || v.includes('\u0000'))
+      throw new InvalidArgument(
+        `header ${JSON.stringify(k)} must be a string without NUL or lone surrogates`,
+      );
+  }
   const text = JSON.stringify(headers);
   if (text.length > MAX_HEADERS_BYTES) throw new InvalidArgument('headers exceed 64 KiB');
   return text;

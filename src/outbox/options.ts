@@ -1,5 +1,5 @@
 import { InvalidArgument } from '../errors.js';
-import { MAX_TIMER_MS } from '../validation.js';
+import { checkOptions, keys, MAX_TIMER_MS } from '../validation.js';
 import { checkPartitionCount, checkPrefix, checkQueueName } from './names.js';
 import { OutboxProfile } from './profiles.js';
 import type { Delivery, OutboxOptions, QueueDeclaration, Tuning } from './types.js';
@@ -23,29 +23,59 @@ const positiveInt = (value: unknown, what: string, max = Number.MAX_SAFE_INTEGER
   return value as number;
 };
 
+const OUTBOX_OPTIONS = keys(
+  'prefix',
+  'migrate',
+  'queues',
+  'processors',
+  'maintenance',
+  'tuning',
+  'maxPayloadBytes',
+  'dedupeRetentionMs',
+  'logger',
+  'onError',
+  'onDeadLetter',
+  'stopOnSignals',
+  'owner',
+);
+const QUEUE_OPTIONS = keys('partitions', 'delivery');
+const DELIVERY_OPTIONS = keys('batchSize', 'maxAttempts', 'retryBackoff', 'leaseMs', 'handlerTimeoutMs');
+const TIMER_TUNING = new Set(['pollIntervalMs', 'vacuumIntervalMs']);
+
+/** `value`, or `fallback` when it was left out; `null` is a value, and refused by the checks. */
+const given = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
+
 export function resolveOptions(o: OutboxOptions = {}): ResolvedOptions {
+  checkOptions(o, OUTBOX_OPTIONS, 'outbox option');
   const queues = new Map<string, QueueDeclaration>();
-  for (const [name, q] of Object.entries(o.queues ?? {})) {
+  for (const [name, q] of Object.entries(given(o.queues, {}))) {
     checkQueueName(name);
+    checkOptions(q, QUEUE_OPTIONS, `option of queue ${name}`);
     checkPartitionCount(q?.partitions, name);
     if (q.delivery !== undefined) settingsFor(q.delivery, OutboxProfile.default());
     queues.set(name, q);
   }
-  const tuning = { ...OutboxProfile.default(), ...o.tuning };
-  for (const [k, v] of Object.entries(tuning)) positiveInt(v, `tuning.${k}`);
-  const maintenance = o.maintenance ?? { guaranteed: 2, shared: 1 };
+  const defaults = OutboxProfile.default();
+  checkOptions(o.tuning, keys(...Object.keys(defaults)), 'tuning option');
+  const tuning = { ...defaults, ...o.tuning };
+  for (const [k, v] of Object.entries(tuning))
+    positiveInt(v, `tuning.${k}`, TIMER_TUNING.has(k) ? MAX_TIMER_MS : Number.MAX_SAFE_INTEGER);
+  const maintenance = given(o.maintenance, { guaranteed: 2, shared: 1 });
+  checkOptions(maintenance, keys('guaranteed', 'shared'), 'maintenance option');
+  if (o.stopOnSignals !== undefined && typeof o.stopOnSignals !== 'boolean')
+    throw new InvalidArgument('stopOnSignals must be true or false', { stopOnSignals: o.stopOnSignals });
   return {
-    prefix: checkPrefix(o.prefix ?? 'outbox'),
-    migrate: o.migrate === 'verify' ? 'verify' : check(o.migrate ?? 'auto', ['auto'], 'migrate'),
+    prefix: checkPrefix(given(o.prefix, 'outbox')),
+    migrate: check(given(o.migrate, 'auto'), ['auto', 'verify'], 'migrate'),
     queues,
-    processors: positiveInt(o.processors ?? 4, 'processors', 1000),
+    processors: positiveInt(given(o.processors, 4), 'processors', 1000),
     maintenance: {
-      guaranteed: positiveInt(maintenance.guaranteed, 'maintenance.guaranteed', 100),
-      shared: positiveInt(maintenance.shared, 'maintenance.shared', 100),
+      guaranteed: positiveInt(maintenance?.guaranteed, 'maintenance.guaranteed', 100),
+      shared: positiveInt(maintenance?.shared, 'maintenance.shared', 100),
     },
     tuning,
-    maxPayloadBytes: positiveInt(o.maxPayloadBytes ?? 1024 * 1024, 'maxPayloadBytes', 64 * 1024 * 1024),
-    dedupeRetentionMs: positiveInt(o.dedupeRetentionMs ?? 7 * 24 * 3600_000, 'dedupeRetentionMs'),
+    maxPayloadBytes: positiveInt(given(o.maxPayloadBytes, 1024 * 1024), 'maxPayloadBytes', 64 * 1024 * 1024),
+    dedupeRetentionMs: positiveInt(given(o.dedupeRetentionMs, 7 * 24 * 3600_000), 'dedupeRetentionMs'),
   };
 }
 
@@ -60,19 +90,21 @@ export function settingsFor(d: Delivery, tuning: Tuning): ProcessorSettings {
     throw new InvalidArgument(
       'a delivery is built with leased(), leasedBatch(), transactional() or transactionalBatch()',
     );
-  const o = d.options ?? {};
-  const maxAttempts = o.maxAttempts ?? 10;
+  const o = given(d.options, {});
+  checkOptions(o, DELIVERY_OPTIONS, 'delivery option');
+  const maxAttempts = given(o.maxAttempts, 10);
   if (!(maxAttempts === Number.POSITIVE_INFINITY || (Number.isInteger(maxAttempts) && maxAttempts >= 1)))
     throw new InvalidArgument('maxAttempts must be a whole number >= 1 or Infinity', { maxAttempts });
-  const backoff = o.retryBackoff ?? {};
+  const backoff = given(o.retryBackoff, {});
+  checkOptions(backoff, keys('initialMs', 'maxMs', 'multiplier'), 'retryBackoff option');
   const settings: ProcessorSettings = {
-    batchSize: positiveInt(o.batchSize ?? tuning.processorBatch, 'batchSize', 10_000),
+    batchSize: positiveInt(given(o.batchSize, tuning.processorBatch), 'batchSize', 10_000),
     maxAttempts,
-    leaseMs: positiveInt(o.leaseMs ?? 30_000, 'leaseMs', MAX_TIMER_MS),
-    retryInitialMs: positiveInt(backoff.initialMs ?? 1000, 'retryBackoff.initialMs', MAX_TIMER_MS),
-    retryMaxMs: positiveInt(backoff.maxMs ?? 60_000, 'retryBackoff.maxMs', MAX_TIMER_MS),
-    retryMultiplier: backoff.multiplier ?? 2,
-    handlerTimeoutMs: positiveInt(o.handlerTimeoutMs ?? 300_000, 'handlerTimeoutMs', MAX_TIMER_MS),
+    leaseMs: positiveInt(given(o.leaseMs, 30_000), 'leaseMs', MAX_TIMER_MS),
+    retryInitialMs: positiveInt(given(backoff.initialMs, 1000), 'retryBackoff.initialMs', MAX_TIMER_MS),
+    retryMaxMs: positiveInt(given(backoff.maxMs, 60_000), 'retryBackoff.maxMs', MAX_TIMER_MS),
+    retryMultiplier: given(backoff.multiplier, 2),
+    handlerTimeoutMs: positiveInt(given(o.handlerTimeoutMs, 300_000), 'handlerTimeoutMs', MAX_TIMER_MS),
   };
   if (settings.leaseMs < 100)
     throw new InvalidArgument('leaseMs must be at least 100', { leaseMs: settings.leaseMs });

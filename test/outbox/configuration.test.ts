@@ -66,6 +66,30 @@ describe('outbox configuration', () => {
       { queues: { q: { partitions: 1, delivery: leased(async () => Result.ok(), { maxAttempts: 0 }) } } },
       { queues: { q: { partitions: 1, delivery: leased(async () => Result.ok(), { leaseMs: 50 }) } } },
       { queues: { q: { partitions: 1, delivery: leased(async () => Result.ok(), { batchSize: 1.5 }) } } },
+      { prefix: null as never },
+      { processors: null as never },
+      { migrate: null as never },
+      { queus: { q: { partitions: 1 } } } as never,
+      { tuning: { pollIntervalMS: 5 } as never },
+      { tuning: { pollIntervalMs: 2 ** 31 } },
+      { maintenance: { guaranteed: 1, shred: 1 } as never },
+      { queues: { q: { partitions: 1, deliver: handler } as never } },
+      {
+        queues: {
+          q: { partitions: 1, delivery: leased(async () => Result.ok(), { maxAttempt: 3 } as never) },
+        },
+      },
+      {
+        queues: { q: { partitions: 1, delivery: leased(async () => Result.ok(), { handlerTimeoutMs: 0 }) } },
+      },
+      {
+        queues: {
+          q: {
+            partitions: 1,
+            delivery: leased(async () => Result.ok(), { retryBackoff: { initalMs: 5 } as never }),
+          },
+        },
+      },
       {
         queues: {
           q: {

@@ -18,6 +18,7 @@ import {
   SchemaVersionMismatch,
   transactional,
   UnknownQueue,
+  UnserializableData,
 } from '../../src/index.js';
 import { recordingLogger } from '../helpers.js';
 import { type DatabaseKind, requireOrSkip, type TestDatabase } from './databases.js';
@@ -748,6 +749,24 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
         ['q', { type: 'T', payload: 1, headers: { a: 1 } }, InvalidArgument],
         ['q', { type: 'T', payload: 1, id: 'not-a-uuid' }, InvalidArgument],
         ['bad name!', { type: 'T', payload: 1 }, InvalidArgument],
+        ['q', { type: 'T', paylod: 1 }, InvalidArgument],
+        ['q', { type: 'Order\u0000Placed', payload: 1 }, InvalidArgument],
+        ['q', { type: 'T', key: 'k\u0000', payload: 1 }, InvalidArgument],
+        ['q', { type: 'T', dedupeKey: 'd\ud800', payload: 1 }, InvalidArgument],
+        ['q', { type: 'T', payload: 1, headers: { a: 'x\u0000' } }, InvalidArgument],
+        // What JSON would carry as something else: refused, not changed.
+        ['q', { type: 'T', payload: new Map([['a', 1]]) }, UnserializableData],
+        ['q', { type: 'T', payload: { s: new Set([1]) } }, UnserializableData],
+        ['q', { type: 'T', payload: { b: new ArrayBuffer(2) } }, UnserializableData],
+        ['q', { type: 'T', payload: { a: undefined } }, UnserializableData],
+        ['q', { type: 'T', payload: [1, undefined] }, UnserializableData],
+        ['q', { type: 'T', payload: { f: new Float64Array([1.5]) } }, UnserializableData],
+        ['q', { type: 'T', payload: { n: Number.NaN } }, UnserializableData],
+        ['q', { type: 'T', payload: { n: Number.POSITIVE_INFINITY } }, UnserializableData],
+        ['q', { type: 'T', payload: { when: new Date(0) } }, UnserializableData],
+        ['q', { type: 'T', payload: { big: 1n } }, UnserializableData],
+        // biome-ignore lint/suspicious/noSparseArray: the hole is the point
+        ['q', { type: 'T', payload: [1, , 3] }, UnserializableData],
       ];
       for (const [queue, message, error] of bad)
         await expect(

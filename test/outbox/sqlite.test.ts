@@ -95,7 +95,15 @@ describe('an outbox that stops on signals', () => {
     const other = await Outbox.start(url, {
       prefix: 'sig',
       tuning: { pollIntervalMs: 50 },
-      queues: { q: { partitions: 1, delivery: leased((m) => (seen.push(m.payload), Result.ok())) } },
+      queues: {
+        q: {
+          partitions: 1,
+          delivery: leased((m) => {
+            seen.push(m.payload);
+            return Result.ok();
+          }),
+        },
+      },
     });
     try {
       const exited = new Promise<NodeJS.Signals | null>((resolve) =>
