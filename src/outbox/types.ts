@@ -124,9 +124,18 @@ export type Delivery =
 export interface DeliveryOptions {
   /** Messages read per run (and the most a batch handler gets). Default from the profile. */
   batchSize?: number;
-  /** Failed attempts after which a message is dead-lettered. Default 10; `Infinity` never. */
+  /**
+   * Failed attempts after which a message is dead-lettered. Default 10; `Infinity` never. A delivery
+   * whose process dies mid-handler counts as an attempt too.
+   *
+   * A failing message holds its partition (later messages wait, to keep their order) for the sum of
+   * its retry delays. With the defaults, 1 s doubling to at most 60 s, that is
+   * 1 + 2 + 4 + 8 + 16 + 32 + 60 + 60 + 60 s, about 4 minutes, before the dead letter frees it. Each
+   * queue has its own delivery options: lower `maxAttempts` or `retryBackoff.maxMs` where a blocked
+   * partition costs more than a message given up early.
+   */
   maxAttempts?: number;
-  /** Delay before retry n: `initialMs * multiplier^(n-1)`, at most `maxMs`. */
+  /** Delay before retry n: `initialMs * multiplier^(n-1)`, at most `maxMs`. Default 1 s, 60 s, 2. */
   retryBackoff?: { initialMs?: number; maxMs?: number; multiplier?: number };
   /** Leased mode: how long a lease lasts without a heartbeat. Default 30 s. */
   leaseMs?: number;
