@@ -248,8 +248,12 @@ export class DeliveryEnded extends CausewayError {
 
 /** An outbox operation named a queue that no process has registered. */
 export class UnknownQueue extends CausewayError {
-  constructor(readonly queue: string) {
-    super('UNKNOWN_QUEUE', `queue ${JSON.stringify(queue)} is not registered`, { queue });
+  /** `why` replaces the plain "is not registered" when the queue is there but incomplete. */
+  constructor(
+    readonly queue: string,
+    why = 'is not registered',
+  ) {
+    super('UNKNOWN_QUEUE', `queue ${JSON.stringify(queue)} ${why}`, { queue });
   }
 }
 
@@ -291,9 +295,16 @@ export class LeaseLost extends CausewayError {
   }
 }
 
-/** The outbox schema is missing, partly applied or newer than this code understands. */
+/** The outbox schema is missing, partly applied, changed by hand or newer than this code understands. */
 export class SchemaVersionMismatch extends CausewayError {
-  constructor(message: string, details: { prefix: string; found: number; expected: number }) {
+  constructor(
+    message: string,
+    details: { prefix: string } & (
+      | { found: number; expected: number }
+      | { tables: string[] }
+      | { problems: string[] }
+    ),
+  ) {
     super('SCHEMA_VERSION', message, details);
   }
 }

@@ -52,6 +52,7 @@ export async function migrate(
     await ex.query(dialect.migrationsTable(t));
     const found = await appliedVersion(ex, t);
     if (found > latest) throw tooNew(found);
+    if (found === 0) await refuseUnrecordedTables(ex, dialect, t, prefix);
     const applied: number[] = [];
     for (const m of dialect.migrations(t)) {
       if (m.version <= found) continue;
@@ -62,6 +63,108 @@ export async function migrate(
     return applied;
   });
 }
+
+/**
+ * Tables of the outbox that exist while no version is recorded (created by hand, or by a migration
+ * that stopped half-way on a database without transactional DDL) cannot be migrated over.
+ */
+async function refuseUnrecordedTables(
+  ex: SqlExecutor,
+  dialect: Dialect,
+  t: Tables,
+  prefix: string,
+): Promise<void> {
+  const names = Object.entries(t)
+    .filter(([role]) => role !== 'migrations')
+    .map(([, name]) => name);
+  const { rows } = await ex.query(dialect.statements(t).existingTables(names.length), names);
+  if (rows.length === 0) return;
+  const found = rows.map((r) => String(r.name)).sort();
+  throw new SchemaVersionMismatch(
+    `outbox tables ${found.join(', ')} exist, but ${t.migrations} records no version (created by hand, or a ` +
+      'migration stopped half-way). Drop them to start afresh, or record the version they are at ' +
+      `(Outbox.migrationSql('${dialect.name}', '${prefix}') shows each version's statements)`,
+    { prefix, tables: found },
+  );
+}
+
+/**
+ * Reads every column the outbox's statements use from each of its tables, so a schema changed by
+ * hand is reported at start, in one error, rather than as failing workers later.
+ */
+export async function checkColumns(ex: SqlExecutor, t: Tables, prefix: string): Promise<void> {
+  const problems: string[] = [];
+  for (const [role, columns] of Object.entries(COLUMNS)) {
+    const table = t[role as keyof typeof COLUMNS];
+    try {
+      await ex.query(`SELECT ${columns.join(', ')} FROM ${table} WHERE 1 = 0`);
+    } catch (e) {
+      problems.push(`${table}: ${(e as { cause?: Error }).cause?.message ?? (e as Error).message}`);
+    }
+  }
+  if (problems.length > 0)
+    throw new SchemaVersionMismatch(
+      `outbox schema ${prefix} does not have what this code uses (changed by hand?): ${problems.join('; ')}`,
+      { prefix, problems },
+    );
+}
+
+/** The columns the outbox's statements use, per table. */
+const COLUMNS: Record<Exclude<keyof Tables, 'migrations'>, string[]> = {
+  queues: ['name', 'partitions'],
+  partitions: ['id', 'queue', 'part', 'next_seq'],
+  incoming: [
+    'id',
+    'partition_id',
+    'message_id',
+    'msg_key',
+    'payload',
+    'payload_kind',
+    'payload_type',
+    'headers',
+    'created_at',
+  ],
+  outgoing: [
+    'partition_id',
+    'seq',
+    'message_id',
+    'msg_key',
+    'payload',
+    'payload_kind',
+    'payload_type',
+    'headers',
+    'created_at',
+  ],
+  processors: [
+    'partition_id',
+    'acked_seq',
+    'lease_owner',
+    'lease_token',
+    'lease_expires_at',
+    'attempts',
+    'retry_at',
+    'last_error',
+  ],
+  vacuum: ['partition_id', 'vacuumed_seq'],
+  deadLetters: [
+    'id',
+    'queue',
+    'part',
+    'seq',
+    'message_id',
+    'msg_key',
+    'payload',
+    'payload_kind',
+    'payload_type',
+    'headers',
+    'created_at',
+    'failed_at',
+    'attempts',
+    'last_error',
+  ],
+  dedupe: ['queue', 'dedupe_key', 'message_id', 'created_at'],
+  starts: ['partition_id', 'seq', 'started'],
+};
 
 /** The whole schema as SQL, for review or for applying by hand. */
 export function migrationSql(dialect: Dialect, prefix = 'outbox'): string {

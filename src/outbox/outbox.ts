@@ -4,6 +4,7 @@ import { InvalidArgument, OutboxStopped, UnsupportedDatabase } from '../errors.j
 import { silentLogger } from '../logger.js';
 import { isSync, type SqlDialect, type SqlTarget, toSqlExecutor } from '../sql/index.js';
 import { Notifier, poker, Semaphore, TaskSet } from '../worker/index.js';
+import { Availability } from './availability.js';
 import { connect, type OutboxDatabase } from './connect.js';
 import { DeadLetters } from './dead-letters.js';
 import type { Dialect } from './dialects/dialect.js';
@@ -14,7 +15,7 @@ import { sqlite } from './dialects/sqlite/index.js';
 import { buildStatements } from './dialects/statements.js';
 import { type EnqueueSettings, encodeAll, enqueueAsync, enqueuePlan, enqueueSync } from './enqueue.js';
 import { SequencerHints } from './hints.js';
-import { migrate, migrationSql } from './migrations.js';
+import { checkColumns, migrate, migrationSql } from './migrations.js';
 import { type ResolvedOptions, resolveOptions, settingsFor } from './options.js';
 import { queueStats } from './queue-stats.js';
 import { type QueueInfo, QueueRegistry } from './registry.js';
@@ -114,6 +115,7 @@ export class Outbox {
     const { dialect, connection } = connect(database, logger, resolved.migrate === 'verify');
     try {
       await migrate(connection, dialect, resolved.prefix, resolved.migrate);
+      await checkColumns(connection.executor, tablesFor(resolved.prefix), resolved.prefix);
       const sql = buildStatements(tablesFor(resolved.prefix), dialect);
       const registry = new QueueRegistry(sql);
       for (const [name, q] of resolved.queues)
@@ -260,6 +262,9 @@ export class Outbox {
     const { rt, options } = this;
     const { tuning } = rt;
     const listener = [rt.reporter.workerListener()];
+    const stopped = new AbortController();
+    this.cleanups.push(() => stopped.abort());
+    const availability = new Availability(rt, stopped.signal);
     const backoff = { initial: 100, max: 10_000, multiplier: 2, jitter: 0.1 };
 
     const guaranteed = new Semaphore(options.maintenance.guaranteed);
@@ -269,7 +274,7 @@ export class Outbox {
       this.tasks.spawn({
         name: `sequencer-${i}`,
         category: 'sequencer',
-        action: new Sequencer(rt),
+        action: availability.guard(new Sequencer(rt)),
         notifiers: [rt.hints.notifier],
         limit: { kind: 'tiered', guaranteed, shared },
         backoff,
@@ -290,7 +295,7 @@ export class Outbox {
         this.tasks.spawn({
           name: `processor-${queue}-${p}`,
           category: 'processor',
-          action: processor,
+          action: availability.guard(processor),
           notifiers: [notifier],
           limit: { kind: 'fixed', semaphore: processorLimit },
           backoff,
@@ -308,7 +313,7 @@ export class Outbox {
     this.tasks.spawn({
       name: 'vacuum',
       category: 'vacuum',
-      action: new Vacuum(rt, options.dedupeRetentionMs),
+      action: availability.guard(new Vacuum(rt, options.dedupeRetentionMs)),
       notifiers: [vacuumPoker],
       limit: { kind: 'fixed', semaphore: shared },
       backoff: { ...backoff, initial: 500, max: 60_000 },
@@ -317,7 +322,7 @@ export class Outbox {
     const reconciler = this.tasks.spawn({
       name: 'reconciler',
       category: 'reconciler',
-      action: new Reconciler(rt),
+      action: availability.guard(new Reconciler(rt)),
       notifiers: [reconcilePoker],
       backoff,
       listeners: listener,

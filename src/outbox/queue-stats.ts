@@ -34,6 +34,7 @@ export async function queueStats(
       depth: num(p?.n) + num(u?.n),
       oldestAgeMs: oldest.length === 0 ? 0 : Math.max(0, now - Math.min(...oldest)),
       retryingPartitions: num(u?.retrying),
+      cursorsAhead: num(u?.ahead),
       deadLetters: num(dead.get(name)?.n),
       delivered: c.delivered,
       retries: c.retries,

@@ -84,7 +84,12 @@ export class QueueRegistry {
     const ids = new Array<number>(partitions);
     for (const r of rows.rows) ids[Number(r.part)] = Number(r.id);
     // Another process may be registering it right now; until every partition exists it is unknown.
-    if (rows.rows.length !== partitions) throw new UnknownQueue(queue);
+    if (rows.rows.length !== partitions)
+      throw new UnknownQueue(
+        queue,
+        `is registered with ${partitions} partitions but ${rows.rows.length} partition rows exist ` +
+          '(another process is registering it right now, or the rows were changed by hand)',
+      );
     const info: QueueInfo = { name: queue, partitions, ids };
     this.queues.set(queue, info);
     for (let p = 0; p < partitions; p++) this.partitions.set(ids[p], { queue, partition: p });

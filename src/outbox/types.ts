@@ -245,6 +245,12 @@ export interface QueueStats {
   readonly oldestAgeMs: number;
   /** Partitions whose head message has failed at least once. */
   readonly retryingPartitions: number;
+  /**
+   * Partitions whose acknowledged position is past their last message (changed by hand, or a
+   * database restored from an older backup): messages enqueued there are skipped until the
+   * sequence catches up. Should be 0; each is also logged as an error.
+   */
+  readonly cursorsAhead: number;
   readonly deadLetters: number;
   /** This process: messages acknowledged, retries scheduled, messages dead-lettered, lost leases. */
   readonly delivered: number;

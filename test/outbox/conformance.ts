@@ -834,6 +834,52 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       if (kind.dialect === 'postgres') expect(Date.now() - t0).toBeLessThan(1000);
     });
 
+    it('reports tables that exist without a recorded version in one typed error', async () => {
+      await producer({ queues: { q: { partitions: 1 } } });
+      await db.query(`DELETE FROM ${table('migrations')}`);
+      await expect(Outbox.producer(db.url, { prefix: db.prefix })).rejects.toMatchObject({
+        code: 'SCHEMA_VERSION',
+        message: expect.stringContaining(`${db.prefix}_queues`),
+      });
+    });
+
+    it('reports a column its statements need that is missing, at start, in one typed error', async () => {
+      await producer({ queues: { q: { partitions: 1 } } });
+      await db.query(`ALTER TABLE ${table('outgoing')} DROP COLUMN headers`);
+      await expect(Outbox.start(db.url, { prefix: db.prefix })).rejects.toMatchObject({
+        code: 'SCHEMA_VERSION',
+        message: expect.stringContaining(`${db.prefix}_outgoing`),
+      });
+    });
+
+    it('shows a cursor moved past its messages in stats and the log, never as negative lag', async () => {
+      const { logger, errors } = recordingLogger();
+      const r = recorder();
+      const o = await start({ logger, queues: { q: { partitions: 2, delivery: r.delivery } } });
+      await db.transaction((tx) => o.enqueue(tx, 'q', { type: 'T', payload: 1, partition: 0 }));
+      await waitFor(() => r.seen.length === 1);
+      await db.query(`UPDATE ${table('processors')} SET acked_seq = 999`);
+      const [s] = await o.stats();
+      expect(s).toMatchObject({ lag: 0, cursorsAhead: 2 });
+      await waitFor(
+        () => errors.some((e) => /past the last message/.test(e.msg ?? '')),
+        5000,
+        'the error logged',
+      );
+    });
+
+    it('says what is wrong with a queue whose partition rows do not match its count', async () => {
+      await producer({ queues: { q: { partitions: 2 } } });
+      await db.query(`UPDATE ${table('queues')} SET partitions = 3`);
+      const p = await producer();
+      await expect(
+        db.transaction((tx) => p.enqueue(tx, 'q', { type: 'T', payload: 1 })),
+      ).rejects.toMatchObject({
+        code: 'UNKNOWN_QUEUE',
+        message: expect.stringContaining('3 partitions but 2 partition rows'),
+      });
+    });
+
     it('migrates once when several processes start together, and refuses a newer schema', async () => {
       const all = await Promise.all([1, 2, 3].map(() => producer({ queues: { q: { partitions: 2 } } })));
       expect(all).toHaveLength(3);

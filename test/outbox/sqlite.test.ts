@@ -84,6 +84,7 @@ describe('an outbox that stops on signals', () => {
     const file = path.join(tempDir(), 'app.db');
     const url = `sqlite:${file}`;
     const child = startChild(fixture('signal-consumer.ts'), [url, 'sig']);
+    child.exited.catch(() => {}); // it ends by SIGTERM, which the helper counts as a failure
     expect(await child.ready).toBe('READY');
     const db = new Database(file);
     const producer = await Outbox.producer(url, { prefix: 'sig', queues: { q: { partitions: 1 } } });

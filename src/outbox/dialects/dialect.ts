@@ -74,6 +74,8 @@ export interface DialectStatements {
    * Returns `started` where the database can; otherwise read it with `readStarted`.
    */
   readonly recordStart: string;
+  /** The names among `?` (as many as given) of tables that exist in the current schema. */
+  existingTables(n: number): string;
   /**
    * Sequences many partitions in one statement, notifying their processors (parameters: partition
    * ids, how many per partition, notification channel, sender). Returns a row per partition it locked:

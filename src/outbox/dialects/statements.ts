@@ -92,6 +92,10 @@ export function buildStatements(t: Tables, dialect: Dialect) {
     // Reconciler
     partitionsWithIncoming: `SELECT p.id FROM ${t.partitions} p
        WHERE EXISTS (SELECT 1 FROM ${t.incoming} i WHERE i.partition_id = p.id)`,
+    /** Partitions whose cursor is past their last message: changed by hand, or a restored database. */
+    partitionsAhead: `SELECT pr.partition_id, pr.acked_seq, pt.next_seq - 1 AS last_seq FROM ${t.processors} pr
+       JOIN ${t.partitions} pt ON pt.id = pr.partition_id
+       WHERE pr.acked_seq > pt.next_seq - 1`,
     partitionsWithUndelivered: `SELECT pr.partition_id FROM ${t.processors} pr
        JOIN ${t.partitions} pt ON pt.id = pr.partition_id
        WHERE pt.next_seq - 1 > pr.acked_seq`,
@@ -116,7 +120,9 @@ export function buildStatements(t: Tables, dialect: Dialect) {
     // Stats
     pendingByQueue: `SELECT p.queue, COUNT(*) AS n, MIN(i.created_at) AS oldest
        FROM ${t.incoming} i JOIN ${t.partitions} p ON p.id = i.partition_id GROUP BY p.queue`,
-    undeliveredByQueue: `SELECT pt.queue, SUM(pt.next_seq - 1 - pr.acked_seq) AS n,
+    undeliveredByQueue: `SELECT pt.queue,
+         SUM(CASE WHEN pt.next_seq - 1 > pr.acked_seq THEN pt.next_seq - 1 - pr.acked_seq ELSE 0 END) AS n,
+         SUM(CASE WHEN pr.acked_seq > pt.next_seq - 1 THEN 1 ELSE 0 END) AS ahead,
          SUM(CASE WHEN pr.attempts > 0 THEN 1 ELSE 0 END) AS retrying, MIN(o.created_at) AS oldest
        FROM ${t.partitions} pt
        JOIN ${t.processors} pr ON pr.partition_id = pt.id

@@ -16,6 +16,9 @@ export const statements = (t: Tables): DialectStatements => ({
   // that row's lock already.
   currentRead: ' FOR UPDATE',
   // Assignments apply left to right: started compares with the old seq before seq changes.
+  existingTables: (n) =>
+    `SELECT table_name AS name FROM information_schema.tables
+     WHERE table_schema = DATABASE() AND table_name IN (${Array(n).fill('?').join(', ')})`,
   recordStart: `INSERT INTO ${t.starts} (partition_id, seq, started) VALUES (?, ?, 1)
      ON DUPLICATE KEY UPDATE started = IF(seq = VALUES(seq), started + 1, 1), seq = VALUES(seq)`,
 });

@@ -16,6 +16,9 @@ export const statements = (t: Tables): DialectStatements => ({
   // itself fails with a serialization error (typed, retryable) when the key committed since.
   currentRead: '',
   // The count is durable before the handler runs, so a delivery that kills its process counts.
+  existingTables: (n) =>
+    `SELECT table_name AS name FROM information_schema.tables
+     WHERE table_schema = current_schema() AND table_name IN (${Array(n).fill('?').join(', ')})`,
   recordStart: `INSERT INTO ${t.starts} AS s (partition_id, seq, started) VALUES (?, ?, 1)
      ON CONFLICT (partition_id) DO UPDATE
        SET started = CASE WHEN s.seq = excluded.seq THEN s.started + 1 ELSE 1 END, seq = excluded.seq

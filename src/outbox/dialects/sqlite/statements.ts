@@ -11,6 +11,8 @@ export const statements = (t: Tables): DialectStatements => ({
   lockCursor: `SELECT acked_seq, attempts, retry_at - ${now} AS retry_left FROM ${t.processors} WHERE partition_id = ?`,
   lockSuffix: '',
   currentRead: '',
+  existingTables: (n) =>
+    `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${Array(n).fill('?').join(', ')})`,
   recordStart: `INSERT INTO ${t.starts} (partition_id, seq, started) VALUES (?, ?, 1)
      ON CONFLICT (partition_id) DO UPDATE
        SET started = CASE WHEN seq = excluded.seq THEN started + 1 ELSE 1 END, seq = excluded.seq
