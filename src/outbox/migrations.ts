@@ -109,32 +109,15 @@ export async function checkColumns(ex: SqlExecutor, t: Tables, prefix: string): 
     );
 }
 
+/** A message's columns, in every table that holds messages. */
+const MESSAGE = ['message_id', 'msg_key', 'payload', 'payload_kind', 'payload_type', 'headers', 'created_at'];
+
 /** The columns the outbox's statements use, per table. */
 const COLUMNS: Record<Exclude<keyof Tables, 'migrations'>, string[]> = {
   queues: ['name', 'partitions'],
   partitions: ['id', 'queue', 'part', 'next_seq'],
-  incoming: [
-    'id',
-    'partition_id',
-    'message_id',
-    'msg_key',
-    'payload',
-    'payload_kind',
-    'payload_type',
-    'headers',
-    'created_at',
-  ],
-  outgoing: [
-    'partition_id',
-    'seq',
-    'message_id',
-    'msg_key',
-    'payload',
-    'payload_kind',
-    'payload_type',
-    'headers',
-    'created_at',
-  ],
+  incoming: ['id', 'partition_id', ...MESSAGE],
+  outgoing: ['partition_id', 'seq', ...MESSAGE],
   processors: [
     'partition_id',
     'acked_seq',
@@ -146,22 +129,7 @@ const COLUMNS: Record<Exclude<keyof Tables, 'migrations'>, string[]> = {
     'last_error',
   ],
   vacuum: ['partition_id', 'vacuumed_seq'],
-  deadLetters: [
-    'id',
-    'queue',
-    'part',
-    'seq',
-    'message_id',
-    'msg_key',
-    'payload',
-    'payload_kind',
-    'payload_type',
-    'headers',
-    'created_at',
-    'failed_at',
-    'attempts',
-    'last_error',
-  ],
+  deadLetters: ['id', 'queue', 'part', 'seq', ...MESSAGE, 'failed_at', 'attempts', 'last_error'],
   dedupe: ['queue', 'dedupe_key', 'message_id', 'created_at'],
   starts: ['partition_id', 'seq', 'started'],
 };
