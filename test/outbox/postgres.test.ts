@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Outbox, Result, transactional } from '../../src/index.js';
+import { leased, Outbox, Result, transactional } from '../../src/index.js';
 import { defineConformance, waitFor } from './conformance.js';
 import { postgresKind } from './databases.js';
 
@@ -67,4 +67,54 @@ describe.skipIf(!(await postgresKind.available()))('a transactional handler on P
       await db.close();
     }
   });
+});
+
+describe.skipIf(!(await postgresKind.available()))('lease heartbeats on PostgreSQL', () => {
+  it('go on after one fails, so a long handler keeps its lease and its message is delivered once', async () => {
+    const db = await postgresKind.create();
+    const calls: number[] = [];
+    const o = await Outbox.start(`${db.url}?application_name=${db.prefix}`, {
+      prefix: db.prefix,
+      queues: {
+        q: {
+          partitions: 1,
+          delivery: leased(
+            async (m) => {
+              calls.push(m.seq);
+              await new Promise((r) => setTimeout(r, 3000)); // three times the lease
+              return Result.ok();
+            },
+            { leaseMs: 1000 },
+          ),
+        },
+      },
+    });
+    try {
+      await db.transaction((tx) => o.enqueue(tx, 'q', { type: 'T', payload: 1 }));
+      await waitFor(() => calls.length === 1);
+      // Hold the lease row, so the next heartbeat waits on it; then end that heartbeat's session.
+      const blocker = await db.transaction(async (tx) => {
+        const client = tx as { query(sql: string): Promise<{ rows: { pid: number }[] }> };
+        await client.query(`SELECT 1 FROM ${db.prefix}_processors FOR UPDATE`);
+        let heartbeat: number | undefined;
+        for (let i = 0; i < 100 && heartbeat === undefined; i++) {
+          const waiting = await client.query(
+            `SELECT pid FROM pg_stat_activity WHERE application_name = '${db.prefix}' AND wait_event_type = 'Lock'`,
+          );
+          heartbeat = waiting.rows[0]?.pid;
+          if (heartbeat === undefined) await new Promise((r) => setTimeout(r, 20));
+        }
+        expect(heartbeat).toBeDefined();
+        await client.query(`SELECT pg_terminate_backend(${heartbeat})`);
+        return heartbeat;
+      });
+      expect(blocker).toBeGreaterThan(0);
+      await waitFor(async () => (await o.stats())[0].depth === 0, 10_000, 'the acknowledgement');
+      expect(calls).toEqual([1]);
+      expect((await o.stats())[0].leasesLost).toBe(0);
+    } finally {
+      await o.stop();
+      await db.close();
+    }
+  }, 30_000);
 });

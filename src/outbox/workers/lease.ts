@@ -48,7 +48,8 @@ export class LeaseKeeper {
 
   /** Extends the lease now; rejects with {@link LeaseLost} when another holder has it. */
   beat(): Promise<void> {
-    this.beating = this.beating.then(async () => {
+    // One failed heartbeat (a dropped connection) must not stop the ones after it.
+    this.beating = this.beating.catch(() => {}).then(async () => {
       if (this.lost) throw new LeaseLost(this.where.queue, this.where.partition);
       const next = newToken();
       const startedAt = Date.now();
