@@ -49,31 +49,33 @@ export class LeaseKeeper {
   /** Extends the lease now; rejects with {@link LeaseLost} when another holder has it. */
   beat(): Promise<void> {
     // One failed heartbeat (a dropped connection) must not stop the ones after it.
-    this.beating = this.beating.catch(() => {}).then(async () => {
-      if (this.lost) throw new LeaseLost(this.where.queue, this.where.partition);
-      const next = newToken();
-      const startedAt = Date.now();
-      let changed: number;
-      try {
-        changed = (
-          await this.rt.conn.executor.query(this.rt.sql.heartbeat, [
-            next,
-            this.leaseMs,
-            this.partitionId,
-            this.lease.token,
-          ])
-        ).rowCount;
-      } catch (e) {
-        this.rt.logger.warn({ err: e, ...this.where }, 'outbox lease heartbeat failed');
-        throw e;
-      }
-      if (changed === 0) {
-        this.lose();
-        throw new LeaseLost(this.where.queue, this.where.partition);
-      }
-      renewed(this.lease, next, startedAt, this.leaseMs);
-      this.armDeadline();
-    });
+    this.beating = this.beating
+      .catch(() => {})
+      .then(async () => {
+        if (this.lost) throw new LeaseLost(this.where.queue, this.where.partition);
+        const next = newToken();
+        const startedAt = Date.now();
+        let changed: number;
+        try {
+          changed = (
+            await this.rt.conn.executor.query(this.rt.sql.heartbeat, [
+              next,
+              this.leaseMs,
+              this.partitionId,
+              this.lease.token,
+            ])
+          ).rowCount;
+        } catch (e) {
+          this.rt.logger.warn({ err: e, ...this.where }, 'outbox lease heartbeat failed');
+          throw e;
+        }
+        if (changed === 0) {
+          this.lose();
+          throw new LeaseLost(this.where.queue, this.where.partition);
+        }
+        renewed(this.lease, next, startedAt, this.leaseMs);
+        this.armDeadline();
+      });
     return this.beating;
   }
 
