@@ -737,6 +737,36 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
         expect(r.seen.map((m) => m.payload)).toEqual([1]);
       });
 
+    it('a batch outcome that acknowledges the whole batch acknowledges it, whatever it says comes next', async () => {
+      const { logger, errors } = recordingLogger();
+      const sizes: number[] = [];
+      const o = await start({
+        logger,
+        queues: {
+          q: {
+            partitions: 1,
+            delivery: leasedBatch(
+              (batch) => {
+                sizes.push(batch.length);
+                return Result.partial(batch.length, Result.retry({ delayMs: 10 }));
+              },
+              { batchSize: 3 },
+            ),
+          },
+        },
+      });
+      await db.transaction((tx) =>
+        o.enqueueBatch(
+          tx,
+          'q',
+          [1, 2, 3, 4, 5].map((n) => ({ type: 'T', payload: n })),
+        ),
+      );
+      await waitFor(async () => (await o.stats())[0].depth === 0, 5000, 'every message acknowledged');
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(5);
+      expect(errors).toEqual([]);
+    });
+
     it('rejects bad input with a typed error and writes nothing', async () => {
       const o = await producer({ queues: { q: { partitions: 2 } }, maxPayloadBytes: 100 });
       const bad: [string, unknown, unknown][] = [

@@ -35,7 +35,9 @@ function checkOutcome(o: BatchOutcome | undefined, size: number): Decision {
     case 'reject':
       return { acked: 0, next: checkNext(o) };
     case 'partial':
-      if (Number.isInteger(o.acked) && o.acked >= 0 && o.acked <= size)
+      // With every message acknowledged there is no next message for `next` to apply to.
+      if (o.acked === size) return { acked: size };
+      if (Number.isInteger(o.acked) && o.acked >= 0 && o.acked < size)
         return { acked: o.acked, next: o.next && checkNext(o.next) };
       return {
         acked: 0,
