@@ -131,7 +131,7 @@ const COLUMNS: Record<Exclude<keyof Tables, 'migrations'>, string[]> = {
   vacuum: ['partition_id', 'vacuumed_seq'],
   deadLetters: ['id', 'queue', 'part', 'seq', ...MESSAGE, 'failed_at', 'attempts', 'last_error'],
   dedupe: ['queue', 'dedupe_key', 'message_id', 'created_at'],
-  starts: ['partition_id', 'seq', 'started'],
+  starts: ['partition_id', 'seq', 'started', 'until_seq'],
 };
 
 /** The whole schema as SQL, for review or for applying by hand. */

@@ -14,14 +14,14 @@ import type {
 export const Result = {
   ok: (): Outcome => OK,
   /** Try again after `delayMs` (whole milliseconds, up to about 24 days; default: the queue's backoff). */
-  retry: (options: { delayMs?: number; reason?: string } = {}): Outcome => {
+  retry: (options: { delayMs?: number; reason?: string } = {}): Extract<Outcome, { kind: 'retry' }> => {
     const { delayMs } = options;
     if (delayMs === undefined) return { kind: 'retry', ...options };
     const problem = retryDelayProblem(delayMs);
     if (problem) throw new InvalidArgument(problem, { delayMs });
     return { kind: 'retry', ...options, delayMs: Math.ceil(delayMs) };
   },
-  reject: (reason: string): Outcome => ({ kind: 'reject', reason }),
+  reject: (reason: string): Extract<Outcome, { kind: 'reject' }> => ({ kind: 'reject', reason }),
   /**
    * The first `acked` messages of a batch are done; `next` applies to the message after them
    * (without it, the rest is delivered again). In a transactional batch the handler's writes all

@@ -19,10 +19,10 @@ afterEach(() => {
 });
 
 /** Starts a poison consumer; resolves with it once it runs, and its exit as a promise. */
-async function consumer(url: string, prefix: string, mode: string) {
+async function consumer(url: string, prefix: string, mode: string, maxAttempts = 3) {
   const child = spawn(
     process.execPath,
-    ['--import', TSX_LOADER, fixture('poison-consumer.ts'), url, prefix, mode],
+    ['--import', TSX_LOADER, fixture('poison-consumer.ts'), url, prefix, mode, String(maxAttempts)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -87,5 +87,42 @@ for (const kind of ALL_KINDS) {
         }
       }, 90_000);
     }
+
+    it('transactional, maxAttempts 1: only the message at fault is dead-lettered, not the batch ahead of it', async () => {
+      const db = await kind.create();
+      const producer = await Outbox.producer(db.url, {
+        prefix: db.prefix,
+        queues: { work: { partitions: 1 } },
+      });
+      try {
+        await db.query(`CREATE TABLE ${db.prefix}_deliveries (n integer NOT NULL)`);
+        const batch = Array.from({ length: 8 }, (_, n) => ({
+          type: 'T',
+          payload: n === 5 ? { n, poison: true } : { n },
+        }));
+        await db.transaction((tx) => producer.enqueueBatch(tx, 'work', batch));
+        for (let crashes = 0; crashes < 6; crashes++) {
+          const c = await consumer(db.url, db.prefix, 'transactional', 1);
+          const outcome = await Promise.race([
+            c.exited.then(() => 'crashed'),
+            waitFor(
+              async () => (await producer.stats())[0].depth === 0,
+              20_000,
+              'the partition drained',
+            ).then(() => 'drained'),
+          ]);
+          if (outcome === 'drained') break;
+        }
+        const letters = await producer.deadLetters.list();
+        expect(letters.map((l) => l.payload)).toEqual([{ n: 5, poison: true }]);
+        const delivered = (await db.query(`SELECT n FROM ${db.prefix}_deliveries`)).map((r) => Number(r.n));
+        expect(delivered.sort()).toEqual([0, 1, 2, 3, 4, 6, 7]);
+      } finally {
+        for (const c of running) c.kill('SIGKILL');
+        await producer.stop();
+        await db.query(`DROP TABLE IF EXISTS ${db.prefix}_deliveries`);
+        await db.close();
+      }
+    }, 90_000);
   });
 }

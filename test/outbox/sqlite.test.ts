@@ -121,3 +121,35 @@ describe('an outbox that stops on signals', () => {
     }
   });
 });
+
+describe('two processes sharing an SQLite outbox, transactional delivery', () => {
+  it('count each failed attempt once: exactly maxAttempts handler calls before the dead letter', async () => {
+    const url = `sqlite:${path.join(tempDir(), 'app.db')}`;
+    let calls = 0;
+    const delivery = transactional(
+      () => {
+        calls++;
+        return Result.retry({ delayMs: 5 });
+      },
+      { maxAttempts: 4 },
+    );
+    const start = () =>
+      Outbox.start(url, {
+        prefix: 'two',
+        tuning: { pollIntervalMs: 20 },
+        queues: { q: { partitions: 1, delivery } },
+      });
+    const [a, b] = [await start(), await start()];
+    try {
+      const db = new Database(url.slice('sqlite:'.length));
+      db.transaction(() => a.enqueueSync(db, 'q', { type: 'T', payload: 1 }))();
+      db.close();
+      await waitFor(async () => (await a.deadLetters.list()).length === 1, 10_000, 'the dead letter');
+      expect(calls).toBe(4);
+      expect((await a.deadLetters.list())[0]).toMatchObject({ attempts: 4 });
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+});

@@ -68,12 +68,8 @@ export interface DialectStatements {
    * the transaction's snapshot (MySQL's REPEATABLE READ would miss a key committed since).
    */
   readonly currentRead: string;
-  /**
-   * Counts a delivery of the message at `seq` starting, in partition `partition_id` (parameters:
-   * partition id, seq): the count goes on while the seq stays, and starts at 1 for a new one.
-   * Returns `started` where the database can; otherwise read it with `readStarted`.
-   */
-  readonly recordStart: string;
+  /** `INSERT` of one row (`?` per column) that replaces the row with the same first column. */
+  upsert(table: string, columns: readonly string[]): string;
   /** The names among `?` (as many as given) of tables that exist in the current schema. */
   existingTables(n: number): string;
   /**

@@ -61,10 +61,9 @@ export function buildStatements(t: Tables, dialect: Dialect) {
     readCursor: `SELECT acked_seq, attempts, lease_expires_at - ${now} AS lease_left, retry_at - ${now} AS retry_left
        FROM ${t.processors} WHERE partition_id = ?`,
     lockCursor: d.lockCursor,
-    recordStart: d.recordStart,
-    readStarted: `SELECT started FROM ${t.starts} WHERE partition_id = ?`,
-    /** The first undelivered message's seq, if there is one. */
-    headSeq: `SELECT seq FROM ${t.outgoing} WHERE partition_id = ? AND seq > ? ORDER BY seq LIMIT 1`,
+    /** The partition's record of the last delivery that began (see the processor's beginDelivery). */
+    readStart: `SELECT seq, started, until_seq FROM ${t.starts} WHERE partition_id = ?`,
+    recordStart: d.upsert(t.starts, ['partition_id', 'seq', 'started', 'until_seq']),
     selectMessages: `SELECT seq, ${MESSAGE_COLUMNS} FROM ${t.outgoing}
        WHERE partition_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     // Each guarded update changes the token, so MySQL's "changed rows" count is reliable.

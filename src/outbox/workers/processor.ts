@@ -24,6 +24,14 @@ const unfinished = (earlier: number): Decision => ({
 /** A transactional run whose handler ran past its deadline. */
 interface TimedOut {
   readonly timedOut: HandlerTimedOut;
+  /** The first message's attempts before that run. */
+  readonly earlier: number;
+}
+
+/** How a delivery begins: the first message's earlier attempts, and whether it goes alone. */
+interface Started {
+  readonly earlier: number;
+  readonly alone: boolean;
 }
 
 export interface ProcessorReport {
@@ -154,8 +162,8 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       .rows;
     // Idle: the lease is kept (it lapses unless work comes), so the next message needs no claim.
     if (rows.length === 0) return Directive.idle<ProcessorReport>({ delivered: 0 });
-    const earlier = await this.countStart(conn.executor, rows, held.attempts);
-    const messages = this.messages(earlier > 0 ? rows.slice(0, 1) : rows, earlier);
+    const { earlier, alone } = await this.beginDelivery(conn.executor, rows, held.attempts);
+    const messages = this.messages(alone ? rows.slice(0, 1) : rows, earlier);
     let decision: Decision;
     if (earlier >= this.settings.maxAttempts) decision = unfinished(earlier);
     else {
@@ -182,22 +190,11 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
   }
 
   private async runLocked(signal: AbortSignal) {
-    const { sql, conn, dialect } = this.rt;
-    // SQLite: the start is counted before the transaction, whose write lock would keep the count
-    // waiting; elsewhere, by the cursor's holder on another connection, so it outlives a rollback.
-    let counted: { acked: number; earlier: number } | null = null;
-    if (dialect.capabilities.singleWriter) {
-      const cursor = (await conn.executor.query(sql.readCursor, [this.partitionId])).rows[0];
-      if (!cursor || num(cursor.retry_left) > 0) counted = null;
-      else {
-        const acked = num(cursor.acked_seq);
-        const head = (await conn.executor.query(sql.headSeq, [this.partitionId, acked])).rows;
-        if (head.length === 0) return Directive.idle<ProcessorReport>({ delivered: 0 });
-        counted = { acked, earlier: await this.countStart(conn.executor, head, num(cursor.attempts)) };
-      }
-    }
+    if (this.rt.dialect.capabilities.singleWriter) return this.runLockedSingleWriter(signal);
+    const { sql, conn } = this.rt;
+    let started: Started | null = null;
     const applied = await conn
-      .transaction(async (tx, client): Promise<Applied | TimedOut | null> => {
+      .transaction(async (tx, client): Promise<Applied | null> => {
         const cursor = (await tx.query(sql.lockCursor, [this.partitionId])).rows[0];
         // Another process holds the cursor: it drains the partition, or on a crash the reconciler wakes us.
         if (!cursor) return null;
@@ -205,51 +202,113 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
         if (retryLeft > 0)
           return { directive: Directive.sleep(retryLeft + 5), delivered: 0, retried: false, rejected: false };
         const acked = num(cursor.acked_seq);
-        if (counted && counted.acked !== acked) return null; // another process delivered meanwhile
         const rows = (await tx.query(sql.selectMessages, [this.partitionId, acked, this.settings.batchSize]))
           .rows;
         if (rows.length === 0) return null;
-        const earlier =
-          counted?.earlier ?? (await this.countStart(conn.executor, rows, num(cursor.attempts)));
-        const messages = this.messages(earlier > 0 ? rows.slice(0, 1) : rows, earlier);
-        if (earlier >= this.settings.maxAttempts)
-          return this.apply(unfinished(earlier), messages, acked, earlier, tx, null);
-        // The handler's executor works only while its delivery runs: a handler past its deadline may
-        // still try to use it after the transaction has been rolled back.
-        let ended = false;
-        const handlerTx: SqlExecutor = {
-          dialect: tx.dialect,
-          query: (q, params) =>
-            ended
-              ? Promise.reject(new DeliveryEnded(this.where.queue, this.where.partition))
-              : tx.query(q, params),
-        };
-        const call = {
-          context: (s: AbortSignal): TransactionalContext => ({
-            ...this.where,
-            tx: handlerTx,
-            client,
-            signal: s,
-          }),
-          timeoutMs: this.settings.handlerTimeoutMs,
-          savepoints: tx,
-          scope: this.rt,
-        };
-        try {
-          const decision = await decide(this.delivery, messages, call, signal);
-          return await this.apply(decision, messages, acked, earlier, tx, null);
-        } finally {
-          ended = true;
-        }
+        // Counted on another connection, so the count outlives this transaction's rollback.
+        started = await this.beginDelivery(conn.executor, rows, num(cursor.attempts));
+        return this.deliverInTransaction(tx, client, rows, acked, started, signal);
       })
-      .catch((e: unknown) => {
-        if (!(e instanceof HandlerTimedOut)) throw e;
-        return { timedOut: e } satisfies TimedOut;
-      });
-    if (applied && 'timedOut' in applied) return this.recordTimeout(applied.timedOut);
+      .catch((e: unknown) => this.timedOut(e, started));
+    return this.finish(applied);
+  }
+
+  /**
+   * SQLite: the start is counted before the transaction (its write lock would keep the count
+   * waiting), under a claim on the partition, so processes sharing the file never count each
+   * other's deliveries; the claim is given back when the run ends, or lapses after `leaseMs`.
+   */
+  private async runLockedSingleWriter(signal: AbortSignal) {
+    const { sql, conn, owner } = this.rt;
+    const token = newToken();
+    const claimed = await conn.executor.query(sql.claimLease, [
+      owner,
+      token,
+      this.settings.leaseMs,
+      this.partitionId,
+      '',
+    ]);
+    const cursor = (await conn.executor.query(sql.readCursor, [this.partitionId])).rows[0];
+    if (claimed.rowCount === 0)
+      return Directive.sleep<ProcessorReport>(
+        Math.max(1, num(cursor?.retry_left), num(cursor?.lease_left)) + 5,
+      );
+    let started: Started | null = null;
+    try {
+      const acked = num(cursor.acked_seq);
+      const rows = (
+        await conn.executor.query(sql.selectMessages, [this.partitionId, acked, this.settings.batchSize])
+      ).rows;
+      if (rows.length === 0) return Directive.idle<ProcessorReport>({ delivered: 0 });
+      started = await this.beginDelivery(conn.executor, rows, num(cursor.attempts));
+      const begun = started;
+      const applied = await conn
+        .transaction(async (tx, client): Promise<Applied | null> => {
+          const locked = (await tx.query(sql.lockCursor, [this.partitionId])).rows[0];
+          if (!locked || num(locked.acked_seq) !== acked) return null;
+          return this.deliverInTransaction(tx, client, rows, acked, begun, signal);
+        })
+        .catch((e: unknown) => this.timedOut(e, started));
+      return await this.finish(applied);
+    } finally {
+      await conn.executor.query(sql.releaseLease, [this.partitionId, token]).catch(() => {});
+    }
+  }
+
+  /** Runs the handler over `rows` in the transaction `tx` and writes its decision there. */
+  private async deliverInTransaction(
+    tx: SqlExecutor,
+    client: unknown,
+    rows: Record<string, unknown>[],
+    acked: number,
+    started: Started,
+    signal: AbortSignal,
+  ): Promise<Applied> {
+    const { earlier, alone } = started;
+    const messages = this.messages(alone ? rows.slice(0, 1) : rows, earlier);
+    if (earlier >= this.settings.maxAttempts)
+      return this.apply(unfinished(earlier), messages, acked, earlier, tx, null);
+    // The handler's executor works only while its delivery runs: a handler past its deadline may
+    // still try to use it after the transaction has been rolled back.
+    let ended = false;
+    const handlerTx: SqlExecutor = {
+      dialect: tx.dialect,
+      query: (q, params) =>
+        ended
+          ? Promise.reject(new DeliveryEnded(this.where.queue, this.where.partition))
+          : tx.query(q, params),
+    };
+    const call = {
+      context: (s: AbortSignal): TransactionalContext => ({
+        ...this.where,
+        tx: handlerTx,
+        client,
+        signal: s,
+      }),
+      timeoutMs: this.settings.handlerTimeoutMs,
+      savepoints: tx,
+      scope: this.rt,
+    };
+    try {
+      const decision = await decide(this.delivery, messages, call, signal);
+      return await this.apply(decision, messages, acked, earlier, tx, null);
+    } finally {
+      ended = true;
+    }
+  }
+
+  /** A transactional run's end: its outcome counted and reported, and what the worker does next. */
+  private async finish(applied: Applied | TimedOut | null) {
+    if (applied && 'timedOut' in applied) return this.recordTimeout(applied);
     if (!applied) return Directive.idle<ProcessorReport>({ delivered: 0 });
     this.count(applied);
     return applied.directive;
+  }
+
+  /** A transactional run that ended by {@link HandlerTimedOut}; any other error goes on up. */
+  private timedOut(e: unknown, started: Started | null): TimedOut {
+    if (!(e instanceof HandlerTimedOut) || !started) throw e;
+    return { timedOut: e, earlier: started.earlier };
   }
 
   /**
@@ -258,7 +317,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
    * own; one later in the run is counted when that message comes first, since the next run delivers
    * the first alone.
    */
-  private async recordTimeout(timedOut: HandlerTimedOut) {
+  private async recordTimeout({ timedOut, earlier }: TimedOut) {
     const { sql, conn } = this.rt;
     if (timedOut.index > 0) return Directive.proceed<ProcessorReport>({ delivered: 0 });
     const applied = await conn.transaction(async (tx) => {
@@ -268,10 +327,6 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       const rows = (await tx.query(sql.selectMessages, [this.partitionId, acked, 1])).rows;
       if (rows.length === 0) return null;
       const retry = { acked: 0, next: { kind: 'retry' as const, reason: timedOut.message }, error: timedOut };
-      const earlier = Math.max(
-        num((await tx.query(sql.readStarted, [this.partitionId])).rows[0]?.started) - 1,
-        num(cursor.attempts),
-      );
       return this.apply(retry, this.messages(rows, earlier), acked, earlier, tx, null);
     });
     if (!applied) return Directive.proceed<ProcessorReport>({ delivered: 0 });
@@ -280,21 +335,28 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
   }
 
   /**
-   * Counts, durably and before any handler runs, a delivery of the first of `rows` starting, and
-   * returns its earlier attempts: the starts before this one, or the failures recorded, whichever
-   * is more. A delivery whose process died mid-handler left its start counted and nothing else.
+   * Records, durably and before any handler runs, that a delivery of `rows` (from the partition's
+   * first undelivered message) begins, and says how: when an earlier delivery of the same message,
+   * or of a batch it belongs to, did not end (a failure, a timeout, or a process that died in the
+   * handler), the first message is delivered alone, so each such start is charged to the message
+   * at fault. `earlier` is its attempts before this one: its lone starts or the failures recorded,
+   * whichever is more.
    */
-  private async countStart(
+  private async beginDelivery(
     ex: SqlExecutor,
     rows: Record<string, unknown>[],
     failed: number,
-  ): Promise<number> {
+  ): Promise<Started> {
     const { sql } = this.rt;
-    const r = await ex.query(sql.recordStart, [this.partitionId, num(rows[0].seq)]);
-    const started = num(
-      r.rows[0]?.started ?? (await ex.query(sql.readStarted, [this.partitionId])).rows[0]?.started,
-    );
-    return Math.max(started - 1, failed);
+    const head = num(rows[0].seq);
+    const last = num(rows[rows.length - 1].seq);
+    const record = (await ex.query(sql.readStart, [this.partitionId])).rows[0];
+    const again = record !== undefined && num(record.seq) === head;
+    const alone = again || (record !== undefined && head <= num(record.until_seq)) || rows.length === 1;
+    const lone = again ? num(record.started) : 0;
+    const until = alone ? Math.max(num(record?.until_seq), head) : last;
+    await ex.query(sql.recordStart, [this.partitionId, head, alone ? lone + 1 : 0, until]);
+    return { earlier: Math.max(lone, failed), alone };
   }
 
   /**

@@ -15,10 +15,10 @@ export const statements = (t: Tables): DialectStatements => ({
   // A locking read sees the newest committed row whatever the isolation level; the insert holds
   // that row's lock already.
   currentRead: ' FOR UPDATE',
-  // Assignments apply left to right: started compares with the old seq before seq changes.
   existingTables: (n) =>
     `SELECT table_name AS name FROM information_schema.tables
      WHERE table_schema = DATABASE() AND table_name IN (${Array(n).fill('?').join(', ')})`,
-  recordStart: `INSERT INTO ${t.starts} (partition_id, seq, started) VALUES (?, ?, 1)
-     ON DUPLICATE KEY UPDATE started = IF(seq = VALUES(seq), started + 1, 1), seq = VALUES(seq)`,
+  upsert: (table, [key, ...rest]) =>
+    `INSERT INTO ${table} (${[key, ...rest].join(', ')}) VALUES (${[key, ...rest].map(() => '?').join(', ')})
+     ON DUPLICATE KEY UPDATE ${rest.map((c) => `${c} = VALUES(${c})`).join(', ')}`,
 });

@@ -81,7 +81,8 @@ export const migrations = (t: Tables): Migration[] => [
       `CREATE TABLE ${t.starts} (
          partition_id integer PRIMARY KEY,
          seq bigint NOT NULL,
-         started integer NOT NULL)`,
+         started integer NOT NULL,
+         until_seq bigint NOT NULL)`,
     ],
   },
 ];

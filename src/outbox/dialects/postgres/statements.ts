@@ -15,14 +15,12 @@ export const statements = (t: Tables): DialectStatements => ({
   // READ COMMITTED reads what committed before the statement; under REPEATABLE READ the insert
   // itself fails with a serialization error (typed, retryable) when the key committed since.
   currentRead: '',
-  // The count is durable before the handler runs, so a delivery that kills its process counts.
   existingTables: (n) =>
     `SELECT table_name AS name FROM information_schema.tables
      WHERE table_schema = current_schema() AND table_name IN (${Array(n).fill('?').join(', ')})`,
-  recordStart: `INSERT INTO ${t.starts} AS s (partition_id, seq, started) VALUES (?, ?, 1)
-     ON CONFLICT (partition_id) DO UPDATE
-       SET started = CASE WHEN s.seq = excluded.seq THEN s.started + 1 ELSE 1 END, seq = excluded.seq
-     RETURNING started`,
+  upsert: (table, [key, ...rest]) =>
+    `INSERT INTO ${table} (${[key, ...rest].join(', ')}) VALUES (${[key, ...rest].map(() => '?').join(', ')})
+     ON CONFLICT (${key}) DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}`,
   // Every step works on what the statement itself deleted, so a row another sequencer moved after
   // this statement's snapshot is simply not counted; a partition whose picked rows vanished like that
   // reports picked > moved and is looked at again.

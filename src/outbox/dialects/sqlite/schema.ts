@@ -81,7 +81,8 @@ export const migrations = (t: Tables): Migration[] => [
       `CREATE TABLE ${t.starts} (
          partition_id integer PRIMARY KEY,
          seq integer NOT NULL,
-         started integer NOT NULL)`,
+         started integer NOT NULL,
+         until_seq integer NOT NULL)`,
     ],
   },
 ];

@@ -13,8 +13,7 @@ export const statements = (t: Tables): DialectStatements => ({
   currentRead: '',
   existingTables: (n) =>
     `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${Array(n).fill('?').join(', ')})`,
-  recordStart: `INSERT INTO ${t.starts} (partition_id, seq, started) VALUES (?, ?, 1)
-     ON CONFLICT (partition_id) DO UPDATE
-       SET started = CASE WHEN seq = excluded.seq THEN started + 1 ELSE 1 END, seq = excluded.seq
-     RETURNING started`,
+  upsert: (table, [key, ...rest]) =>
+    `INSERT INTO ${table} (${[key, ...rest].join(', ')}) VALUES (${[key, ...rest].map(() => '?').join(', ')})
+     ON CONFLICT (${key}) DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}`,
 });
