@@ -377,6 +377,30 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       expect(errors.some((e) => e.obj.hook === 'onError')).toBe(true);
     });
 
+    // SQLite's statements run synchronously, so none can be in flight when the deadline passes.
+    if (kind.dialect !== 'sqlite')
+      it('a transactional handler stuck in a statement is cut off at its deadline, its statement ended', async () => {
+        const sleepSql = kind.dialect === 'postgres' ? 'SELECT pg_sleep(20)' : 'SELECT SLEEP(20)';
+        const o = await start({
+          queues: {
+            q: {
+              partitions: 1,
+              delivery: transactional(
+                async (_m, { tx }) => {
+                  await tx.query(sleepSql);
+                  return Result.ok();
+                },
+                { handlerTimeoutMs: 300, maxAttempts: 1 },
+              ),
+            },
+          },
+        });
+        const t0 = Date.now();
+        await db.transaction((tx) => o.enqueue(tx, 'q', { type: 'T', payload: 1 }));
+        await waitFor(async () => (await o.deadLetters.list()).length === 1, 15_000, 'the dead letter');
+        expect(Date.now() - t0).toBeLessThan(5000);
+      });
+
     it('redrives dead letters into their queue or another, keeping their ids, and filters them', async () => {
       let reject = true;
       const seen: Message[] = [];

@@ -11,6 +11,8 @@ export function mysqlConnection(pool: Pool, owned: boolean): OutboxConnection {
       return await fn(conn);
     } catch (e) {
       if (mustDiscard(e)) {
+        // A statement may still run on it (a handler past its deadline): end it on the server.
+        await pool.query('KILL ?', [conn.threadId]).catch(() => {});
         destroyed = true;
         conn.destroy();
       }
@@ -34,7 +36,8 @@ export function mysqlConnection(pool: Pool, owned: boolean): OutboxConnection {
           await conn.query('COMMIT');
           return result;
         } catch (e) {
-          await conn.query('ROLLBACK').catch(() => conn.destroy());
+          // A connection to discard is killed instead: its ROLLBACK could wait behind a statement.
+          if (!mustDiscard(e)) await conn.query('ROLLBACK').catch(() => conn.destroy());
           throw e;
         }
       }),

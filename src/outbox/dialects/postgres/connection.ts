@@ -54,8 +54,15 @@ export function postgresConnection(pool: pg.Pool, owned: boolean): OutboxConnect
           await client.query('COMMIT');
           return result;
         } catch (e) {
+          if (mustDiscard(e)) {
+            // A statement may still run on it (a handler past its deadline): end the session on the
+            // server, which rolls the transaction back, rather than queue a ROLLBACK behind it.
+            const pid = (client as unknown as { processID: number }).processID;
+            await pool.query('SELECT pg_terminate_backend($1)', [pid]).catch(() => {});
+            discard(e as Error);
+            throw e;
+          }
           await client.query('ROLLBACK').catch(discard); // a session that cannot roll back is not reused
-          if (mustDiscard(e)) discard(e as Error);
           throw e;
         }
       }),
