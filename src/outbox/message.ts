@@ -72,7 +72,13 @@ function encodePayload(payload: NewMessage['payload']): { payload: Buffer; kind:
     };
   if (payload === undefined) throw new InvalidArgument('payload must be bytes or a JSON value');
   assertJsonExact(payload, ['payload'], []);
-  return { payload: Buffer.from(JSON.stringify(payload), 'utf8'), kind: PayloadKind.json };
+  let text: string;
+  try {
+    text = JSON.stringify(payload);
+  } catch (e) {
+    throw new UnserializableData('payload', (e as Error).message);
+  }
+  return { payload: Buffer.from(text, 'utf8'), kind: PayloadKind.json };
 }
 
 const MAX_DEPTH = 100;
@@ -122,6 +128,8 @@ function assertJsonExact(value: unknown, path: (string | number)[], parents: obj
     if (Object.getOwnPropertySymbols(obj).length > 0) refuse(path, 'symbol keys are dropped');
     for (const key of Object.keys(obj)) {
       path.push(key);
+      // A getter could answer the check one thing and the serialization another.
+      if (Object.getOwnPropertyDescriptor(obj, key)?.get) refuse(path, 'a getter is not data');
       assertJsonExact((value as Record<string, unknown>)[key], path, parents);
       path.pop();
     }
@@ -138,8 +146,9 @@ const pathText = (path: (string | number)[]): string =>
 
 function encodeHeaders(headers: NewMessage['headers']): string | null {
   if (headers === undefined) return null;
-  if (headers === null || typeof headers !== 'object' || Array.isArray(headers))
-    throw new InvalidArgument('headers must be an object of strings');
+  const proto = headers !== null && typeof headers === 'object' ? Object.getPrototypeOf(headers) : undefined;
+  if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(headers).length > 0)
+    throw new InvalidArgument('headers must be a plain object of strings');
   for (const [k, v] of Object.entries(headers)) {
     if (!isPlainText(k) || k.length === 0)
       throw new InvalidArgument(`header name ${JSON.stringify(k)} must be plain text`);

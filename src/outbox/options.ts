@@ -1,5 +1,5 @@
 import { InvalidArgument } from '../errors.js';
-import { checkOptions, keys, MAX_TIMER_MS } from '../validation.js';
+import { checkOptions, isPlainText, keys, MAX_TIMER_MS } from '../validation.js';
 import { checkPartitionCount, checkPrefix, checkQueueName } from './names.js';
 import { OutboxProfile } from './profiles.js';
 import type { Delivery, OutboxOptions, QueueDeclaration, Tuning } from './types.js';
@@ -47,8 +47,19 @@ const given = <T>(value: T | undefined, fallback: T): T => (value === undefined 
 
 export function resolveOptions(o: OutboxOptions = {}): ResolvedOptions {
   checkOptions(o, OUTBOX_OPTIONS, 'outbox option');
+  const declared = given(o.queues, {});
+  if (declared === null || typeof declared !== 'object')
+    throw new InvalidArgument('queues must be an object of queue declarations', { queues: declared });
+  for (const hook of ['onError', 'onDeadLetter'] as const)
+    if (o[hook] !== undefined && typeof o[hook] !== 'function')
+      throw new InvalidArgument(`${hook} must be a function`, { [hook]: o[hook] });
+  if (
+    o.owner !== undefined &&
+    (typeof o.owner !== 'string' || !isPlainText(o.owner) || !/^.{1,200}$/su.test(o.owner))
+  )
+    throw new InvalidArgument('owner must be 1 to 200 characters of plain text', { owner: o.owner });
   const queues = new Map<string, QueueDeclaration>();
-  for (const [name, q] of Object.entries(given(o.queues, {}))) {
+  for (const [name, q] of Object.entries(declared)) {
     checkQueueName(name);
     checkOptions(q, QUEUE_OPTIONS, `option of queue ${name}`);
     checkPartitionCount(q?.partitions, name);

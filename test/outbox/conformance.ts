@@ -807,7 +807,22 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
         ['q', { type: 'T', key: 'k\u0000', payload: 1 }, InvalidArgument],
         ['q', { type: 'T', dedupeKey: 'd\ud800', payload: 1 }, InvalidArgument],
         ['q', { type: 'T', payload: 1, headers: { a: 'x\u0000' } }, InvalidArgument],
+        ['q', { type: 'T', payload: 1, headers: new Map([['trace', 'abc']]) }, InvalidArgument],
+        ['q', { type: 'T', payload: 1, headers: new Date(0) }, InvalidArgument],
+        ['q', { type: 'T', payload: 1, headers: { [Symbol('s')]: 'x' } }, InvalidArgument],
         // What JSON would carry as something else: refused, not changed.
+        [
+          'q',
+          {
+            type: 'T',
+            payload: {
+              get flaky() {
+                return Math.random();
+              },
+            },
+          },
+          UnserializableData,
+        ],
         ['q', { type: 'T', payload: new Map([['a', 1]]) }, UnserializableData],
         ['q', { type: 'T', payload: { s: new Set([1]) } }, UnserializableData],
         ['q', { type: 'T', payload: { b: new ArrayBuffer(2) } }, UnserializableData],
