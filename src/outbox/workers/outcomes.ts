@@ -90,6 +90,10 @@ export async function decide(
   signal: AbortSignal,
 ): Promise<Decision> {
   const { savepoints, timeoutMs } = call;
+  // One context for the run: its signal aborts on stop or when a call passes its deadline (which
+  // ends the run), so it is built once, not per message.
+  const deadline = new AbortController();
+  const ctx = call.context(AbortSignal.any([signal, deadline.signal]));
   const run = async (
     fn: (ctx: unknown) => Promise<BatchOutcome> | BatchOutcome,
     size: number,
@@ -98,7 +102,7 @@ export async function decide(
     await savepoints?.query('SAVEPOINT causeway_delivery');
     let decision: Decision;
     try {
-      decision = checkOutcome(await withDeadline(fn, call, signal, timeoutMs), size);
+      decision = checkOutcome(await withDeadline(() => fn(ctx), call.scope, deadline, timeoutMs), size);
     } catch (e) {
       if (e === TIMED_OUT) {
         const timedOut = new HandlerTimedOut(timeoutMs, index);
@@ -147,14 +151,13 @@ export async function decide(
 
 const TIMED_OUT = Symbol('timed out');
 
-/** Calls `fn` with a context whose signal aborts at the deadline; rejects with TIMED_OUT then. */
+/** Calls `fn`, aborting `deadline` and rejecting with TIMED_OUT if it runs past `timeoutMs`. */
 async function withDeadline<T>(
-  fn: (ctx: unknown) => Promise<T> | T,
-  call: HandlerCall,
-  outer: AbortSignal,
+  fn: () => Promise<T> | T,
+  scope: object,
+  deadline: AbortController,
   timeoutMs: number,
 ): Promise<T> {
-  const deadline = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -163,8 +166,7 @@ async function withDeadline<T>(
     }, timeoutMs);
   });
   try {
-    const ctx = call.context(AbortSignal.any([outer, deadline.signal]));
-    return await Promise.race([handlerScope.run(call.scope, () => fn(ctx)), expired]);
+    return await Promise.race([handlerScope.run(scope, fn), expired]);
   } finally {
     clearTimeout(timer);
   }
