@@ -38,7 +38,8 @@ export type ErrorCode =
   | 'GUARD_REQUIRED'
   | 'DATABASE_UNAVAILABLE'
   | 'DATABASE_ERROR'
-  | 'DELIVERY_ENDED';
+  | 'DELIVERY_ENDED'
+  | 'DRIVER_MISSING';
 
 /** Base class of every error Causeway throws on purpose. */
 export class CausewayError extends Error {
@@ -190,6 +191,25 @@ export class IoError extends CausewayError {
       'IO_ERROR',
       `${operation} failed on ${file}: ${(cause as Error)?.message ?? cause}`,
       { operation, file },
+      cause,
+    );
+  }
+}
+
+/**
+ * A database driver Causeway loads on first use is not installed: `pg` for PostgreSQL, `mysql2`
+ * for MySQL and MariaDB. They are optional peer dependencies; install the one you use.
+ */
+export class DriverMissing extends CausewayError {
+  constructor(
+    readonly driver: string,
+    database: string,
+    cause?: unknown,
+  ) {
+    super(
+      'DRIVER_MISSING',
+      `${database} needs the ${driver} package, which is not installed: npm install ${driver}`,
+      { driver, database },
       cause,
     );
   }

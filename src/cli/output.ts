@@ -1,4 +1,11 @@
+import { CausewayError } from '../errors.js';
 import type { StoredEvent } from '../journal/index.js';
+
+/** An error as one line: `CODE: message` for Causeway's own (the code is what to search for), else the message. */
+export function describeError(err: unknown): string {
+  if (err instanceof CausewayError) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
 
 /** JSON that survives what MessagePack payloads may hold: bigints as strings, bytes as base64. */
 export function toJson(value: unknown, indent?: number): string {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerBench } from './commands/bench.js';
 import { registerCheckpoints } from './commands/checkpoints.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerEvents } from './commands/events.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerOutbox } from './commands/outbox.js';
@@ -13,8 +14,23 @@ export function buildProgram(version: string): Command {
   const program = new Command('causeway')
     .description('Causeway: an embedded hash-chained event journal and a transactional SQL outbox')
     .version(version)
-    // Usage errors read like every other failure: one line, `causeway: ...`.
-    .configureOutput({ outputError: (text, write) => write(`causeway: ${text.replace(/^error: /, '')}`) });
+    // Usage errors read like every other failure: one line, `causeway: CODE: ...`.
+    .configureOutput({
+      outputError: (text, write) => write(`causeway: INVALID_ARGUMENT: ${text.replace(/^error: /, '')}`),
+    })
+    .addHelpText(
+      'after',
+      `
+Failures are one line on stderr, \`causeway: CODE: what went wrong\`, and a non-zero exit.
+
+Examples:
+  $ causeway demo                                   # writes ./causeway-demo (journal/ and outbox.db)
+  $ causeway inspect ./causeway-demo/journal
+  $ causeway verify ./causeway-demo/journal
+  $ causeway doctor --database sqlite:./causeway-demo/outbox.db --journal ./causeway-demo/journal
+  $ causeway outbox migrate postgres://app@localhost/app
+  $ causeway outbox schema mysql > outbox.sql`,
+    );
   registerDemo(program);
   registerInspect(program);
   registerVerify(program);
@@ -22,6 +38,7 @@ export function buildProgram(version: string): Command {
   registerEvents(program);
   registerCheckpoints(program);
   registerOutbox(program);
+  registerDoctor(program);
   registerBench(program);
   return program;
 }

@@ -69,9 +69,12 @@ import type {
   BatchOptions,
   Coordinate,
   EffectTree,
+  EventOfType,
+  JournalEvent,
   JournalOptions,
   JournalStats,
   NewEvent,
+  NewEventOf,
   OpenReport,
   PayloadVersionDeclaration,
   ReadAllOptions,
@@ -79,7 +82,7 @@ import type {
   ReadPage,
   ReadStreamOptions,
   Region,
-  StoredEvent,
+  StoredEventOf,
   StreamSummary,
   VerifyOptions,
   VerifyResult,
@@ -118,8 +121,41 @@ interface WriterState {
  * An embedded, append-only event journal in a directory. One writer per directory (across
  * processes); any number of read-only readers beside it. Appends and reads are synchronous; only
  * waiting for durability or for watermarks is asynchronous.
+ *
+ * `E` is the application's event union, each member a {@link JournalEvent} `{ type, data }`. Appends
+ * accept only its members (a wrong type name or payload shape does not compile); reads, the causal
+ * graph, subscriptions, cursors, workers, reactors and projections return them as a discriminated
+ * union ({@link StoredEventOf}), so testing `type` narrows `data`. Reads over a region with `types`
+ * return only those members. The default, `JournalEvent`, is the untyped journal: any type name,
+ * `data: unknown`. The union is a compile-time statement by the application: nothing is checked at
+ * run time, and events appended before the union changed are read back as they were written. A
+ * journal that records denials ({@link appendDenial}) should include {@link DenialEvent} in it.
+ *
+ * @example
+ * type ShopEvent =
+ *   | { type: 'OrderPlaced'; data: { total: number } }
+ *   | { type: 'OrderPaid'; data: { amount: number } };
+ *
+ * const journal = open<ShopEvent>('./data/journal');
+ * journal.append(order, { type: 'OrderPlaced', data: { total: 42 } });
+ * // journal.append(order, { type: 'OrderShipped', data: {} });      // does not compile
+ * for (const e of journal.readStream('order:507')) {
+ *   if (e.type === 'OrderPaid') console.log(e.data.amount);
+ * }
+ * const revenue = journal.project({
+ *   name: 'revenue',
+ *   version: 1,
+ *   region: { types: ['OrderPaid'] },
+ *   initial: () => 0,
+ *   apply: (sum, e) => sum + e.data.amount, // e: the OrderPaid member
+ * });
+ *
+ * A typed journal goes wherever an untyped `Journal` is expected (`E` is declared covariant, `out`);
+ * an untyped journal, or one of another union, is not a `Journal<ShopEvent>`.
  */
-export class Journal {
+// `out`: TypeScript cannot measure E's variance through the conditional types of the signatures
+// (it would find Journal<A> and Journal<B> interchangeable); methods taking E stay bivariant.
+export class Journal<out E extends JournalEvent = JournalEvent> {
   private closed = false;
   private readonly files: SegmentFiles;
   private readonly reader: EventReader;
@@ -158,20 +194,23 @@ export class Journal {
       this.marks.advance(mark, index.count);
   }
 
-  /** Opens (creating if needed) the journal in `dir` as its one writer. */
-  static open(dir: string, options: JournalOptions = {}): Journal {
+  /**
+   * Opens (creating if needed) the journal in `dir` as its one writer. `E` is the application's event
+   * union (see {@link Journal}); without it the journal is untyped.
+   */
+  static open<E extends JournalEvent = JournalEvent>(dir: string, options: JournalOptions = {}): Journal<E> {
     const opts = validateOptions(options);
     const keys = keyringOf(options.receiptKeys);
     const logger = options.logger ?? silentLogger;
-    return asCausewayError('open journal', dir, () => Journal.openWriter(dir, opts, keys, logger));
+    return asCausewayError('open journal', dir, () => Journal.openWriter<E>(dir, opts, keys, logger));
   }
 
-  private static openWriter(
+  private static openWriter<E extends JournalEvent>(
     dir: string,
     opts: WriterOptions,
     keys: ReceiptKeyring | null,
     logger: Logger,
-  ): Journal {
+  ): Journal<E> {
     makeDirectory(dir);
     const lock = WriterLock.acquire(dir);
     try {
@@ -222,24 +261,30 @@ export class Journal {
 
   /**
    * Opens a journal for reading beside its writer (in this or another process). It sees a consistent
-   * prefix (never part of a batch, never a torn write) and moves forward with {@link catchUp}.
+   * prefix (never part of a batch, never a torn write) and moves forward with {@link catchUp}. `E` is
+   * the application's event union (see {@link Journal}); without it the journal is untyped.
    */
-  static openReadOnly(dir: string, options: ReadOnlyOptions = {}): Journal {
+  static openReadOnly<E extends JournalEvent = JournalEvent>(
+    dir: string,
+    options: ReadOnlyOptions = {},
+  ): Journal<E> {
     checkOptions(options, READ_ONLY_OPTIONS, 'read-only journal option');
     const pollIntervalMs = options.pollIntervalMs ?? 20;
     if (!isTimerDelay(pollIntervalMs, 1))
       throw new InvalidArgument(`pollIntervalMs must be from 1 to ${MAX_TIMER_MS}`, { pollIntervalMs });
     const keys = keyringOf(options.receiptKeys);
     const logger = options.logger ?? silentLogger;
-    return asCausewayError('open journal', dir, () => Journal.openReader(dir, pollIntervalMs, keys, logger));
+    return asCausewayError('open journal', dir, () =>
+      Journal.openReader<E>(dir, pollIntervalMs, keys, logger),
+    );
   }
 
-  private static openReader(
+  private static openReader<E extends JournalEvent>(
     dir: string,
     pollIntervalMs: number,
     keys: ReceiptKeyring | null,
     logger: Logger,
-  ): Journal {
+  ): Journal<E> {
     const started = performance.now();
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory())
       throw new InvalidArgument(`journal path ${dir} is not a directory`, { dir });
@@ -280,16 +325,17 @@ export class Journal {
 
   /**
    * Appends one event. The event is handed to the OS before this returns (and fsynced first when
-   * `durable`); the receipt says where it landed. Invalid input throws and changes nothing.
+   * `durable`); the receipt says where it landed. Invalid input throws and changes nothing. The event
+   * must be a member of the journal's union `E` (any `{ type, data }` on an untyped journal).
    */
-  append<T, C>(coordinate: Coordinate, event: NewEvent<T>, options?: AppendOptions<C>): AppendReceipt {
+  append<C>(coordinate: Coordinate, event: NewEventOf<E>, options?: AppendOptions<C>): AppendReceipt {
     return this.signed([this.appendGranted(coordinate, event, options, undefined)])[0];
   }
 
   /** Appends and returns the receipt, unsigned. */
-  private appendGranted<T, C>(
+  private appendGranted<C>(
     coordinate: Coordinate,
-    event: NewEvent<T>,
+    event: NewEvent,
     options: AppendOptions<C> | undefined,
     grant: Grant | undefined,
   ): AppendReceipt {
@@ -313,9 +359,10 @@ export class Journal {
   /**
    * Commits the proposal of a guard receipt from `GateSet.evaluate`, recording the gates that
    * passed it (extension `causeway.gates`). A receipt commits once; a refused commit (a version
-   * conflict, say) leaves it usable.
+   * conflict, say) leaves it usable. On a typed journal, declare the proposal as `AppendProposal<E>`
+   * so that its event is checked against the union before the gates run.
    */
-  commit<T>(receipt: GuardReceipt<AppendProposal<T>>, options?: { durable?: boolean }): AppendReceipt {
+  commit(receipt: GuardReceipt<AppendProposal<E>>, options?: { durable?: boolean }): AppendReceipt {
     checkOptions(options, BATCH_OPTIONS, 'commit option');
     return redeemGuardReceipt(receipt, (p) => {
       if (p === null || typeof p !== 'object')
@@ -350,9 +397,9 @@ export class Journal {
    * waiting at the same time (group commit). Receipts of appends made in the same turn of the event
    * loop share one signature, too.
    */
-  async appendAsync<T, C>(
+  async appendAsync<C>(
     coordinate: Coordinate,
-    event: NewEvent<T>,
+    event: NewEventOf<E>,
     options?: AppendOptions<C>,
   ): Promise<AppendReceipt> {
     const receipt = this.appendGranted(coordinate, event, { ...options, durable: false }, undefined);
@@ -366,7 +413,7 @@ export class Journal {
    * Expected versions are checked per item, in order; an item can name an earlier one as its cause.
    * Retrying a batch whose items all carry idempotency keys returns the original receipts.
    */
-  appendBatch(items: readonly BatchItem[], options?: BatchOptions): AppendReceipt[] {
+  appendBatch(items: readonly BatchItem<E>[], options?: BatchOptions): AppendReceipt[] {
     return this.signed(this.appendBatchUnsigned(items, options));
   }
 
@@ -397,7 +444,7 @@ export class Journal {
   }
 
   /** {@link appendBatch} whose durable form shares fsyncs with other producers. */
-  async appendBatchAsync(items: readonly BatchItem[], options?: BatchOptions): Promise<AppendReceipt[]> {
+  async appendBatchAsync(items: readonly BatchItem<E>[], options?: BatchOptions): Promise<AppendReceipt[]> {
     checkOptions(options, BATCH_OPTIONS, 'batch option');
     const receipts = this.appendBatchUnsigned(items, { durable: false });
     if (this.signer) await this.signer.signSoon(receipts);
@@ -534,11 +581,14 @@ export class Journal {
 
   // ---------------------------------------------------------------- reading
 
-  /** The event with this id, or undefined. */
-  get(id: string): StoredEvent | undefined {
+  /**
+   * The event with this id, or undefined. `Sub` narrows the result to part of the union (the caller's
+   * assertion, not checked): `get<OrderPlaced>(id)`.
+   */
+  get<Sub extends E = E>(id: string): StoredEventOf<Sub> | undefined {
     this.readable();
     const slot = this.index.slotOfId(idFromString(id, 'id'));
-    return slot === -1 ? undefined : this.events([slot])[0];
+    return slot === -1 ? undefined : this.events<Sub>([slot])[0];
   }
 
   /** Version of a stream's last event, or undefined when the stream does not exist. */
@@ -547,8 +597,12 @@ export class Journal {
     return this.index.stream(validateEntity(entity))?.version;
   }
 
-  /** Events of one stream by version: forwards from `from` (default 0) or backwards from `from` (default last). */
-  readStream(entity: string, options: ReadStreamOptions = {}): StoredEvent[] {
+  /**
+   * Events of one stream by version: forwards from `from` (default 0) or backwards from `from`
+   * (default last). `Sub` narrows the events to part of the journal's union, as the caller knows
+   * what the stream holds (an assertion, not checked): `readStream<OrderEvent>('order:507')`.
+   */
+  readStream<Sub extends E = E>(entity: string, options: ReadStreamOptions = {}): StoredEventOf<Sub>[] {
     this.readable();
     validateEntity(entity);
     checkOptions(options, READ_STREAM_OPTIONS, 'readStream option');
@@ -569,11 +623,14 @@ export class Journal {
       const start = from ?? 0;
       slots = Array.from(list.items.subarray(start, Math.min(list.length, start + limit)));
     }
-    return this.events(slots);
+    return this.events<Sub>(slots);
   }
 
-  /** A page of events in global order, optionally restricted to a region. */
-  readAll(options: ReadAllOptions = {}): ReadPage {
+  /**
+   * A page of events in global order, optionally restricted to a region. With `region.types`, the
+   * page holds only those members of the journal's union.
+   */
+  readAll<T extends E['type'] = E['type']>(options: ReadAllOptions<T> = {}): ReadPage<EventOfType<E, T>> {
     this.readable();
     checkOptions(options, READ_ALL_OPTIONS, 'readAll option');
     const { after = 0, limit = 1000, region } = options;
@@ -584,19 +641,22 @@ export class Journal {
     if (region !== undefined) validateRegion(region);
     const visible = this.index.count;
     const slots = scanRegion(this.index, region, after, limit, visible);
-    const events = this.events(slots);
+    const events = this.events<EventOfType<E, T>>(slots);
     const done = slots.length < limit;
     const end = Math.min(visible, region?.toPosition ?? visible);
     return { events, nextAfter: done ? Math.max(after, end) : slots[slots.length - 1] + 1, done };
   }
 
   /** Every visible event of a region, in global order, read page by page. */
-  *query(region: Region = {}, pageSize = 1000): IterableIterator<StoredEvent> {
+  *query<T extends E['type'] = E['type']>(
+    region: Region<T> = {},
+    pageSize = 1000,
+  ): IterableIterator<StoredEventOf<E, T>> {
     validateRegion(region);
     let after = 0;
     for (;;) {
-      const page = this.readAll({ after, limit: pageSize, region });
-      yield* page.events;
+      const page = this.readAll<T>({ after, limit: pageSize, region });
+      yield* page.events as StoredEventOf<E, T>[];
       if (page.done) return;
       after = page.nextAfter;
     }
@@ -605,7 +665,7 @@ export class Journal {
   // ---------------------------------------------------------------- causal graph
 
   /** The causation chain of an event: its cause, that event's cause, ... up to the root. */
-  causes(id: string): StoredEvent[] {
+  causes(id: string): StoredEventOf<E>[] {
     const slots: number[] = [];
     for (let s = this.index.causeOf.array[this.slotOf(id)]; s !== -1; s = this.index.causeOf.array[s])
       slots.push(s);
@@ -613,7 +673,7 @@ export class Journal {
   }
 
   /** An event and everything it caused, transitively, as a tree (effects in global order). */
-  effects(id: string): EffectTree {
+  effects(id: string): EffectTree<E> {
     const root = this.slotOf(id);
     const children = new Map<number, number[]>();
     const order = [root];
@@ -625,7 +685,7 @@ export class Journal {
     const sorted = [...order].sort((a, b) => a - b);
     const read = this.events(sorted);
     const events = new Map(sorted.map((slot, i) => [slot, read[i]]));
-    const build = (slot: number): EffectTree => ({
+    const build = (slot: number): EffectTree<E> => ({
       event: events.get(slot)!,
       effects: children.get(slot)!.map(build),
     });
@@ -633,16 +693,17 @@ export class Journal {
   }
 
   /** Every event carrying this correlation id, in global order. */
-  correlated(correlationId: string): StoredEvent[] {
+  correlated(correlationId: string): StoredEventOf<E>[] {
     this.readable();
     return this.events(this.index.correlationSlots(idFromString(correlationId, 'correlationId')));
   }
 
   /**
    * The earlier events of the event's stream, newest first, following the hash chain: each one's hash
-   * is checked against the `prevHash` of the one after it.
+   * is checked against the `prevHash` of the one after it. `Sub` narrows them to part of the union,
+   * as {@link readStream}'s does.
    */
-  walkAncestors(id: string, options: { limit?: number } = {}): StoredEvent[] {
+  walkAncestors<Sub extends E = E>(id: string, options: { limit?: number } = {}): StoredEventOf<Sub>[] {
     checkOptions(options, LIMIT_OPTION, 'walkAncestors option');
     checkLimit(options.limit ?? Number.POSITIVE_INFINITY);
     const slot = this.slotOf(id);
@@ -664,12 +725,12 @@ export class Journal {
       }
       expected = e.prevHash;
     }
-    return events;
+    return events as StoredEventOf<Sub>[];
   }
 
-  /** Events by slot, upcast to the declared payload versions. */
-  private events(slots: readonly number[]): StoredEvent[] {
-    return this.versions.upcastAll(this.reader.events(slots));
+  /** Events by slot, upcast to the declared payload versions, typed as members of `Sub` (unchecked). */
+  private events<Sub extends JournalEvent = E>(slots: readonly number[]): StoredEventOf<Sub>[] {
+    return this.versions.upcastAll(this.reader.events(slots)) as StoredEventOf<Sub>[];
   }
 
   private slotOf(id: string): number {
@@ -687,7 +748,7 @@ export class Journal {
    * `current`, or one without an upcaster path, is `PayloadVersionUnsupported`. Appends of the type
    * without a `payloadVersion` get `current`.
    */
-  declarePayloadVersion(type: string, declaration: PayloadVersionDeclaration): void {
+  declarePayloadVersion(type: E['type'], declaration: PayloadVersionDeclaration): void {
     this.versions.declare(type, declaration);
   }
 
@@ -696,18 +757,26 @@ export class Journal {
   /**
    * Live events of `region` from now on, pushed without ever blocking appends. A subscriber that lets
    * its buffer (`capacity`) fill up is told it lagged and from which position to resume with a cursor.
+   * With `region.types`, it delivers only those members of the journal's union.
    */
-  subscribeLossy(region: Region = {}, options?: LossySubscriptionOptions): LossySubscription {
+  subscribeLossy<T extends E['type'] = E['type']>(
+    region: Region<T> = {},
+    options?: LossySubscriptionOptions,
+  ): LossySubscription<EventOfType<E, T>> {
     this.readable();
     this.hub ??= new SubscriptionHub(this);
-    return this.hub.subscribe(region, options);
+    return this.hub.subscribe(region, options) as LossySubscription<EventOfType<E, T>>;
   }
 
   /**
    * A pull cursor over `region`. With `checkpointId` it resumes from its saved position and `commit()`
-   * saves it durably; an id saved for another region is `CheckpointRegionMismatch`.
+   * saves it durably; an id saved for another region is `CheckpointRegionMismatch`. With
+   * `region.types`, it returns only those members of the journal's union.
    */
-  cursor(region: Region = {}, options?: CursorOptions): Cursor {
+  cursor<T extends E['type'] = E['type']>(
+    region: Region<T> = {},
+    options?: CursorOptions,
+  ): Cursor<EventOfType<E, T>> {
     this.readable();
     return new Cursor(this, region, options);
   }
@@ -757,34 +826,51 @@ export class Journal {
    * `stopWithRollback` (stop at the last checkpoint; the batch comes again next time). A throw
    * restarts from the last checkpoint under `config.restart`. Delivery is at least once; with a
    * `checkpointId` it survives restarts of the process, and a checkpoint that cannot be written stops
-   * the worker with `CheckpointWriteFailed` (see the handle's `join()`).
+   * the worker with `CheckpointWriteFailed` (see the handle's `join()`). With `region.types`, the
+   * handler gets only those members of the journal's union.
    */
-  cursorWorker(region: Region, config: CursorWorkerConfig, handler: CursorWorkerHandler): CursorWorkerHandle {
+  cursorWorker<T extends E['type'] = E['type']>(
+    region: Region<T>,
+    config: CursorWorkerConfig,
+    handler: CursorWorkerHandler<EventOfType<E, T>>,
+  ): CursorWorkerHandle {
     this.readable();
-    return startCursorWorker(this, region, config, handler);
+    return startCursorWorker(this, region, config, handler as CursorWorkerHandler);
   }
 
   /**
    * Starts a reactor: handlers per event type return follow-up events, appended per source event as
    * one atomic batch caused by (and correlated with) the source, at most once per reactor and source.
+   * Handler keys must be types of the journal's union; each handler gets its member, narrowed, and
+   * returns events of the union.
    */
-  reactor(options: ReactorOptions): CursorWorkerHandle {
+  reactor<T extends E['type']>(options: ReactorOptions<E, T>): CursorWorkerHandle {
     this.readable();
-    return startReactor(this, options);
+    return startReactor(this, options as ReactorOptions);
   }
 
-  /** A projection's state; `consistent` (default) includes every event visible now. */
-  project<S>(projection: Projection<S>, options?: ProjectOptions): ProjectionState<S> {
+  /**
+   * A projection's state; `consistent` (default) includes every event visible now. `apply` gets the
+   * members of the journal's union that the projection's `region.types` select (`T`, inferred from
+   * an inline projection), or the whole union.
+   */
+  project<S, T extends E['type'] = E['type']>(
+    projection: Projection<S, E, T>,
+    options?: ProjectOptions,
+  ): ProjectionState<S> {
     this.readable();
     this.projectionsOf ??= new Projections(this);
-    return this.projectionsOf.project(projection, options);
+    return this.projectionsOf.project(projection as Projection<S>, options);
   }
 
-  /** Keeps a projection up to date as events arrive; it holds back the `applied` watermark until caught up. */
-  registerProjection<S>(projection: Projection<S>): void {
+  /**
+   * Keeps a projection up to date as events arrive; it holds back the `applied` watermark until caught
+   * up. Typed as {@link project}.
+   */
+  registerProjection<S, T extends E['type'] = E['type']>(projection: Projection<S, E, T>): void {
     this.readable();
     this.projectionsOf ??= new Projections(this);
-    this.projectionsOf.register(projection);
+    this.projectionsOf.register(projection as Projection<S>);
   }
 
   /** Stops updating a registered projection and removes it from the `applied` watermark. */
@@ -1085,8 +1171,25 @@ const keyringOf = (keys: JournalOptions['receiptKeys']): ReceiptKeyring | null =
 /** How far ahead of the data the active segment is zero-filled. */
 const preallocateStep = (o: WriterOptions): number => Math.min(4 << 20, o.segmentMaxBytes);
 
-/** Opens (creating if needed) the journal in `dir` as its one writer. */
-export const open = (dir: string, options?: JournalOptions): Journal => Journal.open(dir, options);
-/** Opens a journal for reading beside its writer. */
-export const openReadOnly = (dir: string, options?: ReadOnlyOptions): Journal =>
-  Journal.openReadOnly(dir, options);
+/**
+ * Opens (creating if needed) the journal in `dir` as its one writer. `E` is the application's event
+ * union; without it the journal is untyped (any `{ type, data }`, read back with `data: unknown`).
+ *
+ * @example
+ * type ShopEvent =
+ *   | { type: 'OrderPlaced'; data: { total: number } }
+ *   | { type: 'OrderPaid'; data: { amount: number } };
+ * const journal = open<ShopEvent>('./data/journal');
+ */
+export const open = <E extends JournalEvent = JournalEvent>(
+  dir: string,
+  options?: JournalOptions,
+): Journal<E> => Journal.open<E>(dir, options);
+/**
+ * Opens a journal for reading beside its writer. `E` is the application's event union, as for
+ * {@link open}: `openReadOnly<ShopEvent>(dir)`.
+ */
+export const openReadOnly = <E extends JournalEvent = JournalEvent>(
+  dir: string,
+  options?: ReadOnlyOptions,
+): Journal<E> => Journal.openReadOnly<E>(dir, options);

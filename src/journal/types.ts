@@ -34,10 +34,97 @@ export type Serializable =
   | readonly Serializable[]
   | { readonly [key: string]: Serializable };
 
-/** What the caller supplies to append an event. */
-export interface NewEvent<T = unknown> {
+/**
+ * One member of an application's event union: a type name and the shape of its payload. The
+ * journal's type parameter (see {@link Journal}) is a union of these; `JournalEvent` itself (type
+ * `string`, data `unknown`) is the default and accepts any event, as an untyped journal does.
+ *
+ * Declare the union with this helper or with plain object types, the two are the same:
+ *
+ * @example
+ * type ShopEvent =
+ *   | JournalEvent<'OrderPlaced', { total: number }>
+ *   | { type: 'OrderPaid'; data: { amount: number } };
+ *
+ * const journal = open<ShopEvent>('./data/journal');
+ * journal.append(order, { type: 'OrderPlaced', data: { total: 42 } }); // checked against the union
+ * for (const e of journal.readStream('order:507')) {
+ *   if (e.type === 'OrderPlaced') console.log(e.data.total); // narrowed to OrderPlaced
+ * }
+ *
+ * The union is the caller's statement of what the journal holds: it is not checked at run time,
+ * neither on append nor on read. Metadata is not part of it (it is `Record<string, unknown>`).
+ */
+export interface JournalEvent<Type extends string = string, Data = unknown> {
+  readonly type: Type;
+  readonly data: Data;
+}
+
+/**
+ * The members of union `E` whose type is one of `T` (`Extract<E, { type: T }>`); a member with a
+ * wide `type: string` (the untyped default) becomes one whose type is `T`.
+ *
+ * @example
+ * type Paid = EventOfType<ShopEvent, 'OrderPaid'>; // { type: 'OrderPaid'; data: { amount: number } }
+ */
+export type EventOfType<E extends JournalEvent, T extends string> = E extends JournalEvent
+  ? string extends E['type']
+    ? JournalEvent<T, E['data']>
+    : E extends { readonly type: T }
+      ? E
+      : never
+  : never;
+
+/**
+ * What {@link Journal.append} accepts for the event union `E`: a {@link NewEvent} per member, so the
+ * type name must be one of the union's and `data` must have that member's shape.
+ *
+ * @example
+ * const e: NewEventOf<ShopEvent> = { type: 'OrderPaid', data: { amount: 42 } };
+ */
+export type NewEventOf<E extends JournalEvent = JournalEvent> = E extends JournalEvent
+  ? NewEvent<E['data'], E['type']>
+  : never;
+
+/**
+ * An event of union `E` as read back: a discriminated union of {@link StoredEvent}s, one per member,
+ * so testing `type` narrows `data`. With `T`, only the members of those types.
+ *
+ * @example
+ * function total(e: StoredEventOf<ShopEvent>): number {
+ *   return e.type === 'OrderPlaced' ? e.data.total : -e.data.amount;
+ * }
+ * const placed: StoredEventOf<ShopEvent, 'OrderPlaced'>[] = [];
+ */
+export type StoredEventOf<E extends JournalEvent = JournalEvent, T extends E['type'] = E['type']> = Stored<
+  EventOfType<E, T>
+>;
+
+/** One {@link StoredEvent} per member of `E`. */
+type Stored<E> = E extends JournalEvent ? StoredEvent<E['data'], E['type']> : never;
+
+/**
+ * What {@link Journal.appendDenial} records. It is not part of an application's union by itself:
+ * a journal that records denials and reads the streams they are on should include it
+ * (`open<ShopEvent | DenialEvent>(…)`).
+ */
+export type DenialEvent = JournalEvent<
+  'causeway.denied',
+  {
+    readonly gate: string;
+    readonly code: string;
+    readonly message: string;
+    readonly context: Readonly<Record<string, unknown>>;
+  }
+>;
+
+/**
+ * What the caller supplies to append an event. `T` is the type of `data` and `Type` that of the
+ * type name; {@link NewEventOf} builds these from an event union.
+ */
+export interface NewEvent<T = unknown, Type extends string = string> {
   /** Event type, such as `OrderPlaced`. */
-  type: string;
+  type: Type;
   /**
    * Payload, stored as MessagePack and read back as given: null, booleans, numbers, bigints (64-bit),
    * strings, Dates, byte arrays (read back as Buffers), and arrays and plain objects of these. Values
@@ -92,17 +179,21 @@ export interface AppendOptions<C = unknown> {
   extensions?: ReceiptExtensions;
 }
 
-/** An append awaiting its gates: what `GateSet.evaluate` receives and {@link Journal.commit} commits. */
-export interface AppendProposal<T = unknown> {
+/**
+ * An append awaiting its gates: what `GateSet.evaluate` receives and {@link Journal.commit} commits.
+ * `E` is the journal's event union; declare a proposal for a typed journal as
+ * `AppendProposal<ShopEvent>`, so the receipt `evaluate` returns is one that journal commits.
+ */
+export interface AppendProposal<out E extends JournalEvent = JournalEvent> {
   coordinate: Coordinate;
-  event: NewEvent<T>;
+  event: NewEventOf<E>;
   options?: Omit<AppendOptions, 'gates' | 'context' | 'bypass'>;
 }
 
-/** One item of {@link Journal.appendBatch}. */
-export interface BatchItem<T = unknown> {
+/** One item of {@link Journal.appendBatch}; `E` is the journal's event union. */
+export interface BatchItem<out E extends JournalEvent = JournalEvent> {
   coordinate: Coordinate;
-  event: NewEvent<T>;
+  event: NewEventOf<E>;
   options?: Omit<AppendOptions, 'durable'> & {
     /** Index of an earlier item of the same batch that caused this one. */
     causedByItem?: number;
@@ -137,11 +228,14 @@ export interface AppendReceipt {
   readonly signature?: ReceiptSignature;
 }
 
-/** An event as read back from the journal. */
-export interface StoredEvent<T = unknown> {
+/**
+ * An event as read back from the journal. `T` is the type of `data` and `Type` that of the type
+ * name; a typed journal returns {@link StoredEventOf} its union, a union of these.
+ */
+export interface StoredEvent<T = unknown, Type extends string = string> {
   /** UUIDv7. */
   readonly id: string;
-  readonly type: string;
+  readonly type: Type;
   readonly data: T;
   readonly metadata: Record<string, unknown> | undefined;
   readonly entity: string;
@@ -164,10 +258,14 @@ export interface StoredEvent<T = unknown> {
  * `entityPrefix` matches at `:` boundaries: `order` selects `order`, `order:1` and `order:1:line`,
  * not `orders`.
  */
-export interface Region {
+export interface Region<T extends string = string> {
   entityPrefix?: string;
   scope?: string;
-  types?: readonly string[];
+  /**
+   * Event types selected. On a typed journal they must be types of its union, and reads over the
+   * region return only those members of it.
+   */
+  types?: readonly T[];
   /** Lowest global position included. */
   fromPosition?: number;
   /** Highest global position included. */
@@ -182,17 +280,17 @@ export interface ReadStreamOptions {
   backwards?: boolean;
 }
 
-/** Options of {@link Journal.readAll}. */
-export interface ReadAllOptions {
+/** Options of {@link Journal.readAll}; `T` are the event types its region may name. */
+export interface ReadAllOptions<T extends string = string> {
   /** Read events with a position greater than this; 0 (default) starts at the beginning. */
   after?: number;
   limit?: number;
-  region?: Region;
+  region?: Region<T>;
 }
 
-/** One page of {@link Journal.readAll}. */
-export interface ReadPage {
-  readonly events: StoredEvent[];
+/** One page of {@link Journal.readAll}; `E` is the event union it holds. */
+export interface ReadPage<out E extends JournalEvent = JournalEvent> {
+  readonly events: StoredEventOf<E>[];
   /** Pass as `after` to read the next page. */
   readonly nextAfter: number;
   /** True when the page reached the visible end of the journal. */
@@ -200,9 +298,9 @@ export interface ReadPage {
 }
 
 /** A node of {@link Journal.effects}: an event and what it caused, transitively. */
-export interface EffectTree {
-  readonly event: StoredEvent;
-  readonly effects: EffectTree[];
+export interface EffectTree<out E extends JournalEvent = JournalEvent> {
+  readonly event: StoredEventOf<E>;
+  readonly effects: EffectTree<E>[];
 }
 
 /**

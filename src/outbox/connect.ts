@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { InvalidArgument, UnsupportedDatabase } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { translatingErrors, typedErrors } from '../sql/index.js';
+import { loadDriver, translatingErrors, typedErrors } from '../sql/index.js';
 import type { Dialect, OutboxConnection } from './dialects/dialect.js';
 import { mysqlConnection } from './dialects/mysql/connection.js';
 import { mysql as mysqlDialect } from './dialects/mysql/index.js';
@@ -61,6 +61,11 @@ function connectTo(
   existing: boolean,
 ): { dialect: Dialect; connection: OutboxConnection } {
   if (typeof database === 'string') return connectUrl(database, logger, existing);
+  if (database === null || typeof database !== 'object')
+    throw new InvalidArgument(
+      `database must be a URL or a connection pool, got ${database === null ? 'null' : typeof database}`,
+      { database: String(database) },
+    );
   const d = database as Shape;
   if (typeof d.prepare === 'function' && typeof d.pragma === 'function') {
     if (d.memory)
@@ -89,7 +94,10 @@ function connectUrl(url: string, logger: Logger, existing: boolean) {
       connection: postgresConnection(outboxPool({ connectionString: url }, logger), true),
     };
   if (scheme === 'mysql' || scheme === 'mariadb') {
-    const pool = mysql.createPool({ uri: url.replace(/^mariadb:/i, 'mysql:'), connectionLimit: 10 });
+    const pool = loadDriver<typeof mysql>('mysql2').createPool({
+      uri: url.replace(/^mariadb:/i, 'mysql:'),
+      connectionLimit: 10,
+    });
     return { dialect: mysqlDialect, connection: mysqlConnection(pool, true) };
   }
   if (scheme === 'sqlite' || scheme === 'file')

@@ -68,7 +68,7 @@ export async function migrate(
  * Tables of the outbox that exist while no version is recorded (created by hand, or by a migration
  * that stopped half-way on a database without transactional DDL) cannot be migrated over.
  */
-async function refuseUnrecordedTables(
+export async function refuseUnrecordedTables(
   ex: SqlExecutor,
   dialect: Dialect,
   t: Tables,

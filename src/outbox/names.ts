@@ -26,6 +26,12 @@ export function checkQueueName(queue: string): string {
 /** A partition count: a whole number from 1 to 10,000. */
 export function checkPartitionCount(partitions: number, queue: string): number {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 10_000)
-    throw new InvalidArgument('a queue has 1 to 10,000 partitions', { queue, partitions });
+    throw new InvalidArgument(
+      `queue ${queue}: partitions must be a whole number from 1 to 10,000, got ${partitions}`,
+      {
+        queue,
+        partitions,
+      },
+    );
   return partitions;
 }

@@ -8,6 +8,7 @@ export {
   sqliteExecutor,
 } from './drivers.js';
 export { type SqlTarget, toSqlExecutor } from './executor.js';
+export { driverLocation, loadDriver, type OptionalDriver, optionalDrivers } from './load-driver.js';
 export { type Plan, runPlan, runPlanSync, type Step } from './plan.js';
 export {
   isSync,

@@ -67,12 +67,27 @@ describe('causeway --help', () => {
     ['outbox', 'dead-letters'],
     ['outbox', 'redrive'],
     ['outbox', 'purge'],
+    ['outbox', 'migrate'],
+    ['outbox', 'schema'],
+    ['doctor'],
     ['bench'],
   ];
+  /** Commands whose help ends with examples to copy. */
+  const withExamples = [[], ['inspect'], ['outbox'], ['outbox', 'migrate'], ['outbox', 'schema'], ['doctor']];
   it('every command explains itself', () => {
     const top = cli(['--help']);
     expect(top.code).toBe(0);
-    for (const c of ['demo', 'inspect', 'verify', 'tail', 'events', 'checkpoints', 'outbox', 'bench'])
+    for (const c of [
+      'demo',
+      'inspect',
+      'verify',
+      'tail',
+      'events',
+      'checkpoints',
+      'outbox',
+      'doctor',
+      'bench',
+    ])
       expect(top.stdout).toContain(c);
     for (const c of commands) {
       const r = cli([...c, '--help']);
@@ -81,11 +96,24 @@ describe('causeway --help', () => {
     }
   });
 
+  it('the program and the commands people start with show examples', () => {
+    for (const c of withExamples) {
+      const r = cli([...c, '--help']);
+      // Each example is a whole command line of this very command.
+      const examples = r.stdout.split('\nExamples:\n')[1]?.trim().split('\n') ?? [];
+      expect(examples.length, c.join(' ')).toBeGreaterThanOrEqual(2);
+      for (const line of examples)
+        expect(line.trim(), c.join(' ')).toMatch(new RegExp(`^\\$ (\\S+=\\S+ )?causeway ${c.join(' ')}`));
+    }
+  });
+
   it('an unknown command or option is one error line and a non-zero exit', () => {
     const r = cli(['frobnicate']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/^causeway: unknown command 'frobnicate'\n$/);
-    expect(cli(['inspect', '.', '--colour']).stderr).toMatch(/^causeway: unknown option '--colour'\n$/);
+    expect(r.stderr).toMatch(/^causeway: INVALID_ARGUMENT: unknown command 'frobnicate'\n$/);
+    expect(cli(['inspect', '.', '--colour']).stderr).toMatch(
+      /^causeway: INVALID_ARGUMENT: unknown option '--colour'\n$/,
+    );
   });
 });
 

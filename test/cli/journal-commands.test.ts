@@ -89,7 +89,7 @@ describe('causeway inspect, verify, tail and events', () => {
     expect(listed.stdout).toMatch(/billing\s+30\s+ahead\s+\{"types":\["X"\]\}/);
     expect(listed.stdout).toContain('journal end 15');
     expect(cli(['checkpoints', dir, '--reset', 'billing']).stderr).toMatch(
-      /^causeway: --reset and --to go together/,
+      /^causeway: INVALID_ARGUMENT: --reset and --to go together/,
     );
     expect(cli(['checkpoints', dir, '--reset', 'billing', '--to', '99']).code).toBe(1);
     const reset = cli(['checkpoints', dir, '--reset', 'billing', '--to', '15', '--json']);
@@ -127,7 +127,7 @@ describe('causeway inspect, verify, tail and events', () => {
     const bad = cli(['tail', dir, '--region', 'color=blue']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(
-      /^causeway: option '--region <spec>' argument 'color=blue' is invalid\. unknown region key color/,
+      /^causeway: INVALID_ARGUMENT: option '--region <spec>' argument 'color=blue' is invalid\. unknown region key color/,
     );
   });
 

@@ -71,7 +71,7 @@ for (const kind of ALL_KINDS) {
 
       const refused = run('purge');
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/^causeway: purge needs a filter/);
+      expect(refused.stderr).toMatch(/^causeway: INVALID_ARGUMENT: purge needs a filter/);
       expect(run('purge', '--all').stdout).toBe('purged 2 dead letters\n');
       expect(run('dead-letters').stdout).toBe('no dead letters\n');
     });
@@ -84,7 +84,7 @@ for (const kind of ALL_KINDS) {
       const none = cli(['outbox', 'status'], { DATABASE_URL: '' });
       expect(none).toMatchObject({
         code: 1,
-        stderr: 'causeway: give the database with --db <url> or DATABASE_URL\n',
+        stderr: 'causeway: INVALID_ARGUMENT: give the database with --db <url> or DATABASE_URL\n',
       });
     });
   });
@@ -94,7 +94,10 @@ describe('causeway outbox without a database', () => {
   it('never creates or changes an SQLite file it is pointed at', () => {
     const file = path.join(tempDir(), 'typo.db');
     const r = cli(['outbox', 'status', '--db', `sqlite:${file}`]);
-    expect(r).toMatchObject({ code: 1, stderr: `causeway: no SQLite database at ${file}\n` });
+    expect(r).toMatchObject({
+      code: 1,
+      stderr: `causeway: INVALID_ARGUMENT: no SQLite database at ${file}\n`,
+    });
     expect(fs.existsSync(file)).toBe(false);
     const existing = path.join(tempDir(), 'app.db');
     new Database(existing).exec('CREATE TABLE t (x)');
@@ -108,7 +111,7 @@ describe('causeway outbox without a database', () => {
     const r = cli(['outbox', 'status', '--db', 'postgres://postgres@127.0.0.1:1/test']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      'causeway: the postgres database is unavailable: connect ECONNREFUSED 127.0.0.1:1\n',
+      'causeway: DATABASE_UNAVAILABLE: the postgres database is unavailable: connect ECONNREFUSED 127.0.0.1:1\n',
     );
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { leased, Outbox, Result, transactional } from '../../src/index.js';
+import { outboxPool } from '../../src/outbox/dialects/postgres/connection.js';
+import { recordingLogger } from '../helpers.js';
 import { defineConformance, waitFor } from './conformance.js';
-import { postgresKind } from './databases.js';
+import { PG_URL, postgresKind } from './databases.js';
 
 await defineConformance(postgresKind);
 
@@ -117,4 +119,19 @@ describe.skipIf(!(await postgresKind.available()))('lease heartbeats on PostgreS
       await db.close();
     }
   }, 30_000);
+});
+
+describe.skipIf(!(await postgresKind.available()))("the outbox's own PostgreSQL sessions", () => {
+  it('keep the settings an options parameter of the URL gives, beside their own', async () => {
+    const url = new URL(PG_URL);
+    url.searchParams.set('options', '-c statement_timeout=12345');
+    const pool = outboxPool({ connectionString: url.href }, recordingLogger().logger);
+    try {
+      const setting = async (name: string) => (await pool.query(`SHOW ${name}`)).rows[0][name];
+      expect(await setting('statement_timeout')).toBe('12345ms');
+      expect(await setting('synchronous_commit')).toBe('off');
+    } finally {
+      await pool.end();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgument } from '../../errors.js';
-import { openReadOnly } from '../../journal/index.js';
+import { openJournalDir } from '../journal-dir.js';
 import { parseCount } from '../options.js';
 import { table, toJson } from '../output.js';
 
@@ -15,7 +15,7 @@ export function registerCheckpoints(program: Command): void {
     .action((dir: string, opts: { reset?: string; to?: number; json?: boolean }) => {
       if ((opts.reset === undefined) !== (opts.to === undefined))
         throw new InvalidArgument('--reset and --to go together');
-      const journal = openReadOnly(dir);
+      const journal = openJournalDir(dir);
       try {
         if (opts.reset !== undefined) journal.resetCheckpoint(opts.reset, opts.to as number);
         const checkpoints = journal.checkpoints();

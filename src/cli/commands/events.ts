@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgument } from '../../errors.js';
-import { type EffectTree, openReadOnly, type StoredEvent } from '../../journal/index.js';
-
+import type { EffectTree, StoredEvent } from '../../journal/index.js';
+import { openJournalDir } from '../journal-dir.js';
 import { eventLine, toJson } from '../output.js';
 
 interface EventsOptions {
@@ -30,7 +30,7 @@ export function registerEvents(program: Command): void {
       );
       if (chosen.length !== 1)
         throw new InvalidArgument('give exactly one of --stream, --correlation, --causes and --effects');
-      const journal = openReadOnly(dir);
+      const journal = openJournalDir(dir);
       try {
         if (opts.effects !== undefined) {
           const tree = journal.effects(opts.effects);

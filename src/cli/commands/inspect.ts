@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { openReadOnly } from '../../journal/index.js';
-
+import { openJournalDir } from '../journal-dir.js';
 import { parseCount } from '../options.js';
 import { humanBytes, humanMs, table, toJson } from '../output.js';
 
@@ -11,8 +10,18 @@ export function registerInspect(program: Command): void {
     .argument('<dir>', 'journal directory')
     .option('--streams <n>', 'streams to list, largest first', parseCount, 10)
     .option('--json', 'one JSON document')
+    .addHelpText(
+      'after',
+      `
+Opens the journal read-only: safe while its writer runs.
+
+Examples:
+  $ causeway inspect ./causeway-demo/journal
+  $ causeway inspect ./data/journal --streams 25
+  $ causeway inspect ./data/journal --json | jq .stats`,
+    )
     .action((dir: string, opts: { streams: number; json?: boolean }) => {
-      const journal = openReadOnly(dir);
+      const journal = openJournalDir(dir);
       try {
         const stats = journal.stats();
         const marks = journal.watermarks();

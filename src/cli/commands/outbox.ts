@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
 import { InvalidArgument } from '../../errors.js';
 import { type DeadLetterFilter, Outbox } from '../../outbox/index.js';
+import { type DbOptions, databaseUrl, withDb } from '../database.js';
 import { parseCount, parsePositive } from '../options.js';
 import { humanMs, table, toJson } from '../output.js';
-
-interface DbOptions {
-  db?: string;
-  prefix: string;
-}
+import { registerOutboxSchema } from './outbox-schema.js';
 
 interface FilterOptions extends DbOptions {
   queue?: string;
@@ -20,7 +17,16 @@ interface FilterOptions extends DbOptions {
 export function registerOutbox(program: Command): void {
   const outbox = program
     .command('outbox')
-    .description('look at and operate an outbox: status, dead letters, redrive, purge');
+    .description('look at and operate an outbox: status, dead letters, redrive, purge, migrate, schema')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ causeway outbox migrate postgres://app@localhost/app
+  $ causeway outbox schema postgres | psql "$DATABASE_URL"
+  $ causeway outbox status --db sqlite:./app.db
+  $ DATABASE_URL=mysql://root@localhost/app causeway outbox dead-letters --queue mail`,
+    );
 
   withDb(
     outbox.command('status').description('depth, lag, oldest age, partitions and dead letters per queue'),
@@ -105,12 +111,8 @@ export function registerOutbox(program: Command): void {
         console.log(`purged ${n} dead letter${n === 1 ? '' : 's'}`);
       }),
     );
-}
 
-function withDb(command: Command): Command {
-  return command
-    .option('--db <url>', 'database URL (postgres://, mysql://, sqlite:<file>); default $DATABASE_URL')
-    .option('--prefix <prefix>', 'table prefix', 'outbox');
+  registerOutboxSchema(outbox);
 }
 
 function withFilters(command: Command): Command {
@@ -137,9 +139,7 @@ function filterOf(o: FilterOptions): DeadLetterFilter {
 
 /** Opens the outbox as a producer (no workers) without migrating, runs `fn`, and stops it. */
 async function withOutbox(opts: DbOptions, fn: (outbox: Outbox) => Promise<void>): Promise<void> {
-  const url = opts.db ?? process.env.DATABASE_URL;
-  if (!url) throw new InvalidArgument('give the database with --db <url> or DATABASE_URL');
-  const outbox = await Outbox.producer(url, { prefix: opts.prefix, migrate: 'verify' });
+  const outbox = await Outbox.producer(databaseUrl(opts.db), { prefix: opts.prefix, migrate: 'verify' });
   try {
     await fn(outbox);
   } finally {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { type Journal, openReadOnly, type Region, type StoredEvent } from '../../journal/index.js';
-
+import type { Journal, Region, StoredEvent } from '../../journal/index.js';
+import { openJournalDir } from '../journal-dir.js';
 import { parseCount, parsePositive, parseRegion, REGION_SYNTAX } from '../options.js';
 import { eventLine, toJson } from '../output.js';
 
@@ -24,7 +24,7 @@ export function registerTail(program: Command): void {
     .option('--interval-ms <ms>', 'how often to look for new events when following', parsePositive, 100)
     .option('--json', 'one JSON object per event')
     .action(async (dir: string, opts: TailOptions) => {
-      const journal = openReadOnly(dir);
+      const journal = openJournalDir(dir);
       const print = (e: StoredEvent) => console.log(opts.json ? toJson(e) : eventLine(e));
       try {
         let after = startAfter(journal, opts.region, opts.last);

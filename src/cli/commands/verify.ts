@@ -1,8 +1,9 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { CorruptData } from '../../errors.js';
-import { type Journal, openReadOnly, type VerifyResult } from '../../journal/index.js';
+import type { Journal, VerifyResult } from '../../journal/index.js';
 import { breakOf } from '../../journal/verify.js';
+import { openJournalDir } from '../journal-dir.js';
 import { toJson } from '../output.js';
 
 export function registerVerify(program: Command): void {
@@ -15,7 +16,7 @@ export function registerVerify(program: Command): void {
     .action((dir: string, opts: { json?: boolean; progress: boolean }) => {
       let journal: Journal;
       try {
-        journal = openReadOnly(dir);
+        journal = openJournalDir(dir);
       } catch (err) {
         if (!(err instanceof CorruptData)) throw err;
         report({ ok: false, events: 0, streams: 0, firstBreak: breakOf(err) }, opts.json);

@@ -3,7 +3,7 @@ import { CheckpointAhead, CheckpointWriteFailed, InvalidArgument } from '../../e
 import { checkOptions, keys } from '../../validation.js';
 import type { Journal } from '../journal.js';
 import { validateRegion } from '../region.js';
-import type { Region, StoredEvent } from '../types.js';
+import type { JournalEvent, Region, StoredEventOf } from '../types.js';
 import {
   CheckpointFile,
   canonicalRegion,
@@ -35,9 +35,10 @@ export const checkpointDir = (journal: Journal): string => path.join(journal.dir
  * A pull cursor over a region: `poll(max)` returns the next visible events in global order. With a
  * checkpoint id, `commit()` saves the position durably and a new cursor with the same id resumes there.
  * A poll reads only what it returns (the region's posting lists say where its events are).
+ * `E` is the event union it returns (see `Journal`).
  */
-export class Cursor {
-  readonly region: Region;
+export class Cursor<out E extends JournalEvent = JournalEvent> {
+  readonly region: Region<E['type']>;
   /** @internal The checkpoint, when the cursor has an id. */
   readonly checkpoint: CheckpointFile | null;
   private at: number;
@@ -49,7 +50,7 @@ export class Cursor {
     region: Region,
     options: CursorOptions = {},
   ) {
-    this.region = canonicalRegion(validateRegion(region));
+    this.region = canonicalRegion(validateRegion(region)) as Region<E['type']>;
     checkOptions(options, CURSOR_OPTIONS, 'cursor option');
     const { checkpointId, after = 0 } = options;
     if (!Number.isSafeInteger(after) || after < 0)
@@ -80,7 +81,7 @@ export class Cursor {
   }
 
   /** The next `max` visible events of the region after {@link position}, and moves past them. */
-  poll(max = 256): StoredEvent[] {
+  poll(max = 256): StoredEventOf<E>[] {
     if (!Number.isInteger(max) || max < 1)
       throw new InvalidArgument('max must be a positive integer', { max });
     let page = this.journal.readAll({ after: this.at, limit: max, region: this.region });
@@ -94,7 +95,7 @@ export class Cursor {
       page = { events: [...page.events, ...more.events], nextAfter: more.nextAfter, done: more.done };
     }
     this.at = page.nextAfter;
-    return page.events;
+    return page.events as StoredEventOf<E>[];
   }
 
   /**

@@ -1,6 +1,6 @@
 import { InvalidArgument, JournalClosed, SubscriberLagged } from '../../errors.js';
 import { regionMatches } from '../region.js';
-import type { Region, StoredEvent } from '../types.js';
+import type { JournalEvent, Region, StoredEvent, StoredEventOf } from '../types.js';
 
 /**
  * Live events of a region, pushed by the journal without ever waiting for the subscriber. Events wait
@@ -9,10 +9,13 @@ import type { Region, StoredEvent } from '../types.js';
  * with a cursor. Nothing is dropped without the subscriber being told.
  *
  * Read it with `for await (const event of subscription)`, or in batches with `wait()` and `take()`.
- * Delivered events are shared by all subscribers: do not mutate them.
+ * Delivered events are shared by all subscribers: do not mutate them. `E` is the event union it
+ * delivers (see `Journal`).
  */
-export class LossySubscription implements AsyncIterable<StoredEvent> {
-  private buffer: StoredEvent[] = [];
+export class LossySubscription<out E extends JournalEvent = JournalEvent>
+  implements AsyncIterable<StoredEventOf<E>>
+{
+  private buffer: StoredEventOf<E>[] = [];
   private head = 0;
   private lagAfter: number | null = null;
   private closed = false;
@@ -21,7 +24,7 @@ export class LossySubscription implements AsyncIterable<StoredEvent> {
 
   /** @internal Built by {@link Journal.subscribeLossy}. */
   constructor(
-    readonly region: Region,
+    readonly region: Region<E['type']>,
     readonly capacity: number,
     private readonly detach: (s: LossySubscription) => void,
   ) {
@@ -47,7 +50,7 @@ export class LossySubscription implements AsyncIterable<StoredEvent> {
   offer(event: StoredEvent): void {
     if (this.closed || this.lagAfter !== null || !regionMatches(this.region, event)) return;
     if (this.size >= this.capacity) this.lagAfter = event.position - 1;
-    else this.buffer.push(event);
+    else this.buffer.push(event as StoredEventOf<E>); // the region selects the members of E
     this.notify();
   }
 
@@ -61,7 +64,7 @@ export class LossySubscription implements AsyncIterable<StoredEvent> {
    * Takes up to `max` buffered events without waiting. When none is left and the subscription lagged,
    * throws {@link SubscriberLagged} (or the error that stopped delivery).
    */
-  take(max = Number.POSITIVE_INFINITY): StoredEvent[] {
+  take(max = Number.POSITIVE_INFINITY): StoredEventOf<E>[] {
     if (this.size === 0) {
       this.throwIfEnded();
       return [];
@@ -96,7 +99,7 @@ export class LossySubscription implements AsyncIterable<StoredEvent> {
     this.notify();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<StoredEvent> {
+  async *[Symbol.asyncIterator](): AsyncIterator<StoredEventOf<E>> {
     try {
       for (;;) {
         if (this.size > 0) {

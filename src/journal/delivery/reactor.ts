@@ -24,7 +24,7 @@ export function startReactor(journal: Journal, options: ReactorOptions): CursorW
     throw new InvalidArgument('a reactor needs handlers: { [eventType]: (event) => reactions }', { name });
 
   const react = async (source: StoredEvent): Promise<void> => {
-    const result = await handlers[source.type](source);
+    const result = await handlers[source.type]!(source);
     const reactions: readonly Reaction[] =
       result === undefined ? [] : Array.isArray(result) ? result : [result as Reaction];
     if (reactions.length === 0) return;

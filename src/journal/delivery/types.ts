@@ -2,7 +2,15 @@
  * Public types of the journal's consumers (subscriptions, cursors, cursor workers, reactors,
  * projections), gathered in one place.
  */
-import type { AppendOptions, AppendReceipt, Coordinate, NewEvent, Region, StoredEvent } from '../types.js';
+import type {
+  AppendOptions,
+  AppendReceipt,
+  Coordinate,
+  JournalEvent,
+  NewEventOf,
+  Region,
+  StoredEventOf,
+} from '../types.js';
 
 /** Options of {@link Journal.subscribeLossy}. */
 export interface LossySubscriptionOptions {
@@ -98,10 +106,11 @@ export interface CursorWorkerContext {
 /**
  * A cursor worker's handler: gets a batch in global order and says what to do next. An `async`
  * handler should return the {@link CursorWorkerAction} constants: TypeScript widens a bare
- * `'continue'` returned from an async function to `string`.
+ * `'continue'` returned from an async function to `string`. `E` is the event union of the batch
+ * (on a typed journal, the members the worker's region selects).
  */
-export type CursorWorkerHandler = (
-  batch: StoredEvent[],
+export type CursorWorkerHandler<in E extends JournalEvent = JournalEvent> = (
+  batch: StoredEventOf<E>[],
   context: CursorWorkerContext,
 ) => CursorWorkerOutcome | Promise<CursorWorkerOutcome>;
 
@@ -127,44 +136,86 @@ export interface CursorWorkerHandle {
   stopAndJoin(): Promise<void>;
 }
 
-/** One follow-up event a reactor wants appended. */
-export interface Reaction<T = unknown>
+/** One follow-up event a reactor wants appended; `E` is the journal's event union. */
+export interface Reaction<out E extends JournalEvent = JournalEvent>
   extends Pick<AppendOptions, 'expectedVersion' | 'gates' | 'context' | 'bypass' | 'extensions'> {
   coordinate: Coordinate;
-  event: NewEvent<T>;
+  event: NewEventOf<E>;
 }
 
-/** Reacts to one source event; returns the reactions to append (none is fine). */
-export type ReactionHandler = (
-  event: StoredEvent,
-) => Reaction | readonly Reaction[] | undefined | Promise<Reaction | readonly Reaction[] | undefined>;
+/**
+ * Reacts to one source event; returns the reactions to append (none is fine). On a journal with
+ * event union `E`, the handler of type `T` gets that member and returns events of the union.
+ */
+export type ReactionHandler<E extends JournalEvent = JournalEvent, T extends E['type'] = E['type']> = (
+  event: StoredEventOf<E, T>,
+) =>
+  | Reaction<E>
+  | readonly Reaction<E>[]
+  | undefined
+  | Promise<Reaction<E> | readonly Reaction<E>[] | undefined>;
 
-/** Configuration of {@link Journal.reactor}. */
-export interface ReactorOptions {
+/**
+ * A reactor's handlers by event type. Each key must be a type of the union `E` (with `T`, of those
+ * types), and its handler receives that member, narrowed.
+ *
+ * @example
+ * type ShopEvent =
+ *   | { type: 'OrderPlaced'; data: { total: number } }
+ *   | { type: 'InvoiceRequested'; data: { total: number } };
+ * const handlers: ReactionHandlers<ShopEvent> = {
+ *   OrderPlaced: (e) => ({
+ *     coordinate: billing,
+ *     event: { type: 'InvoiceRequested', data: { total: e.data.total } },
+ *   }),
+ * };
+ */
+export type ReactionHandlers<E extends JournalEvent = JournalEvent, T extends E['type'] = E['type']> = {
+  readonly [K in T]?: ReactionHandler<E, K>;
+};
+
+/**
+ * Configuration of {@link Journal.reactor}; `E` is the journal's event union and `T` the types
+ * handled (inferred from the keys of `handlers`).
+ */
+export interface ReactorOptions<E extends JournalEvent = JournalEvent, T extends E['type'] = E['type']> {
   /** Names the reactor; its checkpoint id and idempotency keys derive from it, so keep it stable. */
   name: string;
-  /** Handlers by event type. */
-  handlers: Readonly<Record<string, ReactionHandler>>;
+  /** Handlers by event type (each gets the events of its type). */
+  handlers: ReactionHandlers<E, T>;
   /** Narrows the source events further (the handled types are always applied). */
   region?: Omit<Region, 'types'>;
   batchSize?: number;
   restart?: RestartPolicy;
   /** Called after a source event's reactions are appended (for logs and metrics). */
-  onReactions?: (source: StoredEvent, receipts: readonly AppendReceipt[]) => void;
+  onReactions?: (source: StoredEventOf<E, T>, receipts: readonly AppendReceipt[]) => void;
 }
 
-/** A named, versioned fold of events into a state. */
-export interface Projection<S> {
+/**
+ * A named, versioned fold of events into a state. On a journal with event union `E`, `apply` gets
+ * the members of the types `T` its region selects (all of `E` without `region.types`).
+ *
+ * @example
+ * const revenue: Projection<number, ShopEvent, 'OrderPaid'> = {
+ *   name: 'revenue',
+ *   version: 1,
+ *   region: { types: ['OrderPaid'] },
+ *   initial: () => 0,
+ *   apply: (sum, e) => sum + e.data.amount, // e: the OrderPaid member
+ * };
+ * // Inline, `journal.project({ ..., region: { types: ['OrderPaid'] }, ... })` infers `T` itself.
+ */
+export interface Projection<S, E extends JournalEvent = JournalEvent, T extends E['type'] = E['type']> {
   /** Names the projection; its cache is keyed by name, version and entity. */
   name: string;
   /** Bump when `apply` or the state's shape changes: the state is rebuilt from the first event. */
   version: number;
   /** Which events are folded. With `entity` at read time, only that stream's events within it. */
-  region?: Region;
+  region?: Region<T>;
   /** The state before any event. */
   initial(): S;
   /** The state after `event`. May return a new value or update and return `state`. */
-  apply(state: S, event: StoredEvent): S;
+  apply(state: S, event: StoredEventOf<E, T>): S;
   /** Where states are cached: `memory` (default) or also `disk` (MessagePack, survives restarts). */
   cache?: 'memory' | 'disk';
 }

@@ -131,6 +131,26 @@ function readHolder(dir: string): Holder | null {
   }
 }
 
+/**
+ * Who holds `dir` as its writer by its `writer.holder` record: "pid N on HOST since T" for a live
+ * process of this host (or one of another host, which cannot be checked from here), else null.
+ * Reads files only, so it never makes a starting writer find the lock busy.
+ */
+export function recordedWriter(dir: string): string | null {
+  const h = readHolder(dir);
+  if (!h?.held) return null;
+  if (h.host !== os.hostname()) return `${describe(h)} (another host: not checked)`;
+  let real: string;
+  try {
+    real = fs.realpathSync(dir);
+  } catch {
+    return null;
+  }
+  // A journal copied from elsewhere carries the record of the directory it came from.
+  if (h.dir !== undefined && h.dir !== real) return null;
+  return isAlive(h) || (h.pid === process.pid && heldHere.has(real)) ? describe(h) : null;
+}
+
 /** True when the holder still runs: same host, the pid alive, and (where the kernel says) started when it did. */
 function isAlive(h: Holder): boolean {
   if (!h.held || h.host !== os.hostname()) return false;

@@ -1,6 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '../../../logger.js';
-import { pgExecutor, runPlan } from '../../../sql/index.js';
+import { loadDriver, pgExecutor, runPlan } from '../../../sql/index.js';
 import { mustDiscard, type OutboxConnection } from '../dialect.js';
 
 /**
@@ -10,12 +10,31 @@ import { mustDiscard, type OutboxConnection } from '../dialect.js';
  * (a restart, a failover, an idle timeout, a proxy reset) is dropped and replaced when next needed.
  */
 export function outboxPool(config: pg.PoolConfig, logger: Logger): pg.Pool {
-  const options = [config.options, '-c synchronous_commit=off'].filter(Boolean).join(' ');
-  const pool = new pg.Pool({ max: 10, ...config, options });
+  const { connectionString, fromUrl } = withoutOptions(config.connectionString);
+  const options = [config.options, fromUrl, '-c synchronous_commit=off'].filter(Boolean).join(' ');
+  const { Pool } = loadDriver<typeof pg>('pg');
+  const pool = new Pool({ max: 10, ...config, connectionString, options });
   pool.on('error', (err) =>
     logger.warn({ err }, 'outbox database connection lost while idle; it is replaced'),
   );
   return pool;
+}
+
+/**
+ * The URL without its `options` parameter, and that parameter: `pg` lets a URL's settings replace
+ * the configured ones, so the outbox's own setting has to be merged with it, not set beside it.
+ */
+function withoutOptions(connectionString: string | undefined) {
+  if (connectionString === undefined) return { connectionString, fromUrl: undefined };
+  try {
+    const url = new URL(connectionString);
+    const fromUrl = url.searchParams.get('options') ?? undefined;
+    if (fromUrl === undefined) return { connectionString, fromUrl };
+    url.searchParams.delete('options');
+    return { connectionString: url.href, fromUrl };
+  } catch {
+    return { connectionString, fromUrl: undefined }; // not a URL: pg reads it as a key=value string
+  }
 }
 
 /**
@@ -69,7 +88,7 @@ export function postgresConnection(pool: pg.Pool, owned: boolean): OutboxConnect
     withConnection: (fn) => withClient(pool, (client) => fn(pgExecutor(client, true))),
     async listen(channel, onMessage, onError) {
       // A dedicated client: a LISTEN must stay on one session for as long as it listens.
-      const client = new pg.Client(pool.options);
+      const client = new (loadDriver<typeof pg>('pg').Client)(pool.options);
       client.on('notification', (n) => onMessage(n.payload ?? ''));
       client.on('error', onError);
       await client.connect();
