@@ -6,4 +6,5 @@ export { partitionForKey } from './partitioning.js';
 export { OutboxProfile } from './profiles.js';
 export { type RelayOptions, relayToOutbox } from './relay.js';
 export { leased, leasedBatch, Result, transactional, transactionalBatch } from './results.js';
+export type { AppliedMigrations, SchemaAdminOptions } from './schema-admin.js';
 export type * from './types.js';

@@ -21,6 +21,7 @@ import { queueStats } from './queue-stats.js';
 import { type QueueInfo, QueueRegistry } from './registry.js';
 import { Reporter } from './reporter.js';
 import type { Runtime } from './runtime.js';
+import { type AppliedMigrations, applyMigrations, type SchemaAdminOptions } from './schema-admin.js';
 import { Counters } from './stats.js';
 import type { Enqueued, NewMessage, OutboxOptions, QueueStats } from './types.js';
 import { WakeupListener } from './wakeups.js';
@@ -100,6 +101,15 @@ export class Outbox {
   /** An outbox that only enqueues (and administers): no background workers in this process. */
   static async producer(database: OutboxDatabase, options: OutboxOptions = {}): Promise<Outbox> {
     return Outbox.open(database, options);
+  }
+
+  /**
+   * Brings the outbox tables of `database` to this version's schema and returns what it applied,
+   * for a deploy step that migrates before the application starts with `migrate: 'verify'`
+   * (`causeway outbox migrate` does the same). Safe to repeat and beside starting outboxes.
+   */
+  static migrate(database: OutboxDatabase, options: SchemaAdminOptions = {}): Promise<AppliedMigrations> {
+    return applyMigrations(database, options);
   }
 
   /** The schema of `dialect` as SQL, for review or for applying by hand. */

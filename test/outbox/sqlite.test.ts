@@ -153,3 +153,15 @@ describe('two processes sharing an SQLite outbox, transactional delivery', () =>
     }
   });
 });
+
+describe('Outbox.migrate', () => {
+  it('applies the schema once, then finds it current, and an outbox verifying it starts', async () => {
+    const url = `sqlite:${path.join(tempDir(), 'app.db')}`;
+    const first = await Outbox.migrate(url);
+    expect(first.applied.map((m) => m.version)).toEqual([1, 2]);
+    expect(first.version).toBe(2);
+    expect((await Outbox.migrate(url)).applied).toEqual([]);
+    const o = await Outbox.producer(url, { migrate: 'verify', queues: { q: { partitions: 1 } } });
+    await o.stop();
+  });
+});
