@@ -18,9 +18,10 @@ export interface LoadedIndex {
 /**
  * Loads the index snapshot if it is intact and agrees with the segments (its end lies within them
  * and its last event is really there); otherwise starts an empty index for a full rebuild. A
- * snapshot is written only after the events it covers are durable, so one of this journal (its
- * first event is where it says) that covers events the segments no longer hold means they were lost
- * or cut: that is {@link CorruptData}, never a silently shorter journal. `segments` may be replaced
+ * snapshot is written only after the events it covers are durable, so one that covers events the
+ * segments no longer hold means they were lost or cut: that is {@link CorruptData}, never a silently
+ * shorter journal. Only a snapshot whose first event's place holds another event is taken for one of
+ * another journal and set aside. `segments` may be replaced
  * by a fresh listing (a reader's writer may have started a segment since it was taken).
  */
 export function loadIndex(dir: string, segments: number[], created: boolean): LoadedIndex {
@@ -45,7 +46,7 @@ export function loadIndex(dir: string, segments: number[], created: boolean): Lo
     return rebuild(`inconsistent: ${(err as Error).message}`);
   }
   const problem = disagreement(dir, segments, index);
-  if (problem !== null && holdsFirstEvent(dir, index)) {
+  if (problem !== null && firstEventOf(dir, index) !== 'another') {
     const now = listSegments(dir);
     if (now.join() !== segments.join()) return loadIndex(dir, now, created);
     throw new CorruptData(
@@ -86,14 +87,18 @@ function disagreement(dir: string, segments: number[], index: JournalIndex): str
   }
 }
 
-/** True when the snapshot's first event is in the segments where it says: a snapshot of this journal. */
-function holdsFirstEvent(dir: string, index: JournalIndex): boolean {
-  if (index.count === 0) return false;
+/**
+ * What the segments hold where the snapshot says its first event is: that event (a snapshot of this
+ * journal), another event (a snapshot of another journal), or nothing readable (the event is gone:
+ * a segment emptied or cut that short is a loss, not a sign of another journal).
+ */
+function firstEventOf(dir: string, index: JournalIndex): 'same' | 'another' | 'gone' {
+  if (index.count === 0) return 'another';
   const files = new SegmentFiles(dir);
   try {
-    return new EventReader(files, index, dir).record(0).id.equals(index.idOf(0));
+    return new EventReader(files, index, dir).record(0).id.equals(index.idOf(0)) ? 'same' : 'another';
   } catch {
-    return false;
+    return 'gone';
   } finally {
     files.close();
   }
