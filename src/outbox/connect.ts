@@ -74,7 +74,8 @@ function connectTo(
   }
   if (typeof d.connect === 'function' && typeof d.totalCount === 'number') {
     // The outbox's own pool with the same settings: its sessions are configured for the outbox.
-    const pool = outboxPool({ ...(d as pg.Pool).options, max: 10 }, logger);
+    // Made with the application's own pg, which may not be where Causeway would load it from.
+    const pool = outboxPool({ ...(d as pg.Pool).options, max: 10 }, logger, d.constructor as typeof pg.Pool);
     return { dialect: postgres, connection: postgresConnection(pool, true) };
   }
   if (typeof d.getConnection === 'function' && typeof d.query === 'function') {

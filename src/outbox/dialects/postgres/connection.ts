@@ -3,17 +3,30 @@ import type { Logger } from '../../../logger.js';
 import { loadDriver, pgExecutor, runPlan } from '../../../sql/index.js';
 import { mustDiscard, type OutboxConnection } from '../dialect.js';
 
+/** How long a new session may take to be ready, unless the configuration says otherwise. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 /**
  * A pool for the outbox's own sessions. Their commits need not wait for the WAL flush: a database
  * crash can only undo the last sequencing or acknowledgements, which are then redone; enqueues
  * commit in the caller's transaction with the caller's setting. A connection that dies while idle
  * (a restart, a failover, an idle timeout, a proxy reset) is dropped and replaced when next needed.
  */
-export function outboxPool(config: pg.PoolConfig, logger: Logger): pg.Pool {
+export function outboxPool(
+  config: pg.PoolConfig,
+  logger: Logger,
+  Pool: typeof pg.Pool = loadDriver<typeof pg>('pg').Pool,
+): pg.Pool {
   const { connectionString, fromUrl } = withoutOptions(config.connectionString);
   const options = [config.options, fromUrl, '-c synchronous_commit=off'].filter(Boolean).join(' ');
-  const { Pool } = loadDriver<typeof pg>('pg');
-  const pool = new Pool({ max: 10, ...config, connectionString, options });
+  const pool = new Pool({
+    max: 10,
+    // pg waits forever for a server that accepts the connection and never answers.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    ...config,
+    connectionString,
+    options,
+  });
   pool.on('error', (err) =>
     logger.warn({ err }, 'outbox database connection lost while idle; it is replaced'),
   );
@@ -88,7 +101,7 @@ export function postgresConnection(pool: pg.Pool, owned: boolean): OutboxConnect
     withConnection: (fn) => withClient(pool, (client) => fn(pgExecutor(client, true))),
     async listen(channel, onMessage, onError) {
       // A dedicated client: a LISTEN must stay on one session for as long as it listens.
-      const client = new (loadDriver<typeof pg>('pg').Client)(pool.options);
+      const client = new (pool as pg.Pool & { Client: typeof pg.Client }).Client(pool.options);
       client.on('notification', (n) => onMessage(n.payload ?? ''));
       client.on('error', onError);
       await client.connect();
