@@ -31,9 +31,6 @@ export function dialectOfUrl(url: string): SqlDialect | undefined {
   return undefined;
 }
 
-/** `url` with its password masked, fit to print. */
-export const redactUrl = (url: string): string => url.replace(/(\/\/[^:/@]*):[^@/]*@/, '$1:***@');
-
 /** The options {@link withDb} adds. */
 export interface DbOptions {
   db?: string;

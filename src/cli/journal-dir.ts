@@ -1,15 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidArgument } from '../errors.js';
+import { InvalidArgument, IoError } from '../errors.js';
 import { type Journal, openReadOnly } from '../journal/index.js';
 import { isSegmentFileName } from '../journal/storage/segment.js';
 
-/** True when `dir` is a directory holding journal segment files. */
+/** True when `dir` is a directory holding journal segment files; false when there is no such directory. */
 export function isJournalDir(dir: string): boolean {
   try {
     return fs.readdirSync(dir).some(isSegmentFileName);
-  } catch {
-    return false;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw new IoError('listing the journal directory', dir, err); // unreadable is not "no journal"
   }
 }
 

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { Region } from '../journal/index.js';
+import { MAX_TIMER_MS } from '../validation.js';
 
 /** How `--region` is written, for help texts. */
 export const REGION_SYNTAX = 'prefix=<entity prefix>,scope=<scope>,types=<A|B>,from=<position>,to=<position>';
@@ -37,5 +38,12 @@ export function parseCount(value: string): number {
 export function parsePositive(value: string): number {
   const n = parseCount(value);
   if (n === 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** A duration in milliseconds that a timer can wait: 1 to 2^31-1 (about 24.8 days). */
+export function parseTimerMs(value: string): number {
+  const n = parsePositive(value);
+  if (n > MAX_TIMER_MS) throw new InvalidArgumentError(`expected at most ${MAX_TIMER_MS} ms`);
   return n;
 }

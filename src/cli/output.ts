@@ -1,10 +1,15 @@
 import { CausewayError } from '../errors.js';
-import type { StoredEvent } from '../journal/index.js';
+import type { ChainBreak, StoredEvent } from '../journal/index.js';
 
-/** An error as one line: `CODE: message` for Causeway's own (the code is what to search for), else the message. */
+/**
+ * An error as one line, `CODE: message`: Causeway's own code (what to search for), `IO_ERROR` for a
+ * failed system call, else `UNEXPECTED` (a defect: CAUSEWAY_DEBUG=1 prints its stack).
+ */
 export function describeError(err: unknown): string {
   if (err instanceof CausewayError) return `${err.code}: ${err.message}`;
-  return err instanceof Error ? err.message : String(err);
+  const e = err as NodeJS.ErrnoException;
+  if (err instanceof Error && typeof e.syscall === 'string') return `IO_ERROR: ${err.message}`;
+  return `UNEXPECTED: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 /** JSON that survives what MessagePack payloads may hold: bigints as strings, bytes as base64. */
@@ -56,4 +61,11 @@ export function table(header: readonly string[], rows: readonly (readonly (strin
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** Where and how a hash chain broke, as one line. */
+export function describeBreak(b: ChainBreak): string {
+  const where =
+    b.entity === null ? '' : ` in ${b.entity} version ${b.streamVersion} (position ${b.position})`;
+  return `${b.reason}${where} at segment ${b.segment} offset ${b.offset}: ${b.message}`;
 }

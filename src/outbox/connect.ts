@@ -1,10 +1,11 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { InvalidArgument, UnsupportedDatabase } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { loadDriver, translatingErrors, typedErrors } from '../sql/index.js';
+import { databaseErrorOf, loadDriver, redactUrl, translatingErrors, typedErrors } from '../sql/index.js';
 import type { Dialect, OutboxConnection } from './dialects/dialect.js';
 import { mysqlConnection } from './dialects/mysql/connection.js';
 import { mysql as mysqlDialect } from './dialects/mysql/index.js';
@@ -89,6 +90,10 @@ function connectTo(
 
 function connectUrl(url: string, logger: Logger, existing: boolean) {
   const scheme = /^([a-z0-9+]+):/i.exec(url)?.[1]?.toLowerCase();
+  const server =
+    scheme === 'postgres' || scheme === 'postgresql' || scheme === 'mysql' || scheme === 'mariadb';
+  if (server && !URL.canParse(url))
+    throw new InvalidArgument(`not a valid database URL: ${JSON.stringify(redactUrl(url))}`);
   if (scheme === 'postgres' || scheme === 'postgresql')
     return {
       dialect: postgres,
@@ -103,21 +108,27 @@ function connectUrl(url: string, logger: Logger, existing: boolean) {
   }
   if (scheme === 'sqlite' || scheme === 'file')
     return connectSqlite(url.replace(/^(sqlite|file):(\/\/)?/i, ''), existing);
-  throw new UnsupportedDatabase(
-    `unknown database URL scheme in ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}`,
-  );
+  throw new UnsupportedDatabase(`unknown database URL scheme in ${JSON.stringify(redactUrl(url))}`);
 }
 
 function connectSqlite(file: string, existing: boolean) {
   if (!file || file === ':memory:')
     throw new UnsupportedDatabase('the outbox needs a file-backed SQLite database, not :memory:');
   if (existing && !fs.existsSync(file)) throw new InvalidArgument(`no SQLite database at ${file}`, { file });
-  const db = new Database(file);
-  // WAL is a lasting property of the file: set when the outbox may migrate, left as it is otherwise.
-  if (!existing) db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 0');
-  // Outbox commits need not reach the disk at once: a crash can only undo the last sequencing or
-  // acknowledgements, which are then redone; the caller's enqueue keeps the caller's own setting.
-  db.pragma('synchronous = NORMAL');
+  if (!fs.existsSync(path.dirname(path.resolve(file))))
+    throw new InvalidArgument(`no directory for the SQLite database ${file}`, { file });
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    // WAL is a lasting property of the file: set when the outbox may migrate, left as it is otherwise.
+    if (!existing) db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 0');
+    // Outbox commits need not reach the disk at once: a crash can only undo the last sequencing or
+    // acknowledgements, which are then redone; the caller's enqueue keeps the caller's own setting.
+    db.pragma('synchronous = NORMAL');
+  } catch (err) {
+    db?.close();
+    throw databaseErrorOf(err, 'sqlite'); // not a database file, a directory, locked
+  }
   return { dialect: sqlite, connection: sqliteConnection(db) };
 }

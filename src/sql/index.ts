@@ -10,6 +10,7 @@ export {
 export { type SqlTarget, toSqlExecutor } from './executor.js';
 export { driverLocation, loadDriver, type OptionalDriver, optionalDrivers } from './load-driver.js';
 export { type Plan, runPlan, runPlanSync, type Step } from './plan.js';
+export { redactUrl } from './redact.js';
 export {
   isSync,
   type QueryResult,

@@ -53,7 +53,7 @@ describe('causeway doctor', () => {
     expect(checks.schema).toBe(`ok outbox schema (prefix outbox) is current: version ${latest}`);
     expect(checks.journal).toMatch(
       new RegExp(
-        `^ok ${literal(journal)}: 3 events in 1 stream, 1 segment \\([^)]+ (B|KiB)\\); no writer holds it$`,
+        `^ok ${literal(journal)}: 3 events in 1 stream, 1 segment \\([^)]+ (B|KiB)\\), every hash chain intact; no writer holds it$`,
       ),
     );
     expect(r.stdout.trim().split('\n').at(-1)).toBe('no problems found');
@@ -74,7 +74,7 @@ describe('causeway doctor', () => {
     const checks = report(r.stdout);
     expect(checks.database).toBe(
       'FAIL postgres://app:***@127.0.0.1:1/app: DATABASE_UNAVAILABLE: the postgres database is unavailable: ' +
-        'connect ECONNREFUSED 127.0.0.1:1; check that the server runs and that host and port in the URL are right',
+        'connect ECONNREFUSED 127.0.0.1:1; check that the server runs, that host and port in the URL are right, and its SSL settings',
     );
     expect(checks.schema).toBe('skip not checked: the database did not answer');
     expect(r.stdout.trim().split('\n').at(-1)).toBe('1 check failed');

@@ -194,7 +194,7 @@ describe('append', () => {
       ],
       [
         'a lone surrogate in a data key',
-        (j) => j.append(order, { type: 'A', data: { ['k\udc00']: 1 } }),
+        (j) => j.append(order, { type: 'A', data: { 'k\udc00': 1 } }),
         'UNSERIALIZABLE_DATA',
       ],
       [

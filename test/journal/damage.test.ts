@@ -468,14 +468,20 @@ describe('damaged snapshots', () => {
     ['emptied', 0],
     ['cut inside its header', 16],
     ['cut inside its first frame', 40],
-  ])('a journal whose only segment was %s, losing its first event, is CorruptData, not an empty journal', (_, size) => {
-    const { dir } = build(5);
-    fs.truncateSync(seg(dir), size);
-    const lost = expect.objectContaining({ code: 'CORRUPT_DATA', message: expect.stringMatching(/index\.snap/) });
-    expect(() => openReadOnly(dir)).toThrow(lost);
-    expect(() => open(dir)).toThrow(lost);
-    expect(fs.statSync(seg(dir)).size).toBe(size);
-  });
+  ])(
+    'a journal whose only segment was %s, losing its first event, is CorruptData, not an empty journal',
+    (_, size) => {
+      const { dir } = build(5);
+      fs.truncateSync(seg(dir), size);
+      const lost = expect.objectContaining({
+        code: 'CORRUPT_DATA',
+        message: expect.stringMatching(/index\.snap/),
+      });
+      expect(() => openReadOnly(dir)).toThrow(lost);
+      expect(() => open(dir)).toThrow(lost);
+      expect(fs.statSync(seg(dir)).size).toBe(size);
+    },
+  );
 
   it('a snapshot of this journal that covers events its segments no longer hold is CorruptData', () => {
     const { dir } = build(10);

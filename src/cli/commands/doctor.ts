@@ -11,7 +11,7 @@ import {
   type DatabaseTarget,
   driverFor,
 } from '../doctor/checks.js';
-import { parsePositive } from '../options.js';
+import { parseTimerMs } from '../options.js';
 import { packageInfo } from '../package-info.js';
 
 interface DoctorOptions {
@@ -35,7 +35,7 @@ export function registerDoctor(program: Command): void {
     .addOption(new Option('--db <url>').hideHelp())
     .option('--prefix <prefix>', 'outbox table prefix', 'outbox')
     .option('--journal <dir>', 'journal directory to check')
-    .option('--timeout-ms <ms>', 'how long to wait for the database to answer', parsePositive, 5000)
+    .option('--timeout-ms <ms>', 'how long to wait for the database to answer', parseTimerMs, 5000)
     .addHelpText(
       'after',
       `

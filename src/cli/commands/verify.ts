@@ -4,7 +4,7 @@ import { CorruptData } from '../../errors.js';
 import type { Journal, VerifyResult } from '../../journal/index.js';
 import { breakOf } from '../../journal/verify.js';
 import { openJournalDir } from '../journal-dir.js';
-import { toJson } from '../output.js';
+import { describeBreak, toJson } from '../output.js';
 
 export function registerVerify(program: Command): void {
   program
@@ -46,10 +46,7 @@ function report(result: VerifyResult, json: boolean | undefined): void {
   else if (result.ok)
     console.log(`ok: ${result.events} events in ${result.streams} streams, every chain intact`);
   else {
-    const b = result.firstBreak!;
-    const where =
-      b.entity === null ? '' : ` in ${b.entity} version ${b.streamVersion} (position ${b.position})`;
-    console.log(`BROKEN: ${b.reason}${where} at segment ${b.segment} offset ${b.offset}: ${b.message}`);
+    console.log(`BROKEN: ${describeBreak(result.firstBreak!)}`);
   }
   if (!result.ok) process.exitCode = 1;
 }

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import { CausewayError, DatabaseUnavailable } from '../../errors.js';
 import { recordedWriter } from '../../journal/storage/lock.js';
 import { checkDatabase, type DatabaseCheck } from '../../outbox/schema-admin.js';
-import { driverLocation, type OptionalDriver, optionalDrivers } from '../../sql/index.js';
-import { dialectOfUrl, redactUrl } from '../database.js';
+import { driverLocation, type OptionalDriver, optionalDrivers, redactUrl } from '../../sql/index.js';
+import { dialectOfUrl } from '../database.js';
 import { isJournalDir, journalInSubdir, openJournalDir } from '../journal-dir.js';
 import { satisfiesRange } from '../node-range.js';
-import { describeError as describe, humanBytes, humanMs } from '../output.js';
+import { describeError as describe, describeBreak, humanBytes, humanMs } from '../output.js';
 
 /**
  * How a check came out: `ok` and `fail` are verdicts; `info` is a fact that fails nothing (a driver
@@ -109,7 +109,13 @@ export async function checkDatabaseAndSchema(
       ],
       timedOut: false,
     };
-  const migrateCommand = `causeway outbox migrate${target.fromEnv ? '' : ` ${shown}`}${target.prefix === 'outbox' ? '' : ` --prefix ${target.prefix}`}`;
+  // A masked URL would not work pasted: then the command names it instead.
+  const urlArgument = target.fromEnv
+    ? ''
+    : shown === target.url
+      ? ` ${shown}`
+      : ' <the URL, with its password>';
+  const migrateCommand = `causeway outbox migrate${urlArgument}${target.prefix === 'outbox' ? '' : ` --prefix ${target.prefix}`}`;
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
   let found: DatabaseCheck;
@@ -182,34 +188,50 @@ function databaseFix(err: unknown, url: string, migrateCommand: string): string 
   if (code === 'UNSUPPORTED_DATABASE') return 'give a postgres://, mysql://, mariadb:// or sqlite:<file> URL';
   if (code === 'INVALID_ARGUMENT' && dialectOfUrl(url) === 'sqlite')
     return `check the path, or create the file with ${migrateCommand}`;
+  if (dialectOfUrl(url) === 'sqlite')
+    return 'check that the path names an SQLite database file this user may open';
   if (code === 'DATABASE_UNAVAILABLE')
-    return 'check that the server runs and that host and port in the URL are right';
+    return 'check that the server runs, that host and port in the URL are right, and its SSL settings';
+  if (code === 'INVALID_ARGUMENT') return 'check the URL';
   return 'check the user, password and database name in the URL';
 }
 
-/** The journal directory: a journal that opens read-only, how big, and whether a writer holds it. */
+/** Journals up to this size are verified by the doctor; bigger ones are left to `causeway verify`. */
+const VERIFY_UP_TO_BYTES = 256 * 1024 * 1024;
+
+/** The journal directory: a journal that opens read-only, how big, its hash chains, and whether a writer holds it. */
 export function checkJournal(dir: string | undefined): CheckResult {
   const name = 'journal';
   if (dir === undefined) return { name, status: 'skip', text: 'not checked: no --journal <dir>' };
   if (!fs.existsSync(dir)) return fail(name, `no directory ${dir}`, 'check the path');
-  const misplaced = journalInSubdir(dir);
-  if (misplaced) return fail(name, misplaced.message, `give --journal ${misplaced.details.journal}`);
-  if (!isJournalDir(dir))
-    return fail(
-      name,
-      `no journal in ${dir} (no segment files)`,
-      'give the directory the journal was opened in',
-    );
   try {
+    const misplaced = journalInSubdir(dir);
+    if (misplaced) return fail(name, misplaced.message, `give --journal ${misplaced.details.journal}`);
+    if (!isJournalDir(dir))
+      return fail(
+        name,
+        `no journal in ${dir} (no segment files)`,
+        'give the directory the journal was opened in',
+      );
     const journal = openJournalDir(dir);
     try {
       const s = journal.stats();
       const writer = recordedWriter(dir);
-      return ok(
-        name,
-        `${dir}: ${count(s.events, 'event')} in ${count(s.streams, 'stream')}, ${count(s.segments, 'segment')} ` +
-          `(${humanBytes(s.bytes)}); ${writer ? `its writer is ${writer}` : 'no writer holds it'}`,
-      );
+      const size = `${count(s.events, 'event')} in ${count(s.streams, 'stream')}, ${count(s.segments, 'segment')} (${humanBytes(s.bytes)})`;
+      const held = writer ? `its writer is ${writer}` : 'no writer holds it';
+      if (s.bytes > VERIFY_UP_TO_BYTES)
+        return ok(
+          name,
+          `${dir}: ${size}; ${held}; hash chains not verified here (causeway verify ${dir} does)`,
+        );
+      const verified = journal.verify();
+      if (!verified.ok)
+        return fail(
+          name,
+          `${dir}: a hash chain is broken: ${describeBreak(verified.firstBreak!)}`,
+          `run causeway verify ${dir} for the place of the damage`,
+        );
+      return ok(name, `${dir}: ${size}, every hash chain intact; ${held}`);
     } finally {
       journal.close();
     }

@@ -5,6 +5,7 @@ import {
   CheckpointRegionMismatch,
   CheckpointWriteFailed,
   InvalidArgument,
+  IoError,
 } from '../../errors.js';
 import { validateRegion } from '../region.js';
 import type { Region } from '../types.js';
@@ -182,8 +183,9 @@ export function listCheckpoints(dir: string): { id: string; region: Region; save
   let names: string[];
   try {
     names = fs.readdirSync(dir);
-  } catch {
-    return [];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []; // no consumer has saved one
+    throw new IoError('listing checkpoints', dir, err);
   }
   return names
     .filter((n) => n.endsWith('.json') && ID_PATTERN.test(n.slice(0, -5)))
