@@ -31,9 +31,12 @@ describe('a read-only reader beside a writer in another process', () => {
       // not only at the end (how often depends on the machine's load).
       const seen = new Set(reader.lines.filter((l) => l.startsWith('C ')));
       expect(seen.size).toBeGreaterThan(3);
-      const verifications = reader.lines.filter((l) => l.startsWith('V '));
-      expect(verifications.length).toBeGreaterThan(3);
-      for (const v of verifications) expect(v).toMatch(/^V true \d+$/);
+      // It verifies every 300 ms, after the writer's exit too: on a loaded machine the writer's run
+      // may hold fewer than four of them.
+      const verifications = () => reader.lines.filter((l) => l.startsWith('V '));
+      while (verifications().length <= 3 && Date.now() < deadline + 5_000) await sleep(50);
+      expect(verifications().length).toBeGreaterThan(3);
+      for (const v of verifications()) expect(v).toMatch(/^V true \d+$/);
     } finally {
       reader.proc.kill('SIGKILL');
       await reader.exited;

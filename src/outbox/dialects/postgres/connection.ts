@@ -67,7 +67,9 @@ async function withClient<T>(
   try {
     return await fn(client, discard);
   } finally {
-    client.removeListener('error', discard);
+    // A discarded client keeps the listener: its session's end (the server's FATAL, a terminated
+    // backend) may still arrive after the release, and without a listener it would crash the process.
+    if (lost === undefined) client.removeListener('error', discard);
     client.release(lost);
   }
 }
