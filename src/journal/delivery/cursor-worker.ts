@@ -1,10 +1,10 @@
 import { InvalidArgument, RestartBudgetExhausted } from '../../errors.js';
 import { checkOptions, isTimerDelay, keys, MAX_TIMER_MS } from '../../validation.js';
 import { Directive, Notifier, Worker } from '../../worker/index.js';
-import type { Journal } from '../journal.js';
 import type { Region } from '../types.js';
 import { CheckpointWriter } from './checkpoint-file.js';
 import { Cursor } from './cursor.js';
+import type { JournalFeed } from './feed.js';
 import { RestartBudget, validateRestartPolicy } from './restart-budget.js';
 import type {
   CursorWorkerConfig,
@@ -22,7 +22,7 @@ const WORKER_OPTIONS = keys('name', 'batchSize', 'checkpointId', 'after', 'resta
  * throw here; later failures stop the worker and reject `join()`.
  */
 export function startCursorWorker(
-  journal: Journal,
+  journal: JournalFeed,
   region: Region,
   config: CursorWorkerConfig,
   handler: CursorWorkerHandler,

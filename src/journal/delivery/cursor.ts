@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { CheckpointAhead, CheckpointWriteFailed, InvalidArgument } from '../../errors.js';
 import { checkOptions, keys } from '../../validation.js';
-import type { Journal } from '../journal.js';
 import { validateRegion } from '../region.js';
 import type { JournalEvent, Region, StoredEventOf } from '../types.js';
 import {
@@ -10,6 +9,7 @@ import {
   type SavedPosition,
   validateCheckpointId,
 } from './checkpoint-file.js';
+import type { JournalFeed } from './feed.js';
 import type { CursorOptions } from './types.js';
 
 const CURSOR_OPTIONS = keys('checkpointId', 'after');
@@ -18,7 +18,7 @@ const CURSOR_OPTIONS = keys('checkpointId', 'after');
  * Throws {@link CheckpointAhead} unless the journal holds the event the checkpoint was saved at: a
  * checkpoint past the journal's end, or tied to another history, would skip events.
  */
-export function checkAgainstJournal(journal: Journal, id: string, saved: SavedPosition): void {
+export function checkAgainstJournal(journal: JournalFeed, id: string, saved: SavedPosition): void {
   if (saved.position === 0) return;
   let end = journal.watermarks().visible;
   if (saved.position > end && journal.readOnly) end = journal.catchUp();
@@ -29,7 +29,7 @@ export function checkAgainstJournal(journal: Journal, id: string, saved: SavedPo
 }
 
 /** Folder of a journal's checkpoints. */
-export const checkpointDir = (journal: Journal): string => path.join(journal.dir, 'checkpoints');
+export const checkpointDir = (journal: JournalFeed): string => path.join(journal.dir, 'checkpoints');
 
 /**
  * A pull cursor over a region: `poll(max)` returns the next visible events in global order. With a
@@ -46,7 +46,7 @@ export class Cursor<out E extends JournalEvent = JournalEvent> {
 
   /** Throws `CheckpointRegionMismatch` when the id was saved for another region, `CheckpointCorrupt` when unreadable. */
   constructor(
-    private readonly journal: Journal,
+    private readonly journal: JournalFeed,
     region: Region,
     options: CursorOptions = {},
   ) {

@@ -5,11 +5,11 @@ import { InvalidArgument, IoError } from '../../errors.js';
 import { checkOptions, keys } from '../../validation.js';
 import { assertSerializable, pack, unpack } from '../codec.js';
 import { validateEntity } from '../coordinate.js';
-import type { Journal } from '../journal.js';
 import { regionMatches, validateRegion } from '../region.js';
 import type { StoredEvent } from '../types.js';
 import { validateCheckpointId } from './checkpoint-file.js';
 import { checkAgainstJournal } from './cursor.js';
+import type { JournalFeed } from './feed.js';
 import type { Projection, ProjectionState, ProjectOptions } from './types.js';
 
 const PAGE = 4096;
@@ -48,7 +48,7 @@ export class Projections {
   private scheduled = false;
   private stopListening: (() => void) | null = null;
 
-  constructor(private readonly journal: Journal) {}
+  constructor(private readonly journal: JournalFeed) {}
 
   /** The projection's state: caught up to everything visible (`consistent`) or as cached (`maybe-stale`). */
   project<S>(projection: Projection<S>, options: ProjectOptions = {}): ProjectionState<S> {

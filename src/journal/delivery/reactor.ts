@@ -1,9 +1,9 @@
 import { InvalidArgument, JournalReadOnly } from '../../errors.js';
 import { checkOptions, keys } from '../../validation.js';
-import type { Journal } from '../journal.js';
 import type { BatchItem, StoredEvent } from '../types.js';
 import { validateCheckpointId } from './checkpoint-file.js';
 import { startCursorWorker } from './cursor-worker.js';
+import type { JournalFeed } from './feed.js';
 import { CursorWorkerAction, type CursorWorkerHandle, type Reaction, type ReactorOptions } from './types.js';
 
 const REACTOR_OPTIONS = keys('name', 'handlers', 'region', 'batchSize', 'restart', 'onReactions');
@@ -14,7 +14,7 @@ const REACTOR_OPTIONS = keys('name', 'handlers', 'region', 'batchSize', 'restart
  * the source as its cause; its idempotency key is derived from the reactor, the source and its index,
  * so a source handled again after a crash returns the first receipts instead of appending twice.
  */
-export function startReactor(journal: Journal, options: ReactorOptions): CursorWorkerHandle {
+export function startReactor(journal: JournalFeed, options: ReactorOptions): CursorWorkerHandle {
   if (journal.readOnly) throw new JournalReadOnly();
   checkOptions(options, REACTOR_OPTIONS, 'reactor option');
   const { name, handlers, region = {}, batchSize, restart, onReactions } = options ?? ({} as ReactorOptions);

@@ -1,7 +1,7 @@
 import { checkOptions, keys } from '../../validation.js';
-import type { Journal } from '../journal.js';
 import { validateRegion } from '../region.js';
 import type { Region } from '../types.js';
+import type { JournalFeed } from './feed.js';
 import { LossySubscription } from './lossy-subscription.js';
 import type { LossySubscriptionOptions } from './types.js';
 
@@ -21,7 +21,7 @@ export class SubscriptionHub {
   private scheduled = false;
   private stopListening: (() => void) | null = null;
 
-  constructor(private readonly journal: Journal) {}
+  constructor(private readonly journal: JournalFeed) {}
 
   subscribe(region: Region, options: LossySubscriptionOptions = {}): LossySubscription {
     checkOptions(options, SUBSCRIPTION_OPTIONS, 'subscription option');
@@ -67,7 +67,7 @@ export class SubscriptionHub {
     let visible = this.journal.watermarks().visible;
     if (subs.length === 0) this.delivered = visible;
     while (this.delivered < visible && subs.length > 0) {
-      let page: ReturnType<Journal['readAll']>;
+      let page: ReturnType<JournalFeed['readAll']>;
       try {
         page = this.journal.readAll({ after: this.delivered, limit: PAGE, region });
       } catch (err) {
