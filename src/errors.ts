@@ -315,7 +315,10 @@ export class LeaseLost extends CausewayError {
   }
 }
 
-/** The outbox schema is missing, partly applied, changed by hand or newer than this code understands. */
+/**
+ * A schema Causeway keeps in a database (the outbox's, under its table prefix) is missing, partly
+ * applied, changed by hand or newer than this code understands. `prefix` names which one.
+ */
 export class SchemaVersionMismatch extends CausewayError {
   constructor(
     message: string,

@@ -9,6 +9,16 @@ export {
 } from './drivers.js';
 export { type SqlTarget, toSqlExecutor } from './executor.js';
 export { driverLocation, loadDriver, type OptionalDriver, optionalDrivers } from './load-driver.js';
+export {
+  appliedVersion,
+  latestVersion,
+  type Migration,
+  type MigrationTarget,
+  migrateSchema,
+  refuseUnrecordedTables,
+  schemaSql,
+  type VersionedSchema,
+} from './migrations.js';
 export { type Plan, runPlan, runPlanSync, type Step } from './plan.js';
 export { redactUrl } from './redact.js';
 export {

@@ -116,7 +116,7 @@ describe('causeway doctor', () => {
       );
       db.exec('CREATE TABLE outbox_queues (name text)');
       expect(databaseLines(url).checks.schema).toMatch(
-        /^FAIL outbox tables outbox_queues exist, but outbox_migrations records no version .*; compare with causeway outbox schema sqlite$/,
+        /^FAIL outbox schema outbox: tables outbox_queues exist, but outbox_migrations records no version .*; compare with causeway outbox schema sqlite$/,
       );
       db.exec('DROP TABLE outbox_queues');
       // Version 1 alone, as an installation that has not migrated since would have it.

@@ -1,4 +1,4 @@
-import type { Plan, SqlDialect, SqlExecutor } from '../../sql/index.js';
+import type { Migration, Plan, SqlDialect, SqlExecutor } from '../../sql/index.js';
 
 /** The table names of one outbox, all sharing its prefix. */
 export interface Tables {
@@ -30,11 +30,7 @@ export function tablesFor(prefix: string): Tables {
 }
 
 /** One schema version: the statements that bring the previous version to this one. */
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly statements: readonly string[];
-}
+export type { Migration };
 
 /** What a dialect can do, so shared code branches on capabilities rather than on names. */
 export interface Capabilities {
