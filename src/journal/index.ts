@@ -1,4 +1,5 @@
 export type { Logger } from '../logger.js';
+export type { AsyncJournal } from './contract.js';
 export { coordinate, validateCoordinate } from './coordinate.js';
 export { Cursor } from './delivery/cursor.js';
 export { LossySubscription } from './delivery/lossy-subscription.js';

@@ -18,6 +18,7 @@ import type { Denial, ReceiptVerification, SignableReceipt } from '../gates/type
 import { type Logger, silentLogger } from '../logger.js';
 import { checkOptions, isTimerDelay, keys, MAX_TIMER_MS } from '../validation.js';
 import { encodeBatchMarker, FrameKind } from './codec.js';
+import { type AsyncJournal, asyncView } from './contract.js';
 import { validateEntity } from './coordinate.js';
 import { listCheckpoints, resetCheckpointFile, validateCheckpointId } from './delivery/checkpoint-file.js';
 import { Cursor, checkAgainstJournal, checkpointDir } from './delivery/cursor.js';
@@ -315,6 +316,16 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
       logger,
     );
   }
+
+  /**
+   * This journal as an {@link AsyncJournal}: the interface every backend offers, so code written
+   * against it runs here and on a journal kept in a database alike.
+   */
+  get async(): AsyncJournal<E> {
+    this.asyncViewOf ??= asyncView<E>(this);
+    return this.asyncViewOf;
+  }
+  private asyncViewOf: AsyncJournal<E> | undefined;
 
   /** True for a journal opened with {@link openReadOnly}. */
   get readOnly(): boolean {

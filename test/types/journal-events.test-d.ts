@@ -8,6 +8,7 @@ import { expectTypeOf } from 'vitest';
 import {
   type AppendProposal,
   type AppendReceipt,
+  type AsyncJournal,
   type BatchItem,
   type Cursor,
   type CursorWorkerHandle,
@@ -442,4 +443,21 @@ export function denials(j: Journal<ShopEvent | DenialEvent>): void {
   for (const e of j.readStream('order:507')) {
     if (e.type === 'causeway.denied') expectTypeOf(e.data.gate).toBeString();
   }
+}
+
+// ---------------------------------------------------------------- the async contract
+
+export async function asyncContract(dir: string) {
+  const shop = open<ShopEvent>(dir).async;
+  expectTypeOf(shop).toEqualTypeOf<AsyncJournal<ShopEvent>>();
+  await shop.append(coordinate('order:1', 'shop'), { type: 'OrderPaid', data: { amount: 1 } });
+  // @ts-expect-error -- not a member of the union
+  await shop.append(coordinate('order:1', 'shop'), { type: 'OrderLost', data: {} });
+  // @ts-expect-error -- the wrong data for its type
+  await shop.append(coordinate('order:1', 'shop'), { type: 'OrderPaid', data: { total: 1 } });
+  const page = await shop.readAll({ region: { types: ['OrderPaid'] } });
+  expectTypeOf(page.events[0].data).toEqualTypeOf<{ amount: number }>();
+  // A typed journal can be used where an untyped contract is expected (generic tooling).
+  const untyped: AsyncJournal = shop;
+  expectTypeOf(untyped).toEqualTypeOf<AsyncJournal>();
 }

@@ -1,0 +1,160 @@
+/**
+ * Behaviour every journal backend shows through the {@link AsyncJournal} contract. Each backend's
+ * test file calls {@link defineJournalConformance} with a way to open a fresh journal.
+ */
+import { describe, expect, it } from 'vitest';
+import { type AsyncJournal, coordinate, generateReceiptKey } from '../../../src/index.js';
+
+export interface JournalBackend {
+  readonly name: string;
+  /** A fresh, empty journal, closed by the test. */
+  open(options?: { receiptKeys?: string[] }): Promise<AsyncJournal>;
+}
+
+const order = (n: number) => coordinate(`order:${n}`, 'shop');
+
+export function defineJournalConformance(backend: JournalBackend): void {
+  describe(`journal contract on ${backend.name}`, () => {
+    const withJournal = async (
+      fn: (j: AsyncJournal) => Promise<void>,
+      options?: { receiptKeys?: string[] },
+    ) => {
+      const j = await backend.open(options);
+      try {
+        await fn(j);
+      } finally {
+        await j.close();
+      }
+    };
+
+    it('gives dense positions from 1 and contiguous stream versions from 0, and reads them back in order', () =>
+      withJournal(async (j) => {
+        const a = await j.append(order(1), { type: 'Placed', data: { total: 1 } });
+        const b = await j.append(order(2), { type: 'Placed', data: { total: 2 } });
+        const c = await j.append(order(1), { type: 'Paid', data: { amount: 1 } });
+        expect([a.position, b.position, c.position]).toEqual([1, 2, 3]);
+        expect([a.streamVersion, b.streamVersion, c.streamVersion]).toEqual([0, 0, 1]);
+        expect(c.prevHash).toBe(a.hash);
+        expect((await j.readStream('order:1')).map((e) => e.type)).toEqual(['Placed', 'Paid']);
+        const page = await j.readAll({ after: 1, limit: 10 });
+        expect(page.events.map((e) => e.position)).toEqual([2, 3]);
+        expect(await j.streamVersion('order:1')).toBe(1);
+        expect(await j.streamVersion('order:9')).toBeUndefined();
+        expect((await j.get(b.id))?.data).toEqual({ total: 2 });
+        expect(await j.get('00000000-0000-7000-8000-000000000000')).toBeUndefined();
+      }));
+
+    it('refuses an append against the wrong expected version with WrongExpectedVersion, writing nothing', () =>
+      withJournal(async (j) => {
+        await j.append(order(1), { type: 'Placed', data: {} }, { expectedVersion: 'no-stream' });
+        await expect(
+          j.append(order(1), { type: 'Placed', data: {} }, { expectedVersion: 'no-stream' }),
+        ).rejects.toMatchObject({ code: 'WRONG_EXPECTED_VERSION' });
+        await expect(
+          j.append(order(1), { type: 'Paid', data: {} }, { expectedVersion: 5 }),
+        ).rejects.toMatchObject({
+          code: 'WRONG_EXPECTED_VERSION',
+        });
+        await expect(
+          j.append(order(2), { type: 'Paid', data: {} }, { expectedVersion: 'stream-exists' }),
+        ).rejects.toMatchObject({ code: 'WRONG_EXPECTED_VERSION' });
+        expect((await j.stats()).events).toBe(1);
+      }));
+
+    it('returns the first receipt for a retry with the same idempotency key, and refuses the key for other data', () =>
+      withJournal(async (j) => {
+        const first = await j.append(order(1), { type: 'Placed', data: { n: 1 } }, { idempotencyKey: 'k' });
+        const again = await j.append(order(1), { type: 'Placed', data: { n: 1 } }, { idempotencyKey: 'k' });
+        expect(again).toMatchObject({ id: first.id, position: first.position, deduplicated: true });
+        await expect(
+          j.append(order(1), { type: 'Placed', data: { n: 2 } }, { idempotencyKey: 'k' }),
+        ).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+        expect((await j.stats()).events).toBe(1);
+      }));
+
+    it('appends a batch across streams all or nothing, its items contiguous and linked by causedByItem', () =>
+      withJournal(async (j) => {
+        await j.append(order(1), { type: 'Placed', data: {} });
+        await expect(
+          j.appendBatch([
+            { coordinate: order(2), event: { type: 'Placed', data: {} } },
+            { coordinate: order(1), event: { type: 'Paid', data: {} }, options: { expectedVersion: 7 } },
+          ]),
+        ).rejects.toMatchObject({ code: 'WRONG_EXPECTED_VERSION' });
+        expect((await j.stats()).events).toBe(1);
+        const [placed, shipped] = await j.appendBatch([
+          { coordinate: order(2), event: { type: 'Placed', data: {} } },
+          {
+            coordinate: coordinate('ship:2', 'shop'),
+            event: { type: 'Requested', data: {} },
+            options: { causedByItem: 0 },
+          },
+        ]);
+        expect([placed.position, shipped.position]).toEqual([2, 3]);
+        expect((await j.causes(shipped.id)).map((e) => e.id)).toEqual([placed.id]);
+        expect((await j.effects(placed.id)).effects.map((c) => c.event.id)).toEqual([shipped.id]);
+        const shippedEvent = (await j.get(shipped.id))!;
+        expect((await j.correlated(shippedEvent.correlationId)).map((e) => e.id)).toEqual([
+          placed.id,
+          shipped.id,
+        ]);
+        const paid = await j.append(order(2), { type: 'Paid', data: {} });
+        // The earlier events of the stream, newest first, along the hash chain.
+        expect((await j.walkAncestors(paid.id)).map((e) => e.id)).toEqual([placed.id]);
+      }));
+
+    it('refuses malformed input with a typed error and writes nothing', () =>
+      withJournal(async (j) => {
+        const bad = [
+          () => j.append(order(1), { type: '', data: {} }),
+          () => j.append(order(1), { type: 'T', data: () => 1 } as never),
+          () => j.append({ entity: '', scope: 'shop' } as never, { type: 'T', data: {} }),
+          () => j.append(order(1), { type: 'T', data: {} }, { expectedVersion: -1 }),
+          () => j.appendBatch([]),
+        ];
+        for (const call of bad) await expect(call()).rejects.toHaveProperty('code');
+        expect((await j.stats()).events).toBe(0);
+      }));
+
+    it('verifies every hash chain, and signs receipts that verify', async () => {
+      const key = generateReceiptKey();
+      await withJournal(
+        async (j) => {
+          const r = await j.append(order(1), { type: 'Placed', data: { total: 3 } });
+          await j.appendBatch([
+            { coordinate: order(1), event: { type: 'Paid', data: {} } },
+            { coordinate: order(2), event: { type: 'Placed', data: {} } },
+          ]);
+          expect(await j.verify()).toMatchObject({ ok: true, events: 3, streams: 2, firstBreak: null });
+          expect((await j.verifyReceipt(r)).status).toBe('signed');
+          expect((await j.receiptFor(r.id)).hash).toBe(r.hash);
+        },
+        { receiptKeys: [key.privateKeyPem] },
+      );
+    });
+
+    it('reports watermarks and waits for a position to become visible', () =>
+      withJournal(async (j) => {
+        const wait = j.waitFor('visible', 2, { timeoutMs: 5000 });
+        await j.append(order(1), { type: 'Placed', data: {} });
+        await j.append(order(1), { type: 'Paid', data: {} });
+        await wait;
+        expect((await j.watermarks()).visible).toBe(2);
+        expect((await j.streams()).map((s) => s.entity)).toEqual(['order:1']);
+      }));
+
+    it('folds a projection over the events of its region', () =>
+      withJournal(async (j) => {
+        for (let n = 1; n <= 3; n++) await j.append(order(n), { type: 'Placed', data: { total: n * 10 } });
+        await j.append(order(1), { type: 'Paid', data: {} });
+        const revenue = await j.project({
+          name: 'revenue',
+          version: 1,
+          region: { types: ['Placed'] },
+          initial: () => 0,
+          apply: (sum: number, e) => sum + (e.data as { total: number }).total,
+        });
+        expect(revenue.state).toBe(60);
+      }));
+  });
+}
