@@ -18,7 +18,7 @@ function outboxSchema(dialect: Dialect, t: Tables, prefix: string): VersionedSch
     label: `outbox schema ${prefix}`,
     name: prefix,
     versionsTable: t.migrations,
-    versionsTableDdl: dialect.migrationsTable(t),
+    prelude: [dialect.migrationsTable(t)],
     migrations: dialect.migrations(t),
     tables: Object.entries(t)
       .filter(([role]) => role !== 'migrations')

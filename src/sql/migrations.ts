@@ -21,8 +21,8 @@ export interface VersionedSchema {
   readonly name: string;
   /** The table recording applied versions (`version`, `name`). */
   readonly versionsTable: string;
-  /** Creates {@link versionsTable} when missing. */
-  readonly versionsTableDdl: string;
+  /** Idempotent statements that create {@link versionsTable} (and what holds it) when missing. */
+  readonly prelude: readonly string[];
   readonly migrations: readonly Migration[];
   /** The schema's other tables: any of them existing with no version recorded stops a migration. */
   readonly tables: readonly string[];
@@ -78,7 +78,7 @@ export async function migrateSchema(
     return [];
   }
   return target.withMigrationLock(async (ex) => {
-    await ex.query(schema.versionsTableDdl);
+    for (const statement of schema.prelude) await ex.query(statement);
     const found = await appliedVersion(ex, schema);
     if (found > latest) throw tooNew(found);
     if (found === 0) await refuseUnrecordedTables(ex, schema);
@@ -114,7 +114,7 @@ export async function refuseUnrecordedTables(ex: SqlExecutor, schema: VersionedS
 
 /** The whole history as SQL, for review or for applying by hand. */
 export function schemaSql(schema: VersionedSchema): string {
-  const parts = [`${schema.versionsTableDdl};`];
+  const parts = schema.prelude.map((statement) => `${statement};`);
   for (const m of schema.migrations) {
     parts.push(`-- version ${m.version}: ${m.name}`);
     for (const s of m.statements) parts.push(`${s};`);
