@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { migrateSchema, pgExecutor, translatingErrors } from '../../sql/index.js';
 import { journalSchema } from './schema.js';
+import { inTransaction } from './transaction.js';
 
 /**
  * Brings journal schema `schema` to this code's version (`auto`), or only checks that it is there
@@ -13,27 +14,11 @@ export function migrateJournal(pool: pg.Pool, schema: string, mode: 'auto' | 've
     migrateSchema(
       {
         executor: pgExecutor(pool),
-        async withMigrationLock(fn) {
-          const client = await pool.connect();
-          let broken: Error | undefined;
-          const lost = (err: Error) => {
-            broken ??= err;
-          };
-          client.on('error', lost); // a session that dies while checked out must not crash the process
-          try {
-            await client.query('BEGIN');
-            await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`causeway_journal_${schema}`]);
-            const result = await fn(pgExecutor(client));
-            await client.query('COMMIT');
-            return result;
-          } catch (err) {
-            await client.query('ROLLBACK').catch(lost);
-            throw err;
-          } finally {
-            if (broken === undefined) client.removeListener('error', lost);
-            client.release(broken);
-          }
-        },
+        withMigrationLock: (fn) =>
+          inTransaction(pool, async (ex) => {
+            await ex.query('SELECT pg_advisory_xact_lock(hashtext(?))', [`causeway_journal_${schema}`]);
+            return fn(ex);
+          }),
       },
       versioned,
       mode,

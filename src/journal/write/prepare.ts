@@ -203,7 +203,8 @@ export class AppendPlanner {
   }
 }
 
-function validateEvent(event: NewEvent): NewEvent {
+/** An event's shape checked: a type name, serializable data and metadata, a payload version. */
+export function validateEvent(event: NewEvent): NewEvent {
   if (event === null || typeof event !== 'object')
     throw new InvalidArgument('event must be an object { type, data }');
   refuseUnknownKeys(event, EVENT_KEYS, 'event field');
@@ -232,7 +233,8 @@ function validateEvent(event: NewEvent): NewEvent {
   return { type, data, metadata, payloadVersion };
 }
 
-function validateKey(key: unknown): void {
+/** An idempotency key: non-empty plain text of bounded size. */
+export function validateKey(key: unknown): void {
   if (
     typeof key !== 'string' ||
     key.length === 0 ||
@@ -245,7 +247,12 @@ function validateKey(key: unknown): void {
   }
 }
 
-function checkExpected(entity: string, expected: ExpectedVersion, head: Head | undefined): void {
+/** Throws `WrongExpectedVersion` when the stream's head (undefined: no stream) is not what was expected. */
+export function checkExpected(
+  entity: string,
+  expected: ExpectedVersion,
+  head: { readonly version: number } | undefined,
+): void {
   const actual = head ? head.version : 'no-stream';
   switch (expected) {
     case 'any':
@@ -257,16 +264,19 @@ function checkExpected(entity: string, expected: ExpectedVersion, head: Head | u
       if (!head) throw new WrongExpectedVersion(entity, expected, actual);
       return;
     default:
-      if (typeof expected !== 'number' || !Number.isInteger(expected) || expected < 0) {
-        throw new InvalidArgument(
-          "expectedVersion must be a non-negative integer, 'no-stream', 'stream-exists' or 'any'",
-          {
-            expectedVersion: expected,
-          },
-        );
-      }
+      validateExpected(expected);
       if (actual !== expected) throw new WrongExpectedVersion(entity, expected, actual);
   }
+}
+
+/** An expected version: a non-negative integer, `'no-stream'`, `'stream-exists'` or `'any'`. */
+export function validateExpected(expected: unknown): asserts expected is ExpectedVersion {
+  if (expected === 'any' || expected === 'no-stream' || expected === 'stream-exists') return;
+  if (typeof expected !== 'number' || !Number.isInteger(expected) || expected < 0)
+    throw new InvalidArgument(
+      "expectedVersion must be a non-negative integer, 'no-stream', 'stream-exists' or 'any'",
+      { expectedVersion: expected },
+    );
 }
 
 /** Checks the shape of batch items before planning them. */
