@@ -88,6 +88,16 @@ export function journalStatements(t: JournalTables) {
         AND (?::text IS NULL OR l.entity = ? OR starts_with(l.entity, ? || ':'))
       ORDER BY l.position LIMIT ?`,
     streamVersion: `SELECT max(stream_version) AS version FROM ${t.log} WHERE entity = ?`,
+    causedBy: `SELECT ${READ_COLUMNS} FROM ${t.log} l JOIN ${t.events} e ON e.pk = l.event_pk
+      WHERE e.causation_id = ? ORDER BY l.position`,
+    correlated: `SELECT ${READ_COLUMNS} FROM ${t.log} l JOIN ${t.events} e ON e.pk = l.event_pk
+      WHERE e.correlation_id = ? ORDER BY l.position`,
+    streams: `SELECT entity, scope, count(*)::bigint AS events FROM ${t.log}
+      WHERE ?::text IS NULL OR entity = ? OR starts_with(entity, ? || ':')
+      GROUP BY entity, scope ORDER BY entity`,
+    size: `SELECT (SELECT count(*) FROM ${t.log})::bigint AS events,
+        (SELECT count(*) FROM ${t.streams})::bigint AS streams,
+        (pg_total_relation_size('${t.events}') + pg_total_relation_size('${t.log}'))::bigint AS bytes`,
   };
 }
 

@@ -1,31 +1,41 @@
 /**
  * Behaviour every journal backend shows through the {@link AsyncJournal} contract. Each backend's
- * test file calls {@link defineJournalConformance} with a way to open a fresh journal.
+ * test file calls {@link defineJournalConformance} (and {@link defineConsumerConformance} once it
+ * has consumers) with a way to open a fresh journal.
  */
 import { describe, expect, it } from 'vitest';
 import { type AsyncJournal, coordinate, generateReceiptKey } from '../../../src/index.js';
 
-export interface JournalBackend {
+/** The contract without its consumers (cursor workers, reactors, projections). */
+export type JournalData = Omit<AsyncJournal, 'cursorWorker' | 'reactor' | 'project'>;
+
+export interface JournalBackend<J extends JournalData = JournalData> {
   readonly name: string;
   /** A fresh, empty journal, closed by the test. */
-  open(options?: { receiptKeys?: string[] }): Promise<AsyncJournal>;
+  open(options?: { receiptKeys?: string[] }): Promise<J>;
 }
 
 const order = (n: number) => coordinate(`order:${n}`, 'shop');
 
+/** Runs `fn` on a fresh journal of `backend`, closing it after. */
+async function withJournalOf<J extends JournalData>(
+  backend: JournalBackend<J>,
+  fn: (j: J) => Promise<void>,
+  options?: { receiptKeys?: string[] },
+): Promise<void> {
+  const j = await backend.open(options);
+  try {
+    await fn(j);
+  } finally {
+    await j.close();
+  }
+}
+
+/** Appending, reading, the causal graph, verification and receipts: what every backend does. */
 export function defineJournalConformance(backend: JournalBackend): void {
   describe(`journal contract on ${backend.name}`, () => {
-    const withJournal = async (
-      fn: (j: AsyncJournal) => Promise<void>,
-      options?: { receiptKeys?: string[] },
-    ) => {
-      const j = await backend.open(options);
-      try {
-        await fn(j);
-      } finally {
-        await j.close();
-      }
-    };
+    const withJournal = (fn: (j: JournalData) => Promise<void>, options?: { receiptKeys?: string[] }) =>
+      withJournalOf(backend, fn, options);
 
     it('gives dense positions from 1 and contiguous stream versions from 0, and reads them back in order', () =>
       withJournal(async (j) => {
@@ -142,6 +152,13 @@ export function defineJournalConformance(backend: JournalBackend): void {
         expect((await j.watermarks()).visible).toBe(2);
         expect((await j.streams()).map((s) => s.entity)).toEqual(['order:1']);
       }));
+  });
+}
+
+/** Consumers over the contract: projections, cursor workers and reactors. */
+export function defineConsumerConformance(backend: JournalBackend<AsyncJournal>): void {
+  describe(`journal consumers on ${backend.name}`, () => {
+    const withJournal = (fn: (j: AsyncJournal) => Promise<void>) => withJournalOf(backend, fn);
 
     it('folds a projection over the events of its region', () =>
       withJournal(async (j) => {

@@ -1,8 +1,10 @@
 import { open } from '../../../src/index.js';
 import { tempDir } from '../../helpers.js';
-import { defineJournalConformance } from './conformance.js';
+import { defineConsumerConformance, defineJournalConformance } from './conformance.js';
 
-defineJournalConformance({
+const embedded = {
   name: 'the embedded journal',
-  open: async (options) => open(tempDir(), options).async,
-});
+  open: async (options?: { receiptKeys?: string[] }) => open(tempDir(), options).async,
+};
+defineJournalConformance(embedded);
+defineConsumerConformance(embedded);

@@ -1,0 +1,311 @@
+/**
+ * The journal kept in PostgreSQL, shared by any number of processes: the same events, hash chain,
+ * receipts and checks as the embedded journal, behind the {@link AsyncJournal} contract.
+ */
+import type pg from 'pg';
+import { InvalidArgument, JournalClosed, WaitTimeout } from '../../errors.js';
+import { ReceiptKeyring } from '../../gates/keys.js';
+import type { ReceiptKeyInput, ReceiptVerification, SignableReceipt } from '../../gates/types.js';
+import { type Logger, silentLogger } from '../../logger.js';
+import { loadDriver, pgExecutor, redactUrl, type SqlExecutor, typedErrors } from '../../sql/index.js';
+import { checkOptions, keys } from '../../validation.js';
+import type { AsyncJournal } from '../contract.js';
+import { tryIdFromString } from '../ids.js';
+import { PayloadVersions } from '../payload-versions.js';
+import { ReceiptSigner, receiptOf, verifyAgainstRecord } from '../receipts.js';
+import type {
+  AppendOptions,
+  AppendReceipt,
+  BatchItem,
+  BatchOptions,
+  Coordinate,
+  EffectTree,
+  EventOfType,
+  JournalEvent,
+  JournalStats,
+  NewEventOf,
+  PayloadVersionDeclaration,
+  ReadAllOptions,
+  ReadPage,
+  ReadStreamOptions,
+  StoredEventOf,
+  StreamSummary,
+  VerifyOptions,
+  VerifyResult,
+  Watermark,
+  Watermarks,
+} from '../types.js';
+import { validateBatch } from '../write/prepare.js';
+import { type AppendContext, appendItems } from './append.js';
+import { migrateJournal } from './migrate.js';
+import { JournalReads } from './reads.js';
+import { journalTables } from './schema.js';
+import { sequenceRound } from './sequencer.js';
+import { journalStatements } from './statements.js';
+
+/** Options of {@link PostgresJournal.open}. */
+export interface PostgresJournalOptions {
+  /** The PostgreSQL schema that holds this journal's tables (one per journal). Default `causeway_journal`. */
+  schema?: string;
+  /** `auto` (default) creates or updates the schema; `verify` only checks it is current. */
+  migrate?: 'auto' | 'verify';
+  /** Ed25519 keys, oldest first: the newest private key signs every receipt, all verify. */
+  receiptKeys?: readonly ReceiptKeyInput[];
+  /** Refuse appends that bring neither gates nor a bypass reason. Default false. */
+  requireGates?: boolean;
+  /** Largest encoded event (data, metadata and extensions), in bytes. Default 1 MiB. */
+  maxEventBytes?: number;
+  logger?: Logger;
+}
+
+const BATCH_OPTIONS = keys('durable');
+const OPTIONS = keys('schema', 'migrate', 'receiptKeys', 'requireGates', 'maxEventBytes', 'logger');
+const WAIT_POLL_MS = 10;
+
+/**
+ * The journal kept in PostgreSQL. `E` is the application's event union, as for `Journal<E>`.
+ * Consumers (cursor workers, reactors, projections) are not offered on it yet.
+ */
+export class PostgresJournal<E extends JournalEvent = JournalEvent>
+  implements Omit<AsyncJournal<E>, 'cursorWorker' | 'reactor' | 'project'>
+{
+  private readonly ex: SqlExecutor;
+  private readonly reads: JournalReads;
+  private readonly ctx: AppendContext;
+  private readonly signer: ReceiptSigner | null;
+  private readonly versions = new PayloadVersions();
+  private closed = false;
+  /** A round requested and not yet started: appends arriving meanwhile share it. */
+  private nextRound: Promise<void> | null = null;
+  private rounds: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly ownsPool: boolean,
+    schema: string,
+    private readonly keyring: ReceiptKeyring | null,
+    options: PostgresJournalOptions,
+  ) {
+    const st = journalStatements(journalTables(schema));
+    this.ex = typedErrors(pgExecutor(pool, true));
+    this.reads = new JournalReads(this.ex, st, this.versions);
+    this.ctx = {
+      pool,
+      st,
+      versions: this.versions,
+      requireGates: options.requireGates ?? false,
+      maxEventBytes: options.maxEventBytes ?? 1 << 20,
+    };
+    this.signer = keyring?.signingKeyId ? new ReceiptSigner(keyring) : null;
+  }
+
+  /** Opens the journal in `target` (a `postgres://` URL or a `pg` Pool, left open on close). */
+  static async open<E extends JournalEvent = JournalEvent>(
+    target: string | pg.Pool,
+    options: PostgresJournalOptions = {},
+  ): Promise<PostgresJournal<E>> {
+    checkOptions(options, OPTIONS, 'journal option');
+    const schema = options.schema ?? 'causeway_journal';
+    journalTables(schema); // validates the name before connecting
+    const max = options.maxEventBytes;
+    if (max !== undefined && (!Number.isInteger(max) || max < 1))
+      throw new InvalidArgument('maxEventBytes must be a positive integer', { maxEventBytes: max });
+    const keyring = options.receiptKeys === undefined ? null : new ReceiptKeyring(options.receiptKeys);
+    let pool: pg.Pool;
+    const owns = typeof target === 'string';
+    if (typeof target === 'string') {
+      if (!/^postgres(ql)?:/i.test(target) || !URL.canParse(target))
+        throw new InvalidArgument(`not a PostgreSQL URL: ${JSON.stringify(redactUrl(target))}`);
+      const { Pool } = loadDriver<typeof pg>('pg');
+      pool = new Pool({ connectionString: target, max: 10, connectionTimeoutMillis: 10_000 });
+      const logger = options.logger ?? silentLogger;
+      pool.on('error', (err) =>
+        logger.warn({ err }, 'journal database connection lost while idle; it is replaced'),
+      );
+    } else pool = target;
+    try {
+      await migrateJournal(pool, schema, options.migrate ?? 'auto');
+    } catch (err) {
+      if (owns) await pool.end().catch(() => {});
+      throw err;
+    }
+    return new PostgresJournal<E>(pool, owns, schema, keyring, options);
+  }
+
+  private open(): void {
+    if (this.closed) throw new JournalClosed();
+  }
+
+  /**
+   * Runs a sequencing round that starts after this call. Rounds are serialized by the head row
+   * across processes, so once it returns, every event committed before the call has a position.
+   */
+  private sequence(): Promise<void> {
+    if (this.nextRound) return this.nextRound;
+    const round = this.rounds.then(async () => {
+      this.nextRound = null;
+      while ((await sequenceRound(this.pool, this.ctx.st)).sequenced > 0 && this.nextRound === null);
+    });
+    this.nextRound = round;
+    this.rounds = round.catch(() => {});
+    return round;
+  }
+
+  private async receipts(outcome: Awaited<ReturnType<typeof appendItems>>): Promise<AppendReceipt[]> {
+    await this.sequence();
+    const duplicate = 'duplicateOf' in outcome;
+    const records = duplicate
+      ? await this.reads.recordsById(outcome.duplicateOf)
+      : await this.reads.recordsByPk(outcome.pks);
+    const receipts = records.map((r) => receiptOf(r, duplicate));
+    if (this.signer) await this.signer.signSoon(receipts);
+    return receipts;
+  }
+
+  async append<C>(
+    coordinate: Coordinate,
+    event: NewEventOf<E>,
+    options?: AppendOptions<C>,
+  ): Promise<AppendReceipt> {
+    this.open();
+    const item = { coordinate, event, options } as BatchItem;
+    const [receipt] = await this.receipts(await appendItems(this.ctx, [item]));
+    return receipt;
+  }
+
+  async appendBatch(items: readonly BatchItem<E>[], options?: BatchOptions): Promise<AppendReceipt[]> {
+    this.open();
+    validateBatch(items);
+    if (options !== undefined) checkOptions(options, BATCH_OPTIONS, 'batch option');
+    return this.receipts(await appendItems(this.ctx, items as readonly BatchItem[]));
+  }
+
+  async get<Sub extends E = E>(id: string): Promise<StoredEventOf<Sub> | undefined> {
+    this.open();
+    return (await this.reads.get(id)) as StoredEventOf<Sub> | undefined;
+  }
+
+  async streamVersion(entity: string): Promise<number | undefined> {
+    this.open();
+    const last = (await this.reads.readStream(entity, { backwards: true, limit: 1 }))[0];
+    return last?.streamVersion;
+  }
+
+  async readStream<Sub extends E = E>(
+    entity: string,
+    options?: ReadStreamOptions,
+  ): Promise<StoredEventOf<Sub>[]> {
+    this.open();
+    return (await this.reads.readStream(entity, options)) as StoredEventOf<Sub>[];
+  }
+
+  async readAll<T extends E['type'] = E['type']>(
+    options?: ReadAllOptions<T>,
+  ): Promise<ReadPage<EventOfType<E, T>>> {
+    this.open();
+    return (await this.reads.readAll(options, await this.head())) as ReadPage<EventOfType<E, T>>;
+  }
+
+  async causes(id: string): Promise<StoredEventOf<E>[]> {
+    this.open();
+    return (await this.reads.causes(id)) as StoredEventOf<E>[];
+  }
+
+  async effects(id: string): Promise<EffectTree<E>> {
+    this.open();
+    return (await this.reads.effects(id)) as EffectTree<E>;
+  }
+
+  async correlated(correlationId: string): Promise<StoredEventOf<E>[]> {
+    this.open();
+    return (await this.reads.correlated(correlationId)) as StoredEventOf<E>[];
+  }
+
+  async walkAncestors<Sub extends E = E>(
+    id: string,
+    options: { limit?: number } = {},
+  ): Promise<StoredEventOf<Sub>[]> {
+    this.open();
+    return (await this.reads.walkAncestors(id, options.limit)) as StoredEventOf<Sub>[];
+  }
+
+  async streams(options: { entityPrefix?: string } = {}): Promise<StreamSummary[]> {
+    this.open();
+    const prefix = options.entityPrefix ?? null;
+    const { rows } = await this.ex.query(this.ctx.st.streams, [prefix, prefix, prefix]);
+    return rows.map((r) => ({
+      entity: r.entity as string,
+      scope: r.scope as string,
+      events: Number(r.events),
+    }));
+  }
+
+  async stats(): Promise<JournalStats> {
+    this.open();
+    const { rows } = await this.ex.query(this.ctx.st.size);
+    const r = rows[0];
+    return {
+      events: Number(r.events),
+      streams: Number(r.streams),
+      segments: 0,
+      bytes: Number(r.bytes),
+      indexBytes: 0,
+      snapshot: null,
+    };
+  }
+
+  private async head(): Promise<number> {
+    return Number((await this.ex.query(this.ctx.st.head)).rows[0].position);
+  }
+
+  /** Every mark is the head: a sequenced event is durable (committed) and visible at once. */
+  async watermarks(): Promise<Watermarks> {
+    this.open();
+    const head = await this.head();
+    return { accepted: head, written: head, durable: head, visible: head, applied: head };
+  }
+
+  async waitFor(mark: Watermark, position: number, options: { timeoutMs?: number } = {}): Promise<void> {
+    this.open();
+    if (!Number.isInteger(position) || position < 0)
+      throw new InvalidArgument('position must be a non-negative integer', { position });
+    const deadline =
+      options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
+    while ((await this.head()) < position) {
+      if (Date.now() >= deadline) throw new WaitTimeout(`${mark} to reach ${position}`, options.timeoutMs!);
+      await this.sequence();
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+    }
+  }
+
+  async verify(_options?: VerifyOptions): Promise<VerifyResult> {
+    this.open();
+    return this.reads.verify(await this.head());
+  }
+
+  async verifyReceipt(receipt: SignableReceipt): Promise<ReceiptVerification> {
+    this.open();
+    const id = typeof receipt?.id === 'string' && tryIdFromString(receipt.id) ? receipt.id : null;
+    const [record] = id === null ? [] : await this.reads.recordsById([id]);
+    return verifyAgainstRecord(receipt, () => record, this.keyring);
+  }
+
+  async receiptFor(id: string): Promise<AppendReceipt> {
+    this.open();
+    const receipt = receiptOf(await this.reads.mustGet(id), false);
+    return this.signer ? this.signer.signNow([receipt])[0] : receipt;
+  }
+
+  /** Declares an event type's current payload version and its upcasters, as the embedded journal. */
+  declarePayloadVersion(type: E['type'], declaration: PayloadVersionDeclaration): void {
+    this.versions.declare(type, declaration);
+  }
+
+  /** Closes the journal (and its pool, when it opened one). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.rounds;
+    if (this.ownsPool) await this.pool.end();
+  }
+}

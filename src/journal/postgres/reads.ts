@@ -1,0 +1,197 @@
+/**
+ * Reads of a journal in PostgreSQL: only sequenced events (those in the log) are visible, in
+ * position order, decoded and upcast as the embedded journal's are.
+ */
+import { EventNotFound, InvalidArgument } from '../../errors.js';
+import type { Row, SqlExecutor } from '../../sql/index.js';
+import type { EventRecord } from '../codec.js';
+import { validateEntity } from '../coordinate.js';
+import { computeEventHash } from '../event-hash.js';
+import { ZERO_HASH } from '../hash.js';
+import { idFromString, idToString } from '../ids.js';
+import type { PayloadVersions } from '../payload-versions.js';
+import { toStoredEvent } from '../read/event-reader.js';
+import { validateRegion } from '../region.js';
+import type {
+  ChainBreak,
+  EffectTree,
+  ReadAllOptions,
+  ReadPage,
+  ReadStreamOptions,
+  StoredEvent,
+  VerifyResult,
+} from '../types.js';
+import { recordOfRow } from './records.js';
+import type { JournalStatements } from './statements.js';
+
+export class JournalReads {
+  constructor(
+    private readonly ex: SqlExecutor,
+    private readonly st: JournalStatements,
+    private readonly versions: PayloadVersions,
+  ) {}
+
+  private async records(sql: string, params: unknown[]): Promise<EventRecord[]> {
+    return (await this.ex.query(sql, params)).rows.map((r: Row) => recordOfRow(r));
+  }
+
+  private events(records: EventRecord[]): StoredEvent[] {
+    return this.versions.upcastAll(records.map(toStoredEvent));
+  }
+
+  /** The sequenced records of these event ids, in position order. */
+  recordsById(ids: string[]): Promise<EventRecord[]> {
+    return this.records(this.st.byIds, [ids]);
+  }
+
+  /** The sequenced records with these row keys, in position order. */
+  recordsByPk(pks: string[]): Promise<EventRecord[]> {
+    return this.records(this.st.byEventPks, [pks]);
+  }
+
+  async get(id: string): Promise<StoredEvent | undefined> {
+    idFromString(id, 'id');
+    return this.events(await this.recordsById([id]))[0];
+  }
+
+  async mustGet(id: string): Promise<EventRecord> {
+    const [record] = await this.recordsById([idFromString(id, 'id') && id]);
+    if (!record) throw new EventNotFound(id);
+    return record;
+  }
+
+  async readStream(entity: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
+    validateEntity(entity);
+    const { from, limit = Number.MAX_SAFE_INTEGER, backwards = false } = options;
+    if (from !== undefined && (!Number.isInteger(from) || from < 0))
+      throw new InvalidArgument('from must be a non-negative integer', { from });
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new InvalidArgument('limit must be a non-negative integer', { limit });
+    const sql = backwards ? this.st.readStreamBackwards : this.st.readStream;
+    const start = from ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+    return this.events(await this.records(sql, [entity, start, limit]));
+  }
+
+  async readAll(options: ReadAllOptions = {}, visible: number): Promise<ReadPage> {
+    const { after = 0, limit = 1000, region } = options;
+    if (!Number.isInteger(after) || after < 0)
+      throw new InvalidArgument('after must be a non-negative integer', { after });
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new InvalidArgument('limit must be a positive integer', { limit });
+    if (region !== undefined) validateRegion(region);
+    const from = Math.max(after, (region?.fromPosition ?? 1) - 1);
+    const end = Math.min(visible, region?.toPosition ?? visible);
+    const types = region?.types ? [...region.types] : null;
+    const scope = region?.scope ?? null;
+    const prefix = region?.entityPrefix ?? null;
+    const records = await this.records(this.st.readAll, [
+      from,
+      end,
+      types,
+      types,
+      scope,
+      scope,
+      prefix,
+      prefix,
+      prefix,
+      limit,
+    ]);
+    const done = records.length < limit;
+    return {
+      events: this.events(records),
+      nextAfter: done ? Math.max(after, end) : records[records.length - 1].position,
+      done,
+    };
+  }
+
+  /** The causation chain of an event: its cause, that event's cause, ... up to the root. */
+  async causes(id: string): Promise<StoredEvent[]> {
+    const chain: EventRecord[] = [];
+    let at = await this.mustGet(id);
+    while (at.causation !== null) {
+      const [cause] = await this.recordsById([toUuid(at.causation)]);
+      if (!cause) break;
+      chain.push(cause);
+      at = cause;
+    }
+    return this.events(chain);
+  }
+
+  async effects(id: string): Promise<EffectTree> {
+    const root = await this.mustGet(id);
+    const build = async (record: EventRecord): Promise<EffectTree> => {
+      const kids = await this.records(this.st.causedBy, [toUuid(record.id)]);
+      return { event: this.events([record])[0], effects: await Promise.all(kids.map(build)) };
+    };
+    return build(root);
+  }
+
+  async correlated(correlationId: string): Promise<StoredEvent[]> {
+    idFromString(correlationId, 'correlationId');
+    return this.events(await this.records(this.st.correlated, [correlationId]));
+  }
+
+  /** The earlier events of the event's stream, newest first (`limit` of them at most). */
+  async walkAncestors(id: string, limit = Number.MAX_SAFE_INTEGER): Promise<StoredEvent[]> {
+    const record = await this.mustGet(id);
+    if (record.streamVersion === 0 || limit === 0) return [];
+    return this.events(
+      await this.records(this.st.readStreamBackwards, [record.entity, record.streamVersion - 1, limit]),
+    );
+  }
+
+  /**
+   * Checks every stream's hash chain from the first event, in position order: positions dense,
+   * versions contiguous, each hash matching its event and each `prevHash` its predecessor's hash.
+   */
+  async verify(visible: number): Promise<VerifyResult> {
+    const heads = new Map<string, { version: number; hash: Buffer }>();
+    let checked = 0;
+    const PAGE = 2000;
+    for (let after = 0; after < visible; ) {
+      const page = await this.records(this.st.readAll, [
+        after,
+        visible,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        PAGE,
+      ]);
+      if (page.length === 0) break;
+      for (const r of page) {
+        const head = heads.get(r.entity);
+        const broke = (reason: ChainBreak['reason'], message: string): VerifyResult => ({
+          ok: false,
+          events: checked,
+          streams: heads.size,
+          firstBreak: {
+            reason,
+            entity: r.entity,
+            streamVersion: r.streamVersion,
+            position: r.position,
+            segment: 0,
+            offset: 0,
+            message,
+          },
+        });
+        if (r.position !== checked + 1) return broke('sequence', `position ${r.position} follows ${checked}`);
+        if (r.streamVersion !== (head ? head.version + 1 : 0))
+          return broke('sequence', `stream version ${r.streamVersion} follows ${head?.version ?? 'none'}`);
+        if (!r.prevHash.equals(head?.hash ?? ZERO_HASH))
+          return broke('prev-hash-mismatch', "prevHash is not the hash of the stream's previous event");
+        if (!computeEventHash(r).equals(r.hash))
+          return broke('hash-mismatch', 'the event does not match its hash');
+        heads.set(r.entity, { version: r.streamVersion, hash: r.hash });
+        checked++;
+      }
+      after = page[page.length - 1].position;
+    }
+    return { ok: true, events: checked, streams: heads.size, firstBreak: null };
+  }
+}
+
+const toUuid = (b: Buffer): string => idToString(b);

@@ -1,0 +1,24 @@
+import pg from 'pg';
+import { afterAll } from 'vitest';
+import { PostgresJournal } from '../../../src/journal/postgres/journal.js';
+import { PG_URL, postgresKind, requireOrSkip } from '../../outbox/databases.js';
+import { defineJournalConformance } from './conformance.js';
+
+const available = await requireOrSkip(postgresKind);
+const schemas: string[] = [];
+afterAll(async () => {
+  if (schemas.length === 0) return;
+  const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
+  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await admin.end();
+});
+
+if (available)
+  defineJournalConformance({
+    name: 'PostgreSQL',
+    open: (options) => {
+      const schema = `journal_c${process.pid}_${schemas.length}`;
+      schemas.push(schema);
+      return PostgresJournal.open(PG_URL, { schema, ...options });
+    },
+  });
