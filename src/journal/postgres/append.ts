@@ -145,66 +145,96 @@ export async function appendItems(
   now = Date.now(),
 ): Promise<Appended> {
   const encoded = encode(ctx, items);
-  const entities = [...new Set(encoded.map((e) => e.entity))].sort();
-  const keys = encoded.filter((e) => e.idemKey !== null);
   for (let attempt = 0; ; attempt++) {
-    const outcome = await inTransaction(ctx.pool, async (ex) => {
-      await ex.query(ctx.st.lockStreams, [entities]);
-      if (keys.length > 0) {
-        const repeats = await knownKeys(ex, ctx.st, keys);
-        if (repeats.length === keys.length && keys.length === encoded.length) return { duplicateOf: repeats };
-        if (repeats.length > 0)
-          throw new InvalidArgument('a batch repeats some idempotency keys and not others', {
-            repeated: repeats.length,
-          });
-      }
-      const versions = await streamVersions(ex, ctx.st, encoded, now);
-      await inheritCorrelations(ex, ctx.st, encoded);
-      if (keys.length > 0) {
-        const claimed = await ex.query(
-          ctx.st.claimIdempotency(keys.length),
-          keys.flatMap((e) => [e.idemKey, e.idemDigest, idToString(e.id)]),
-        );
-        // Another transaction used a key between our look and our claim: look again.
-        if (claimed.rows.length < keys.length) return null;
-      }
-      const batch = String((await ex.query(ctx.st.nextBatchId)).rows[0].id);
-      await ex.query(
-        ctx.st.saveStreams(versions.heads.size),
-        [...versions.heads].flatMap(([entity, h]) => [entity, h.scope, h.version, h.timestamp]),
-      );
-      const inserted = await ex.query(
-        ctx.st.insertEvents(encoded.length),
-        encoded.flatMap((e, i) => [
-          batch,
-          i,
-          idToString(e.id),
-          e.entity,
-          e.scope,
-          versions.streamVersion[i],
-          e.type,
-          e.payloadVersion,
-          versions.timestamp[i],
-          idToString(e.correlation!),
-          e.causation && idToString(e.causation),
-          e.metadata,
-          e.data,
-          e.extensions,
-          e.idemKey,
-          e.idemDigest,
-          CURRENT_LAYOUT,
-        ]),
-      );
-      const pks = inserted.rows.sort((a, b) => Number(a.item) - Number(b.item)).map((r) => String(r.pk));
-      await ex.query(
-        ctx.st.insertPending(pks.length),
-        pks.flatMap((pk, i) => [batch, i, pk]),
-      );
-      return { pks };
-    });
+    const outcome = await inTransaction(ctx.pool, (ex) => writeEncoded(ex, ctx.st, encoded, now));
     if (outcome !== null) return outcome;
     if (attempt >= 2) throw new InvalidArgument('an idempotency key is being used by concurrent appends');
   }
+}
+
+/**
+ * Appends `items` in the caller's transaction `ex`: they commit or roll back with it, and are
+ * sequenced after it commits (its commit wakes the sequencers).
+ */
+export async function appendItemsIn(
+  ex: SqlExecutor,
+  ctx: AppendContext,
+  items: readonly BatchItem[],
+  now = Date.now(),
+): Promise<Appended> {
+  const encoded = encode(ctx, items);
+  const outcome = await writeEncoded(ex, ctx.st, encoded, now);
+  if (outcome !== null) {
+    await ex.query(ctx.st.wakeSequencers); // delivered when the caller commits
+    return outcome;
+  }
+  // A key was claimed by a transaction that committed meanwhile: its event is the answer.
+  const keyed = encoded.filter((e) => e.idemKey !== null);
+  const repeats = await knownKeys(ex, ctx.st, keyed);
+  if (repeats.length === keyed.length && keyed.length === encoded.length) return { duplicateOf: repeats };
+  throw new InvalidArgument('an idempotency key was used by a concurrent append; retry the transaction');
+}
+
+/** The append's statements in transaction `ex`; null when an idempotency key was claimed meanwhile. */
+async function writeEncoded(
+  ex: SqlExecutor,
+  st: JournalStatements,
+  encoded: Encoded[],
+  now: number,
+): Promise<Appended | null> {
+  const entities = [...new Set(encoded.map((e) => e.entity))].sort();
+  const keys = encoded.filter((e) => e.idemKey !== null);
+  await ex.query(st.lockStreams, [entities]);
+  if (keys.length > 0) {
+    const repeats = await knownKeys(ex, st, keys);
+    if (repeats.length === keys.length && keys.length === encoded.length) return { duplicateOf: repeats };
+    if (repeats.length > 0)
+      throw new InvalidArgument('a batch repeats some idempotency keys and not others', {
+        repeated: repeats.length,
+      });
+  }
+  const versions = await streamVersions(ex, st, encoded, now);
+  await inheritCorrelations(ex, st, encoded);
+  if (keys.length > 0) {
+    const claimed = await ex.query(
+      st.claimIdempotency(keys.length),
+      keys.flatMap((e) => [e.idemKey, e.idemDigest, idToString(e.id)]),
+    );
+    if (claimed.rows.length < keys.length) return null;
+  }
+  const batch = String((await ex.query(st.nextBatchId)).rows[0].id);
+  await ex.query(
+    st.saveStreams(versions.heads.size),
+    [...versions.heads].flatMap(([entity, h]) => [entity, h.scope, h.version, h.timestamp]),
+  );
+  const inserted = await ex.query(
+    st.insertEvents(encoded.length),
+    encoded.flatMap((e, i) => [
+      batch,
+      i,
+      idToString(e.id),
+      e.entity,
+      e.scope,
+      versions.streamVersion[i],
+      e.type,
+      e.payloadVersion,
+      versions.timestamp[i],
+      idToString(e.correlation!),
+      e.causation && idToString(e.causation),
+      e.metadata,
+      e.data,
+      e.extensions,
+      e.idemKey,
+      e.idemDigest,
+      CURRENT_LAYOUT,
+    ]),
+  );
+  const pks = inserted.rows.sort((a, b) => Number(a.item) - Number(b.item)).map((r) => String(r.pk));
+  await ex.query(
+    st.insertPending(pks.length),
+    pks.flatMap((pk, i) => [batch, i, pk]),
+  );
+  return { pks };
 }
 
 /** Ids of the events whose keys were used before for the same events; a key used for another is a conflict. */

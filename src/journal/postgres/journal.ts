@@ -7,10 +7,18 @@ import { InvalidArgument, JournalClosed, WaitTimeout } from '../../errors.js';
 import { ReceiptKeyring } from '../../gates/keys.js';
 import type { ReceiptKeyInput, ReceiptVerification, SignableReceipt } from '../../gates/types.js';
 import { type Logger, silentLogger } from '../../logger.js';
-import { loadDriver, pgExecutor, redactUrl, type SqlExecutor, typedErrors } from '../../sql/index.js';
+import {
+  loadDriver,
+  pgExecutor,
+  redactUrl,
+  type SqlExecutor,
+  type SqlTarget,
+  toSqlExecutor,
+  typedErrors,
+} from '../../sql/index.js';
 import { checkOptions, keys } from '../../validation.js';
 import type { AsyncJournal } from '../contract.js';
-import { tryIdFromString } from '../ids.js';
+import { idToString, tryIdFromString } from '../ids.js';
 import { PayloadVersions } from '../payload-versions.js';
 import { ReceiptSigner, receiptOf, verifyAgainstRecord } from '../receipts.js';
 import type {
@@ -36,12 +44,24 @@ import type {
   Watermarks,
 } from '../types.js';
 import { validateBatch } from '../write/prepare.js';
-import { type AppendContext, appendItems } from './append.js';
+import { type AppendContext, appendItems, appendItemsIn } from './append.js';
 import { migrateJournal } from './migrate.js';
 import { JournalReads } from './reads.js';
 import { journalTables } from './schema.js';
 import { sequenceRound } from './sequencer.js';
 import { journalStatements } from './statements.js';
+
+/**
+ * What an append made inside the caller's transaction is known by before it is sequenced: its id,
+ * stream and stream version. {@link PostgresJournal.sequenced} turns it into the full receipt.
+ */
+export interface PendingReceipt {
+  readonly id: string;
+  readonly entity: string;
+  readonly streamVersion: number;
+  /** True when an idempotency key matched and this names the original event. */
+  readonly deduplicated: boolean;
+}
 
 /** Options of {@link PostgresJournal.open}. */
 export interface PostgresJournalOptions {
@@ -56,10 +76,20 @@ export interface PostgresJournalOptions {
   /** Largest encoded event (data, metadata and extensions), in bytes. Default 1 MiB. */
   maxEventBytes?: number;
   logger?: Logger;
+  /** How often this process looks for appends left to sequence (made in callers' transactions). Default 100 ms. */
+  pollIntervalMs?: number;
 }
 
 const BATCH_OPTIONS = keys('durable');
-const OPTIONS = keys('schema', 'migrate', 'receiptKeys', 'requireGates', 'maxEventBytes', 'logger');
+const OPTIONS = keys(
+  'schema',
+  'migrate',
+  'receiptKeys',
+  'requireGates',
+  'maxEventBytes',
+  'logger',
+  'pollIntervalMs',
+);
 const WAIT_POLL_MS = 10;
 
 /**
@@ -97,6 +127,23 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
       maxEventBytes: options.maxEventBytes ?? 1 << 20,
     };
     this.signer = keyring?.signingKeyId ? new ReceiptSigner(keyring) : null;
+    this.logger = options.logger ?? silentLogger;
+    // Appends committed in callers' transactions (or left by a process that died after its commit)
+    // are sequenced by whichever process looks first.
+    this.poll = setInterval(() => void this.sequenceLeftovers(), options.pollIntervalMs ?? 100);
+    this.poll.unref();
+  }
+
+  private readonly logger: Logger;
+  private readonly poll: NodeJS.Timeout;
+
+  private async sequenceLeftovers(): Promise<void> {
+    if (this.closed || this.nextRound) return;
+    try {
+      if ((await this.ex.query(this.ctx.st.anyPending)).rows[0].pending) await this.sequence();
+    } catch (err) {
+      this.logger.warn({ err }, 'journal sequencing failed; it is tried again');
+    }
   }
 
   /** Opens the journal in `target` (a `postgres://` URL or a `pg` Pool, left open on close). */
@@ -178,6 +225,72 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
     validateBatch(items);
     if (options !== undefined) checkOptions(options, BATCH_OPTIONS, 'batch option');
     return this.receipts(await appendItems(this.ctx, items as readonly BatchItem[]));
+  }
+
+  /**
+   * Appends in the caller's transaction `tx` (a pg client in a transaction, or a Kysely, Knex,
+   * Drizzle or Prisma transaction on PostgreSQL): the event commits or rolls back with the
+   * application's own writes and an outbox's `enqueue(tx, …)`. Sequenced after `tx` commits.
+   */
+  async appendIn<C>(
+    tx: SqlTarget,
+    coordinate: Coordinate,
+    event: NewEventOf<E>,
+    options?: AppendOptions<C>,
+  ): Promise<PendingReceipt> {
+    const [pending] = await this.appendBatchIn(tx, [{ coordinate, event, options } as BatchItem<E>]);
+    return pending;
+  }
+
+  /** {@link appendIn} for an atomic batch. */
+  async appendBatchIn(tx: SqlTarget, items: readonly BatchItem<E>[]): Promise<PendingReceipt[]> {
+    this.open();
+    validateBatch(items);
+    const ex = toSqlExecutor(tx, 'postgres');
+    const outcome = await appendItemsIn(ex, this.ctx, items as readonly BatchItem[]);
+    const duplicate = 'duplicateOf' in outcome;
+    const { rows } = duplicate
+      ? await ex.query(this.ctx.st.appendedById, [outcome.duplicateOf])
+      : await ex.query(this.ctx.st.appendedByPk, [outcome.pks]);
+    const byId = new Map(rows.map((r) => [r.id as string, r]));
+    const ids = duplicate ? outcome.duplicateOf : rows.map((r) => r.id as string);
+    return ids.map((id) => {
+      const r = byId.get(id)!;
+      return {
+        id,
+        entity: r.entity as string,
+        streamVersion: Number(r.stream_version),
+        deduplicated: duplicate,
+      };
+    });
+  }
+
+  /** The full receipts of pending appends once they are sequenced (their transaction committed). */
+  async sequenced(
+    pending: readonly PendingReceipt[],
+    options: { timeoutMs?: number } = {},
+  ): Promise<AppendReceipt[]> {
+    this.open();
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    const ids = pending.map((p) => p.id);
+    for (;;) {
+      const records = await this.reads.recordsById(ids);
+      if (records.length === ids.length) {
+        const order = new Map(ids.map((id, i) => [id, i]));
+        const receipts = records
+          .map((r) => receiptOf(r, pending[order.get(idToString(r.id))!].deduplicated))
+          .sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+        if (this.signer) await this.signer.signSoon(receipts);
+        return receipts;
+      }
+      if (Date.now() >= deadline)
+        throw new WaitTimeout(
+          'the appends to be sequenced (was their transaction committed?)',
+          options.timeoutMs ?? 30_000,
+        );
+      await this.sequence();
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+    }
   }
 
   async get<Sub extends E = E>(id: string): Promise<StoredEventOf<Sub> | undefined> {
@@ -305,6 +418,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.poll);
     await this.rounds;
     if (this.ownsPool) await this.pool.end();
   }

@@ -51,6 +51,10 @@ export function journalStatements(t: JournalTables) {
       VALUES ${rows(n, EVENT_COLUMNS.length)} RETURNING pk, item`,
     insertPending: (n: number) => `INSERT INTO ${t.pending} (batch_id, item, event_pk) VALUES ${rows(n, 3)}`,
     wakeSequencers: `SELECT pg_notify('${t.schema}_pending', '')`,
+    /** What a pending receipt says of appended events, sequenced or not. */
+    appendedByPk: `SELECT id, entity, stream_version FROM ${t.events} WHERE pk = ANY(?::bigint[]) ORDER BY batch_id, item`,
+    appendedById: `SELECT id, entity, stream_version FROM ${t.events} WHERE id = ANY(?::uuid[])`,
+    anyPending: `SELECT EXISTS (SELECT 1 FROM ${t.pending}) AS pending`,
 
     // ---------------------------------------------------------------- sequencing
     /** One round at a time: the head row is the fence. */
