@@ -9,7 +9,7 @@ const schema = `journal_mp${process.pid}`;
 
 const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
 afterAll(async () => {
-  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  if (available) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await admin.end();
 });
 
