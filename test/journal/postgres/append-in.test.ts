@@ -109,3 +109,36 @@ describe.skipIf(!available)("appending in the caller's PostgreSQL transaction", 
     }
   });
 });
+
+describe.skipIf(!available)('a transaction held open on a journal on PostgreSQL', () => {
+  it('delays no other appender, and its event takes the next position when it commits', async () => {
+    const schema = `journal_held${process.pid}`;
+    const journal = await PostgresJournal.open(PG_URL, { schema });
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      const held = await journal.appendIn(client, coordinate('order:held', 'shop'), {
+        type: 'Placed',
+        data: {},
+      });
+      const started = Date.now();
+      const others = [];
+      for (let i = 0; i < 20; i++)
+        others.push(await journal.append(coordinate(`order:${i}`, 'shop'), { type: 'Placed', data: {} }));
+      expect(others.map((r) => r.position)).toEqual(others.map((_, i) => i + 1));
+      expect(Date.now() - started).toBeLessThan(5_000); // nothing waited for the open transaction
+      await client.query('COMMIT');
+      const [receipt] = await journal.sequenced([held]);
+      expect(receipt.position).toBe(21);
+      expect((await journal.verify()).ok).toBe(true);
+    } finally {
+      await client.end();
+      await journal.close();
+      const admin = new pg.Client({ connectionString: PG_URL });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    }
+  });
+});
