@@ -9,6 +9,7 @@ import { gatedAppend, signedAppend, signedAppendAsync16, signedAppendBatch100 } 
 import { appendBatch100, appendDurable, appendDurable16, appendSingle } from './journal/append.js';
 import { indexMemory } from './journal/index-memory.js';
 import { openByRebuild, openFromSnapshot } from './journal/open.js';
+import { pgAppendC16, pgAppendSingle } from './journal/postgres.js';
 import { readPage1k, readStream1k } from './journal/read.js';
 import { collectGarbage } from './measure.js';
 import { batchE2e, drain, e2e } from './outbox/cases.js';
@@ -26,6 +27,8 @@ const CASES: [string, () => Promise<BenchResult>][] = [
   ['journal.read.stream1k', readStream1k],
   ['journal.read.page1k', readPage1k],
   ['journal.index', indexMemory],
+  ['journal.pg.append.c16', pgAppendC16],
+  ['journal.pg.append.single', pgAppendSingle],
   ['worker.proceed', workerProceed],
   ['worker.notify', workerNotify],
   ['delivery.cursor_worker', cursorWorker],
