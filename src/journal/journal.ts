@@ -44,7 +44,7 @@ import { idFromString, idToString, tryIdFromString } from './ids.js';
 import { imageOf } from './index/index-snapshot.js';
 import type { JournalIndex } from './index/journal-index.js';
 import { scanRegion } from './index/region-scan.js';
-import { loadIndex } from './open-index.js';
+import { loadIndex, refuseOrphanSnapshot } from './open-index.js';
 import { PayloadVersions } from './payload-versions.js';
 import { EventReader } from './read/event-reader.js';
 import { ReceiptSigner, receiptOf, verifyAgainstRecord } from './receipts.js';
@@ -290,7 +290,10 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory())
       throw new InvalidArgument(`journal path ${dir} is not a directory`, { dir });
     const listed = fs.existsSync(dir) ? listSegments(dir) : [];
-    if (listed.length === 0) throw new InvalidArgument(`no journal in ${dir}`, { dir });
+    if (listed.length === 0) {
+      refuseOrphanSnapshot(dir);
+      throw new InvalidArgument(`no journal in ${dir}`, { dir });
+    }
     const loaded = loadIndex(dir, listed, false);
     const segments = loaded.segments;
     const outcome = scanSegments(dir, segments, loaded.index, loaded.from, 'reader');

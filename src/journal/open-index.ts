@@ -27,7 +27,8 @@ export interface LoadedIndex {
 export function loadIndex(dir: string, segments: number[], created: boolean): LoadedIndex {
   const first = { segment: segments[0], offset: SEGMENT_HEADER_BYTES };
   if (created) {
-    removeSnapshot(dir); // left from an earlier journal whose segments are gone
+    refuseOrphanSnapshot(dir);
+    removeSnapshot(dir); // an empty one, or one too damaged to say what it covered
     return { index: new JournalIndex(), from: first, path: 'new', rejected: null, segments };
   }
   const rebuild = (rejected: string): LoadedIndex => ({
@@ -46,7 +47,9 @@ export function loadIndex(dir: string, segments: number[], created: boolean): Lo
     return rebuild(`inconsistent: ${(err as Error).message}`);
   }
   const problem = disagreement(dir, segments, index);
-  if (problem !== null && firstEventOf(dir, index) !== 'another') {
+  // A snapshot of another journal holds neither its first nor its last event here; one of this
+  // journal holds at least one of them, and then any other disagreement is a loss.
+  if (problem !== null && (firstEventOf(dir, index) !== 'another' || lastEventHeld(dir, index))) {
     const now = listSegments(dir);
     if (now.join() !== segments.join()) return loadIndex(dir, now, created);
     throw new CorruptData(
@@ -76,9 +79,17 @@ function disagreement(dir: string, segments: number[], index: JournalIndex): str
   try {
     if (files.size(index.endSegment) < index.endOffset)
       return `segment ${index.endSegment} ends before the offset ${index.endOffset} it covers`;
+    const reader = new EventReader(files, index, dir);
     const last = index.count - 1;
-    const record = new EventReader(files, index, dir).record(last);
-    if (!record.id.equals(index.idOf(last))) return 'its last event is not in the segments';
+    if (!reader.record(last).id.equals(index.idOf(last))) return 'its last event is not in the segments';
+    // Every segment it covers must still hold its first and last events: a segment deleted, cut
+    // or replaced before the last one is a loss too, not something to find at a later read.
+    for (const [segment, first, final] of segmentSpans(index)) {
+      if (!segments.includes(segment)) return `segment ${segment}, which it covers, is missing`;
+      for (const slot of [first, final])
+        if (!reader.record(slot).id.equals(index.idOf(slot)))
+          return `segment ${segment} does not hold the events it covers`;
+    }
     return null;
   } catch (err) {
     return `its last event cannot be read: ${(err as Error).message}`;
@@ -102,4 +113,52 @@ function firstEventOf(dir: string, index: JournalIndex): 'same' | 'another' | 'g
   } finally {
     files.close();
   }
+}
+
+/** Each segment the index covers, with the slots of its first and last events. */
+function segmentSpans(index: JournalIndex): [number, number, number][] {
+  const spans: [number, number, number][] = [];
+  const of = index.segmentOf.array;
+  for (let slot = 0; slot < index.count; slot++) {
+    const current = spans.at(-1);
+    if (current && current[0] === of[slot]) current[2] = slot;
+    else spans.push([of[slot], slot, slot]);
+  }
+  return spans;
+}
+
+/** True when the segments hold the snapshot's last event where it says. */
+function lastEventHeld(dir: string, index: JournalIndex): boolean {
+  if (index.count === 0) return false;
+  const files = new SegmentFiles(dir);
+  try {
+    const last = index.count - 1;
+    return new EventReader(files, index, dir).record(last).id.equals(index.idOf(last));
+  } catch {
+    return false;
+  } finally {
+    files.close();
+  }
+}
+
+/**
+ * A directory without segments whose snapshot covers events lost them (deleted by hand, say):
+ * that is {@link CorruptData}, not a new journal that would delete the snapshot, the one record of
+ * what was there.
+ */
+export function refuseOrphanSnapshot(dir: string): void {
+  const image = readSnapshot(dir);
+  if (typeof image === 'string') return;
+  let count: number;
+  try {
+    count = indexFromImage(image).count;
+  } catch {
+    return;
+  }
+  if (count > 0)
+    throw new CorruptData(
+      `index.snap covers ${count} events, but the directory holds no segment files: events made ` +
+        'durable are gone. Restore the segments, or delete index.snap to start a new journal here',
+      { file: 'index.snap' },
+    );
 }

@@ -483,6 +483,45 @@ describe('damaged snapshots', () => {
     },
   );
 
+  describe('a journal of several segments with its snapshot', () => {
+    const several = () => build(60, { segmentMaxBytes: 4096 });
+    const refused = (dir: string) => {
+      const lost = expect.objectContaining({ code: 'CORRUPT_DATA' });
+      expect(() => openReadOnly(dir)).toThrow(lost);
+      expect(() => open(dir)).toThrow(lost);
+    };
+
+    it('is CorruptData when its first segment was deleted', () => {
+      const { dir } = several();
+      expect(fs.existsSync(seg(dir, 3))).toBe(true);
+      fs.rmSync(seg(dir, 1));
+      refused(dir);
+    });
+
+    it('is CorruptData when a middle segment was deleted or cut', () => {
+      const a = several();
+      fs.rmSync(seg(a.dir, 2));
+      refused(a.dir);
+      const b = several();
+      fs.truncateSync(seg(b.dir, 2), frameOffsets(seg(b.dir, 2))[2]);
+      refused(b.dir);
+    });
+
+    it("is CorruptData when its first segment was replaced by another journal's", () => {
+      const { dir } = several();
+      const other = several();
+      fs.copyFileSync(seg(other.dir, 1), seg(dir, 1));
+      refused(dir);
+    });
+
+    it('is CorruptData when every segment was deleted, and its snapshot is kept', () => {
+      const { dir } = several();
+      for (const f of fs.readdirSync(dir)) if (f.endsWith('.seg')) fs.rmSync(path.join(dir, f));
+      refused(dir);
+      expect(fs.existsSync(snap(dir))).toBe(true);
+    });
+  });
+
   it('a snapshot of this journal that covers events its segments no longer hold is CorruptData', () => {
     const { dir } = build(10);
     const last = frameOffsets(seg(dir)).at(-1)!;
