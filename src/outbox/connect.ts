@@ -76,7 +76,7 @@ function connectTo(
   if (typeof d.connect === 'function' && typeof d.totalCount === 'number') {
     // The outbox's own pool with the same settings: its sessions are configured for the outbox.
     // Made with the application's own pg, which may not be where Causeway would load it from.
-    const pool = outboxPool({ ...(d as pg.Pool).options, max: 10 }, logger, d.constructor as typeof pg.Pool);
+    const pool = outboxPool(ownPoolSettings(d as pg.Pool), logger, d.constructor as typeof pg.Pool);
     return { dialect: postgres, connection: postgresConnection(pool, true) };
   }
   if (typeof d.getConnection === 'function' && typeof d.query === 'function') {
@@ -86,6 +86,14 @@ function connectTo(
   throw new UnsupportedDatabase(
     'pass a database URL, a pg Pool, a mysql2 Pool or a file-backed better-sqlite3 Database',
   );
+}
+
+/**
+ * The settings of the outbox's own pool, copied from the application's: pg keeps the password out
+ * of the enumerable options (so it is not logged), and a spread copy would lose it.
+ */
+export function ownPoolSettings(pool: pg.Pool): pg.PoolConfig {
+  return { ...pool.options, password: pool.options.password, max: 10 };
 }
 
 function connectUrl(url: string, logger: Logger, existing: boolean) {
@@ -100,10 +108,16 @@ function connectUrl(url: string, logger: Logger, existing: boolean) {
       connection: postgresConnection(outboxPool({ connectionString: url }, logger), true),
     };
   if (scheme === 'mysql' || scheme === 'mariadb') {
-    const pool = loadDriver<typeof mysql>('mysql2').createPool({
-      uri: url.replace(/^mariadb:/i, 'mysql:'),
-      connectionLimit: 10,
-    });
+    const driver = loadDriver<typeof mysql>('mysql2');
+    let pool: mysql.Pool;
+    try {
+      pool = driver.createPool({ uri: url.replace(/^mariadb:/i, 'mysql:'), connectionLimit: 10 });
+    } catch (err) {
+      // mysql2 checks the URL's encoding and options as it builds the pool
+      throw new InvalidArgument(
+        `not a usable MySQL URL ${JSON.stringify(redactUrl(url))}: ${(err as Error).message}`,
+      );
+    }
     return { dialect: mysqlDialect, connection: mysqlConnection(pool, true) };
   }
   if (scheme === 'sqlite' || scheme === 'file')

@@ -3,7 +3,7 @@
  * its tables, recorded in a versions table, applied under a lock so processes starting together
  * apply each once, and printable for people who run migrations with their own tools.
  */
-import { SchemaVersionMismatch } from '../errors.js';
+import { DatabaseUnavailable, SchemaVersionMismatch } from '../errors.js';
 import type { SqlExecutor } from './types.js';
 
 /** One schema version: its statements, applied in order. */
@@ -66,6 +66,7 @@ export async function migrateSchema(
   if (mode === 'verify') {
     // A missing versions table is version 0; a database that cannot answer at all is its own error.
     const found = await appliedVersion(target.executor, schema).catch(async (err) => {
+      if (err instanceof DatabaseUnavailable) throw err; // asking again would only wait as long again
       await target.executor.query('SELECT 1').catch(() => Promise.reject(err));
       return 0;
     });

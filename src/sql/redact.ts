@@ -1,19 +1,20 @@
 /**
- * `url` fit to print: the password of its user part and any `password=` parameter masked. Passwords
- * are not always percent-encoded, so the user part runs to the last `@` before the query.
+ * A database URL or connection string fit to print: passwords masked. Passwords are not always
+ * percent-encoded, so the user part runs to the last `@` before the query; a string that is not a
+ * URL (a key=value connection string, a URL missing its `//`) gets its `password=` values and
+ * anything between a `:` and an `@` masked.
  */
 export function redactUrl(url: string): string {
+  const params = (s: string) => s.replace(/((?:^|[?&\s])(?:ssl)?(?:password|pass|pwd)=)[^&\s]*/gi, '$1***');
   const start = url.indexOf('://');
-  if (start < 0) return url;
-  const rest = url.slice(start + 3);
+  const head = start < 0 ? '' : url.slice(0, start + 3);
+  const rest = start < 0 ? url : url.slice(start + 3);
   const query = rest.search(/\?[^@]*$/);
   const authorityEnd = query < 0 ? rest.length : query;
   const at = rest.lastIndexOf('@', authorityEnd);
-  let shown = rest;
-  if (at >= 0) {
-    const user = rest.slice(0, at);
-    const colon = user.indexOf(':');
-    if (colon >= 0) shown = `${user.slice(0, colon)}:***${rest.slice(at)}`;
-  }
-  return url.slice(0, start + 3) + shown.replace(/([?&](?:password|pass|pwd)=)[^&]*/gi, '$1***');
+  if (at < 0) return head + params(rest);
+  const user = rest.slice(0, at);
+  const colon = user.indexOf(':');
+  const masked = colon < 0 ? user : `${user.slice(0, colon)}:***`;
+  return head + masked + params(rest.slice(at));
 }

@@ -1,5 +1,7 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { leased, Outbox, Result, transactional } from '../../src/index.js';
+import { ownPoolSettings } from '../../src/outbox/connect.js';
 import { outboxPool } from '../../src/outbox/dialects/postgres/connection.js';
 import { recordingLogger } from '../helpers.js';
 import { defineConformance, waitFor } from './conformance.js';
@@ -133,5 +135,14 @@ describe.skipIf(!(await postgresKind.available()))("the outbox's own PostgreSQL 
     } finally {
       await pool.end();
     }
+  });
+});
+
+describe("an application's pg Pool", () => {
+  it('gives the outbox its password, which pg keeps out of the enumerable options', () => {
+    const pool = new pg.Pool({ host: '127.0.0.1', user: 'app', password: 's3cret', database: 'app' });
+    expect({ ...pool.options }).not.toHaveProperty('password'); // why a spread copy is not enough
+    expect(ownPoolSettings(pool)).toMatchObject({ password: 's3cret', user: 'app', max: 10 });
+    void pool.end();
   });
 });

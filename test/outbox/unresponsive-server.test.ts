@@ -32,4 +32,27 @@ describe('a database server that accepts connections and never answers', () => {
     },
     20_000,
   );
+
+  it.each([
+    ['postgres', () => `postgres://postgres@127.0.0.1:${port}/app`],
+    ['mysql', () => `mysql://root@127.0.0.1:${port}/app`],
+  ])(
+    'fails a %s outbox that only verifies its schema as soon, not after waiting twice',
+    async (_, url) => {
+      const started = Date.now();
+      await expect(Outbox.producer(url(), { migrate: 'verify' })).rejects.toMatchObject({
+        code: 'DATABASE_UNAVAILABLE',
+      });
+      expect(Date.now() - started).toBeLessThan(15_000);
+    },
+    25_000,
+  );
+
+  it("honours a PostgreSQL URL's connect_timeout (seconds)", async () => {
+    const started = Date.now();
+    await expect(
+      Outbox.producer(`postgres://postgres@127.0.0.1:${port}/app?connect_timeout=1`),
+    ).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  }, 15_000);
 });

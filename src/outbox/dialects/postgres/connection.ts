@@ -17,12 +17,12 @@ export function outboxPool(
   logger: Logger,
   Pool: typeof pg.Pool = loadDriver<typeof pg>('pg').Pool,
 ): pg.Pool {
-  const { connectionString, fromUrl } = withoutOptions(config.connectionString);
+  const { connectionString, fromUrl, connectTimeoutMs } = fromConnectionString(config.connectionString);
   const options = [config.options, fromUrl, '-c synchronous_commit=off'].filter(Boolean).join(' ');
   const pool = new Pool({
     max: 10,
     // pg waits forever for a server that accepts the connection and never answers.
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     ...config,
     connectionString,
     options,
@@ -34,20 +34,25 @@ export function outboxPool(
 }
 
 /**
- * The URL without its `options` parameter, and that parameter: `pg` lets a URL's settings replace
- * the configured ones, so the outbox's own setting has to be merged with it, not set beside it.
+ * What the outbox takes from a URL itself: its `options` parameter, which pg would let replace the
+ * outbox's own (so they are merged instead), and `connect_timeout` (seconds, as libpq reads it),
+ * which pg ignores.
  */
-function withoutOptions(connectionString: string | undefined) {
-  if (connectionString === undefined) return { connectionString, fromUrl: undefined };
-  try {
-    const url = new URL(connectionString);
-    const fromUrl = url.searchParams.get('options') ?? undefined;
-    if (fromUrl === undefined) return { connectionString, fromUrl };
-    url.searchParams.delete('options');
-    return { connectionString: url.href, fromUrl };
-  } catch {
-    return { connectionString, fromUrl: undefined }; // not a URL: pg reads it as a key=value string
-  }
+function fromConnectionString(connectionString: string | undefined): {
+  connectionString: string | undefined;
+  fromUrl: string | undefined;
+  connectTimeoutMs: number | undefined;
+} {
+  const none = { connectionString, fromUrl: undefined, connectTimeoutMs: undefined };
+  if (connectionString === undefined || !URL.canParse(connectionString)) return none; // a key=value string
+  const url = new URL(connectionString);
+  const fromUrl = url.searchParams.get('options') ?? undefined;
+  const seconds = Number(url.searchParams.get('connect_timeout') ?? Number.NaN);
+  const connectTimeoutMs =
+    Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, 2 ** 31 - 1) : undefined;
+  if (fromUrl === undefined) return { connectionString, fromUrl, connectTimeoutMs };
+  url.searchParams.delete('options');
+  return { connectionString: url.href, fromUrl, connectTimeoutMs };
 }
 
 /**
