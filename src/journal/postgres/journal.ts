@@ -130,12 +130,18 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
     this.logger = options.logger ?? silentLogger;
     // Appends committed in callers' transactions (or left by a process that died after its commit)
     // are sequenced by whichever process looks first.
-    this.poll = setInterval(() => void this.sequenceLeftovers(), options.pollIntervalMs ?? 100);
+    this.poll = setInterval(() => {
+      this.looking ??= this.sequenceLeftovers().finally(() => {
+        this.looking = null;
+      });
+    }, options.pollIntervalMs ?? 100);
     this.poll.unref();
   }
 
   private readonly logger: Logger;
   private readonly poll: NodeJS.Timeout;
+  /** A look for leftovers in flight, which close waits for. */
+  private looking: Promise<void> | null = null;
 
   private async sequenceLeftovers(): Promise<void> {
     if (this.closed || this.nextRound) return;
@@ -419,6 +425,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.poll);
+    await this.looking;
     await this.rounds;
     if (this.ownsPool) await this.pool.end();
   }
