@@ -14,7 +14,13 @@ import { idFromString, idToString, newEventId } from '../ids.js';
 import type { PayloadVersions } from '../payload-versions.js';
 import type { AppendOptions, BatchItem } from '../types.js';
 import { checkGuardOptions, guardAppend } from '../write/guard.js';
-import { checkExpected, validateEvent, validateExpected, validateKey } from '../write/prepare.js';
+import {
+  APPEND_OPTIONS,
+  checkExpected,
+  validateEvent,
+  validateExpected,
+  validateKey,
+} from '../write/prepare.js';
 import type { JournalStatements } from './statements.js';
 import { inTransaction } from './transaction.js';
 
@@ -48,20 +54,6 @@ interface Encoded {
   correlation: Buffer | null;
 }
 
-const APPEND_OPTIONS = [
-  'expectedVersion',
-  'idempotencyKey',
-  'correlationId',
-  'causationId',
-  'causedBy',
-  'causedByItem',
-  'durable',
-  'gates',
-  'context',
-  'bypass',
-  'extensions',
-] as const;
-
 /** Checks and encodes every item (running its gates) before anything is written. */
 function encode(ctx: AppendContext, items: readonly BatchItem[]): Encoded[] {
   const encoded: Encoded[] = [];
@@ -70,7 +62,7 @@ function encode(ctx: AppendContext, items: readonly BatchItem[]): Encoded[] {
     const input = validateEvent(event);
     const o: AppendOptions & { causedByItem?: number } = options ?? {};
     if (typeof o !== 'object') throw new InvalidArgument('append options must be an object');
-    refuseUnknownKeys(o, new Set(APPEND_OPTIONS), 'append option');
+    refuseUnknownKeys(o, APPEND_OPTIONS, 'append option');
     if (o.expectedVersion !== undefined) validateExpected(o.expectedVersion);
     const payloadVersion = ctx.versions.versionForAppend(input.type, input.payloadVersion);
     const metadata = input.metadata === undefined ? null : pack(input.metadata);

@@ -27,7 +27,8 @@ import { checkGuardOptions, type Grant, guardAppend } from './guard.js';
 
 const MAX_KEY_BYTES = 512;
 const EVENT_KEYS = keys('type', 'data', 'metadata', 'payloadVersion');
-const APPEND_OPTIONS = keys(
+/** The options an append takes. */
+export const APPEND_OPTIONS = keys(
   'expectedVersion',
   'idempotencyKey',
   'correlationId',
