@@ -17,6 +17,7 @@ import {
   typedErrors,
 } from '../../sql/index.js';
 import { checkOptions, keys } from '../../validation.js';
+import type { EventRecord } from '../codec.js';
 import type { AsyncJournal } from '../contract.js';
 import { idToString, tryIdFromString } from '../ids.js';
 import { PayloadVersions } from '../payload-versions.js';
@@ -205,11 +206,16 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
   }
 
   private async receipts(outcome: Awaited<ReturnType<typeof appendItems>>): Promise<AppendReceipt[]> {
-    await this.sequence();
     const duplicate = 'duplicateOf' in outcome;
-    const records = duplicate
-      ? await this.reads.recordsById(outcome.duplicateOf)
-      : await this.reads.recordsByPk(outcome.pks);
+    const wanted = duplicate ? outcome.duplicateOf.length : outcome.pks.length;
+    let records: EventRecord[] = [];
+    // One round takes a bounded number of batches: behind a long queue it takes more than one.
+    while (records.length < wanted) {
+      await this.sequence();
+      records = duplicate
+        ? await this.reads.recordsById(outcome.duplicateOf)
+        : await this.reads.recordsByPk(outcome.pks);
+    }
     const receipts = records.map((r) => receiptOf(r, duplicate));
     if (this.signer) await this.signer.signSoon(receipts);
     return receipts;
