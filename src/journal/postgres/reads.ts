@@ -55,7 +55,8 @@ export class JournalReads {
   }
 
   async mustGet(id: string): Promise<EventRecord> {
-    const [record] = await this.recordsById([idFromString(id, 'id') && id]);
+    idFromString(id, 'id'); // a typed error for what is not an id, before the database sees it
+    const [record] = await this.recordsById([id]);
     if (!record) throw new EventNotFound(id);
     return record;
   }
