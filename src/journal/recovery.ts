@@ -204,6 +204,9 @@ function tailEnd(fd: number, file: string, stop: ScanStop, size: number): number
   if (wholeBody) ends.push(bodyEnd);
   if (ends.length > 0) {
     for (const end of ends) if (!isZeroFrom(tail, end)) return -1;
+    // A write cut short loses whole sectors, which read as zeros. A frame whose header and body
+    // agree and that has no zero sector was written whole and changed since: damage, not a tear.
+    if (wholeBody && bodyEnd === lengthEnd && !hasZeroSector(tail, stop.offset, lengthEnd)) return -1;
     return stop.offset + Math.max(...ends);
   }
   const cutOffFrame = bodyEnd > tail.length && bodyEnd <= lengthEnd && lengthEnd <= MAX_FRAME_BYTES;
@@ -222,6 +225,23 @@ function holdsFrameAfter(tail: Buffer, from: number): boolean {
       crc32(tail.subarray(p + FRAME_HEADER_BYTES, end)) === tail.readUInt32LE(p + 4)
     )
       return true;
+  }
+  return false;
+}
+
+const SECTOR_BYTES = 512;
+
+/**
+ * True when some sector's part of `tail[0, length)` (the tail starting at file offset `at`) is all
+ * zeros: the part of a frame that a torn write would have left unwritten.
+ */
+function hasZeroSector(tail: Buffer, at: number, length: number): boolean {
+  for (let sector = at - (at % SECTOR_BYTES); sector < at + length; sector += SECTOR_BYTES) {
+    const from = Math.max(sector, at) - at;
+    const to = Math.min(sector + SECTOR_BYTES, at + length) - at;
+    let zero = true;
+    for (let i = from; i < to && zero; i++) zero = tail[i] === 0;
+    if (zero) return true;
   }
   return false;
 }

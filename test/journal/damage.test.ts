@@ -464,6 +464,21 @@ describe('damaged snapshots', () => {
     });
   });
 
+  it('a whole last frame changed after it was written is CorruptData, not a torn write to cut away', () => {
+    const { dir } = build(20);
+    fs.rmSync(snap(dir)); // no snapshot: open scans to the end, as after a crash before the first one
+    const offsets = frameOffsets(seg(dir));
+    const last = offsets.at(-1)!;
+    const bytes = fs.readFileSync(seg(dir));
+    const at = bytes.indexOf('event number 19', last);
+    expect(at).toBeGreaterThan(last);
+    bytes[at] ^= 0x01; // one bit of the payload: no sector of the frame reads as zeros
+    fs.writeFileSync(seg(dir), bytes);
+    const before = fs.readFileSync(seg(dir));
+    expect(() => open(dir)).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }));
+    expect(fs.readFileSync(seg(dir)).equals(before)).toBe(true);
+  });
+
   it.each([
     ['emptied', 0],
     ['cut inside its header', 16],
