@@ -84,11 +84,22 @@ function disagreement(dir: string, segments: number[], index: JournalIndex): str
     if (!reader.record(last).id.equals(index.idOf(last))) return 'its last event is not in the segments';
     // Every segment it covers must still hold its first and last events: a segment deleted, cut
     // or replaced before the last one is a loss too, not something to find at a later read.
+    // An event whose frame is in place but whose bytes changed (a CRC mismatch) is left for reads
+    // and verify to report as tampering, as they do for any other event.
     for (const [segment, first, final] of segmentSpans(index)) {
       if (!segments.includes(segment)) return `segment ${segment}, which it covers, is missing`;
-      for (const slot of [first, final])
-        if (!reader.record(slot).id.equals(index.idOf(slot)))
-          return `segment ${segment} does not hold the events it covers`;
+      const end = index.offsetOf.array[final] + index.lengthOf.array[final];
+      if (files.size(segment) < end) return `segment ${segment} ends before the offset ${end} it covers`;
+      for (const slot of [first, final]) {
+        let held: boolean;
+        try {
+          held = reader.record(slot).id.equals(index.idOf(slot));
+        } catch (err) {
+          if ((err as CorruptData).details?.reason !== 'CRC mismatch') throw err;
+          held = true;
+        }
+        if (!held) return `segment ${segment} does not hold the events it covers`;
+      }
     }
     return null;
   } catch (err) {
