@@ -194,15 +194,9 @@ async function writeEncoded(
     );
     if (claimed.rows.length < keys.length) return null;
   }
-  const batch = String((await ex.query(st.nextBatchId)).rows[0].id);
-  await ex.query(
-    st.saveStreams(versions.heads.size),
-    [...versions.heads].flatMap(([entity, h]) => [entity, h.scope, h.version, h.timestamp]),
-  );
-  const inserted = await ex.query(
-    st.insertEvents(encoded.length),
-    encoded.flatMap((e, i) => [
-      batch,
+  const written = await ex.query(st.writeAppend(versions.heads.size, encoded.length), [
+    ...[...versions.heads].flatMap(([entity, h]) => [entity, h.scope, h.version, h.timestamp]),
+    ...encoded.flatMap((e, i) => [
       i,
       idToString(e.id),
       e.entity,
@@ -220,12 +214,8 @@ async function writeEncoded(
       e.idemDigest,
       CURRENT_LAYOUT,
     ]),
-  );
-  const pks = inserted.rows.sort((a, b) => Number(a.item) - Number(b.item)).map((r) => String(r.pk));
-  await ex.query(
-    st.insertPending(pks.length),
-    pks.flatMap((pk, i) => [batch, i, pk]),
-  );
+  ]);
+  const pks = written.rows.sort((a, b) => Number(a.item) - Number(b.item)).map((r) => String(r.pk));
   return { pks };
 }
 

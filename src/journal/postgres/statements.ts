@@ -4,9 +4,8 @@
  */
 import type { JournalTables } from './schema.js';
 
-/** Columns of an event row, in the order {@link JournalStatements.insertEvents} takes them. */
+/** Columns of an event row (but its batch id), in the order {@link JournalStatements.writeAppend} takes them. */
 export const EVENT_COLUMNS = [
-  'batch_id',
   'item',
   'id',
   'entity',
@@ -43,13 +42,24 @@ export function journalStatements(t: JournalTables) {
     claimIdempotency: (n: number) => `INSERT INTO ${t.idempotency} (key, digest, event_id)
       VALUES ${rows(n, 3)} ON CONFLICT (key) DO NOTHING RETURNING key`,
     correlationOf: `SELECT id, correlation_id FROM ${t.events} WHERE id = ANY(?::uuid[])`,
-    nextBatchId: `SELECT nextval('${t.schema}.batch_ids') AS id`,
-    saveStreams: (n: number) => `INSERT INTO ${t.streams} (entity, scope, version, last_timestamp)
-      VALUES ${rows(n, 4)}
-      ON CONFLICT (entity) DO UPDATE SET version = excluded.version, last_timestamp = excluded.last_timestamp`,
-    insertEvents: (n: number) => `INSERT INTO ${t.events} (${EVENT_COLUMNS.join(', ')})
-      VALUES ${rows(n, EVENT_COLUMNS.length)} RETURNING pk, item`,
-    insertPending: (n: number) => `INSERT INTO ${t.pending} (batch_id, item, event_pk) VALUES ${rows(n, 3)}`,
+    /**
+     * The append's writes in one statement: the batch id (taken after the stream locks, so a batch
+     * that waited for another gets the larger one), the new stream heads, the events and their
+     * pending rows. Returns each event's row key by item.
+     */
+    writeAppend: (
+      streams: number,
+      events: number,
+    ) => `WITH batch AS (SELECT nextval('${t.schema}.batch_ids') AS id),
+      heads AS (
+        INSERT INTO ${t.streams} (entity, scope, version, last_timestamp) VALUES ${rows(streams, 4)}
+        ON CONFLICT (entity) DO UPDATE SET version = excluded.version, last_timestamp = excluded.last_timestamp),
+      added AS (
+        INSERT INTO ${t.events} (batch_id, ${EVENT_COLUMNS.join(', ')})
+        SELECT batch.id, v.* FROM batch, (VALUES ${typedRows(events)}) AS v
+        RETURNING pk, item, batch_id)
+      INSERT INTO ${t.pending} (batch_id, item, event_pk) SELECT batch_id, item, pk FROM added
+      RETURNING event_pk AS pk, item`,
     wakeSequencers: `SELECT pg_notify('${t.schema}_pending', '')`,
     /** What a pending receipt says of appended events, sequenced or not. */
     appendedByPk: `SELECT id, entity, stream_version FROM ${t.events} WHERE pk = ANY(?::bigint[]) ORDER BY batch_id, item`,
@@ -106,6 +116,32 @@ export function journalStatements(t: JournalTables) {
 }
 
 export type JournalStatements = ReturnType<typeof journalStatements>;
+
+/** The PostgreSQL type of each of {@link EVENT_COLUMNS}: values in a VALUES list are typed by hand. */
+const EVENT_TYPES = [
+  'integer',
+  'uuid',
+  'text',
+  'text',
+  'bigint',
+  'text',
+  'integer',
+  'double precision',
+  'uuid',
+  'uuid',
+  'bytea',
+  'bytea',
+  'bytea',
+  'text',
+  'bytea',
+  'smallint',
+];
+
+/** `n` rows of event values, each placeholder cast to its column's type. */
+function typedRows(n: number): string {
+  const row = `(${EVENT_TYPES.map((type) => `?::${type}`).join(', ')})`;
+  return Array(n).fill(row).join(', ');
+}
 
 /** `(?, ?), (?, ?)`: `n` rows of `width` placeholders. */
 function rows(n: number, width: number): string {
