@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { InvalidArgument } from '../errors.js';
-import type { SqlDialect } from '../sql/index.js';
 
 /** How a database is written on the command line, for help texts. */
 export const DATABASE_SYNTAX = 'postgres://..., mysql://... or mariadb://..., sqlite:<file>';
@@ -20,15 +19,6 @@ export function databaseUrl(given: string | undefined, how = '--db <url>'): stri
   const url = given ?? process.env.DATABASE_URL;
   if (!url) throw new InvalidArgument(`give the database with ${how} or DATABASE_URL`);
   return url;
-}
-
-/** The outbox dialect a URL's scheme names, as the outbox reads it, or undefined. */
-export function dialectOfUrl(url: string): SqlDialect | undefined {
-  const scheme = /^([a-z0-9+]+):/i.exec(url)?.[1]?.toLowerCase();
-  if (scheme === 'postgres' || scheme === 'postgresql') return 'postgres';
-  if (scheme === 'mysql' || scheme === 'mariadb') return 'mysql';
-  if (scheme === 'sqlite' || scheme === 'file') return 'sqlite';
-  return undefined;
 }
 
 /** The options {@link withDb} adds. */

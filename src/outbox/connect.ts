@@ -5,7 +5,14 @@ import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { InvalidArgument, UnsupportedDatabase } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { databaseErrorOf, loadDriver, redactUrl, translatingErrors, typedErrors } from '../sql/index.js';
+import {
+  databaseErrorOf,
+  dialectOfUrl,
+  loadDriver,
+  redactUrl,
+  translatingErrors,
+  typedErrors,
+} from '../sql/index.js';
 import type { Dialect, OutboxConnection } from './dialects/dialect.js';
 import { mysqlConnection } from './dialects/mysql/connection.js';
 import { mysql as mysqlDialect } from './dialects/mysql/index.js';
@@ -97,17 +104,15 @@ export function ownPoolSettings(pool: pg.Pool): pg.PoolConfig {
 }
 
 function connectUrl(url: string, logger: Logger, existing: boolean) {
-  const scheme = /^([a-z0-9+]+):/i.exec(url)?.[1]?.toLowerCase();
-  const server =
-    scheme === 'postgres' || scheme === 'postgresql' || scheme === 'mysql' || scheme === 'mariadb';
-  if (server && !URL.canParse(url))
+  const dialect = dialectOfUrl(url);
+  if ((dialect === 'postgres' || dialect === 'mysql') && !URL.canParse(url))
     throw new InvalidArgument(`not a valid database URL: ${JSON.stringify(redactUrl(url))}`);
-  if (scheme === 'postgres' || scheme === 'postgresql')
+  if (dialect === 'postgres')
     return {
       dialect: postgres,
       connection: postgresConnection(outboxPool({ connectionString: url }, logger), true),
     };
-  if (scheme === 'mysql' || scheme === 'mariadb') {
+  if (dialect === 'mysql') {
     const driver = loadDriver<typeof mysql>('mysql2');
     let pool: mysql.Pool;
     try {
@@ -120,8 +125,7 @@ function connectUrl(url: string, logger: Logger, existing: boolean) {
     }
     return { dialect: mysqlDialect, connection: mysqlConnection(pool, true) };
   }
-  if (scheme === 'sqlite' || scheme === 'file')
-    return connectSqlite(url.replace(/^(sqlite|file):(\/\/)?/i, ''), existing);
+  if (dialect === 'sqlite') return connectSqlite(url.replace(/^(sqlite|file):(\/\/)?/i, ''), existing);
   throw new UnsupportedDatabase(`unknown database URL scheme in ${JSON.stringify(redactUrl(url))}`);
 }
 

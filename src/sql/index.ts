@@ -1,4 +1,5 @@
 export { databaseErrorOf, translatingErrors, typedErrors } from './database-errors.js';
+export { dialectOfUrl } from './database-url.js';
 export {
   type MysqlQueryable,
   mysqlExecutor,

@@ -3,8 +3,8 @@ import { InvalidArgument } from '../../errors.js';
 import { Outbox } from '../../outbox/index.js';
 import { applyMigrations } from '../../outbox/schema-admin.js';
 import type { SqlDialect } from '../../sql/index.js';
-import { redactUrl } from '../../sql/index.js';
-import { DATABASE_SYNTAX, type DbOptions, databaseUrl, dialectOfUrl, withDb } from '../database.js';
+import { dialectOfUrl, redactUrl } from '../../sql/index.js';
+import { DATABASE_SYNTAX, type DbOptions, databaseUrl, withDb } from '../database.js';
 
 /** Dialect names `outbox schema` takes, with the spellings people use for them. */
 const DIALECT_NAMES: Record<string, SqlDialect> = {

@@ -2,8 +2,13 @@ import fs from 'node:fs';
 import { CausewayError, DatabaseUnavailable } from '../../errors.js';
 import { recordedWriter } from '../../journal/storage/lock.js';
 import { checkDatabase, type DatabaseCheck } from '../../outbox/schema-admin.js';
-import { driverLocation, type OptionalDriver, optionalDrivers, redactUrl } from '../../sql/index.js';
-import { dialectOfUrl } from '../database.js';
+import {
+  dialectOfUrl,
+  driverLocation,
+  type OptionalDriver,
+  optionalDrivers,
+  redactUrl,
+} from '../../sql/index.js';
 import { isJournalDir, journalInSubdir, openJournalDir } from '../journal-dir.js';
 import { satisfiesRange } from '../node-range.js';
 import { describeError as describe, describeBreak, humanBytes, humanMs } from '../output.js';

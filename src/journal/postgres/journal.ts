@@ -8,6 +8,7 @@ import { ReceiptKeyring } from '../../gates/keys.js';
 import type { ReceiptKeyInput, ReceiptVerification, SignableReceipt } from '../../gates/types.js';
 import { type Logger, silentLogger } from '../../logger.js';
 import {
+  dialectOfUrl,
   loadDriver,
   pgExecutor,
   redactUrl,
@@ -168,7 +169,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
     let pool: pg.Pool;
     const owns = typeof target === 'string';
     if (typeof target === 'string') {
-      if (!/^postgres(ql)?:/i.test(target) || !URL.canParse(target))
+      if (dialectOfUrl(target) !== 'postgres' || !URL.canParse(target))
         throw new InvalidArgument(`not a PostgreSQL URL: ${JSON.stringify(redactUrl(target))}`);
       const { Pool } = loadDriver<typeof pg>('pg');
       pool = new Pool({ connectionString: target, max: 10, connectionTimeoutMillis: 10_000 });
