@@ -20,6 +20,7 @@ export {
   schemaSql,
   type VersionedSchema,
 } from './migrations.js';
+export { withPgClient } from './pg-client.js';
 export { type Plan, runPlan, runPlanSync, type Step } from './plan.js';
 export { redactUrl } from './redact.js';
 export {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from '../../../logger.js';
-import { loadDriver, pgExecutor, runPlan } from '../../../sql/index.js';
+import { loadDriver, pgExecutor, runPlan, withPgClient } from '../../../sql/index.js';
 import { mustDiscard, type OutboxConnection } from '../dialect.js';
 
 /** How long a new session may take to be ready, unless the configuration says otherwise. */
@@ -55,30 +55,6 @@ function fromConnectionString(connectionString: string | undefined): {
   return { connectionString: url.href, fromUrl, connectTimeoutMs };
 }
 
-/**
- * Checks a client out for `fn`. A connection that dies meanwhile fails the query in flight (which
- * `fn` sees) and is destroyed on release instead of going back to the pool, as is one `fn` discards.
- */
-async function withClient<T>(
-  pool: pg.Pool,
-  fn: (client: pg.PoolClient, discard: (err: Error) => void) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
-  let lost: Error | undefined;
-  const discard = (err: Error) => {
-    lost ??= err;
-  };
-  client.on('error', discard);
-  try {
-    return await fn(client, discard);
-  } finally {
-    // A discarded client keeps the listener: its session's end (the server's FATAL, a terminated
-    // backend) may still arrive after the release, and without a listener it would crash the process.
-    if (lost === undefined) client.removeListener('error', discard);
-    client.release(lost);
-  }
-}
-
 /** The outbox's connections over a `pg` pool; `owned` pools are closed with the outbox. */
 export function postgresConnection(pool: pg.Pool, owned: boolean): OutboxConnection {
   const connection: OutboxConnection = {
@@ -86,7 +62,7 @@ export function postgresConnection(pool: pg.Pool, owned: boolean): OutboxConnect
     executor: pgExecutor(pool, true),
     transactionPlan: (plan) => connection.transaction((tx) => runPlan(plan(), tx)),
     transaction: (fn) =>
-      withClient(pool, async (client, discard) => {
+      withPgClient(pool, async (client, discard) => {
         await client.query('BEGIN');
         try {
           const result = await fn(pgExecutor(client, true), client);
@@ -105,7 +81,7 @@ export function postgresConnection(pool: pg.Pool, owned: boolean): OutboxConnect
           throw e;
         }
       }),
-    withConnection: (fn) => withClient(pool, (client) => fn(pgExecutor(client, true))),
+    withConnection: (fn) => withPgClient(pool, (client) => fn(pgExecutor(client, true))),
     async listen(channel, onMessage, onError) {
       // A dedicated client: a LISTEN must stay on one session for as long as it listens.
       const client = new (pool as pg.Pool & { Client: typeof pg.Client }).Client(pool.options);
