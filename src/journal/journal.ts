@@ -47,6 +47,7 @@ import { scanRegion } from './index/region-scan.js';
 import { loadIndex, refuseOrphanSnapshot } from './open-index.js';
 import { PayloadVersions } from './payload-versions.js';
 import { EventReader } from './read/event-reader.js';
+import { checkLimit, readAllOptions, readStreamOptions } from './read/read-options.js';
 import { ReceiptSigner, receiptOf, verifyAgainstRecord } from './receipts.js';
 import { scanSegments } from './recovery.js';
 import { validateRegion } from './region.js';
@@ -619,11 +620,7 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
   readStream<Sub extends E = E>(entity: string, options: ReadStreamOptions = {}): StoredEventOf<Sub>[] {
     this.readable();
     validateEntity(entity);
-    checkOptions(options, READ_STREAM_OPTIONS, 'readStream option');
-    const { from, limit = Number.POSITIVE_INFINITY, backwards = false } = options;
-    if (from !== undefined && (!Number.isInteger(from) || from < 0))
-      throw new InvalidArgument('from must be a non-negative integer', { from });
-    checkLimit(limit);
+    const { from, limit, backwards } = readStreamOptions(options);
     const stream = this.index.streamByName.get(entity);
     if (stream === undefined) return [];
     const list = this.index.streamSlots[stream];
@@ -646,13 +643,7 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
    */
   readAll<T extends E['type'] = E['type']>(options: ReadAllOptions<T> = {}): ReadPage<EventOfType<E, T>> {
     this.readable();
-    checkOptions(options, READ_ALL_OPTIONS, 'readAll option');
-    const { after = 0, limit = 1000, region } = options;
-    if (!Number.isInteger(after) || after < 0)
-      throw new InvalidArgument('after must be a non-negative integer', { after });
-    if (!Number.isInteger(limit) || limit < 1)
-      throw new InvalidArgument('limit must be a positive integer', { limit });
-    if (region !== undefined) validateRegion(region);
+    const { after, limit, region } = readAllOptions(options);
     const visible = this.index.count;
     const slots = scanRegion(this.index, region, after, limit, visible);
     const events = this.events<EventOfType<E, T>>(slots);
@@ -1123,18 +1114,10 @@ const JOURNAL_OPTIONS = keys(
 const READ_ONLY_OPTIONS = keys('pollIntervalMs', 'receiptKeys', 'logger');
 const BATCH_OPTIONS = keys('durable');
 const DENIAL_OPTIONS = keys('causedBy', 'correlationId', 'idempotencyKey', 'durable', 'extensions');
-const READ_ALL_OPTIONS = keys('after', 'limit', 'region');
-const READ_STREAM_OPTIONS = keys('from', 'limit', 'backwards');
 const LIMIT_OPTION = keys('limit');
 const WAIT_OPTIONS = keys('timeoutMs');
 const VERIFY_OPTIONS = keys('onProgress');
 const STREAMS_OPTIONS = keys('entityPrefix');
-
-/** A count limit: a non-negative integer, or Infinity for none. */
-function checkLimit(limit: unknown): void {
-  if (limit !== Number.POSITIVE_INFINITY && !(Number.isInteger(limit) && (limit as number) >= 0))
-    throw new InvalidArgument('limit must be a non-negative integer', { limit });
-}
 
 /** Runs an open; OS and driver failures on the way become {@link IoError}s naming the journal. */
 function asCausewayError<T>(operation: string, dir: string, fn: () => T): T {

@@ -2,7 +2,7 @@
  * Reads of a journal in PostgreSQL: only sequenced events (those in the log) are visible, in
  * position order, decoded and upcast as the embedded journal's are.
  */
-import { EventNotFound, InvalidArgument } from '../../errors.js';
+import { EventNotFound } from '../../errors.js';
 import type { Row, SqlExecutor } from '../../sql/index.js';
 import type { EventRecord } from '../codec.js';
 import { validateEntity } from '../coordinate.js';
@@ -11,7 +11,7 @@ import { ZERO_HASH } from '../hash.js';
 import { idFromString, idToString } from '../ids.js';
 import type { PayloadVersions } from '../payload-versions.js';
 import { toStoredEvent } from '../read/event-reader.js';
-import { validateRegion } from '../region.js';
+import { readAllOptions, readStreamOptions } from '../read/read-options.js';
 import type {
   ChainBreak,
   EffectTree,
@@ -63,23 +63,15 @@ export class JournalReads {
 
   async readStream(entity: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
     validateEntity(entity);
-    const { from, limit = Number.MAX_SAFE_INTEGER, backwards = false } = options;
-    if (from !== undefined && (!Number.isInteger(from) || from < 0))
-      throw new InvalidArgument('from must be a non-negative integer', { from });
-    if (!Number.isInteger(limit) || limit < 0)
-      throw new InvalidArgument('limit must be a non-negative integer', { limit });
+    const { from, limit, backwards } = readStreamOptions(options);
     const sql = backwards ? this.st.readStreamBackwards : this.st.readStream;
     const start = from ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
-    return this.events(await this.records(sql, [entity, start, limit]));
+    // LIMIT NULL is no limit
+    return this.events(await this.records(sql, [entity, start, Number.isFinite(limit) ? limit : null]));
   }
 
   async readAll(options: ReadAllOptions = {}, visible: number): Promise<ReadPage> {
-    const { after = 0, limit = 1000, region } = options;
-    if (!Number.isInteger(after) || after < 0)
-      throw new InvalidArgument('after must be a non-negative integer', { after });
-    if (!Number.isInteger(limit) || limit < 1)
-      throw new InvalidArgument('limit must be a positive integer', { limit });
-    if (region !== undefined) validateRegion(region);
+    const { after, limit, region } = readAllOptions(options);
     const from = Math.max(after, (region?.fromPosition ?? 1) - 1);
     const end = Math.min(visible, region?.toPosition ?? visible);
     const types = region?.types ? [...region.types] : null;
@@ -110,7 +102,7 @@ export class JournalReads {
     const chain: EventRecord[] = [];
     let at = await this.mustGet(id);
     while (at.causation !== null) {
-      const [cause] = await this.recordsById([toUuid(at.causation)]);
+      const [cause] = await this.recordsById([idToString(at.causation)]);
       if (!cause) break;
       chain.push(cause);
       at = cause;
@@ -121,7 +113,7 @@ export class JournalReads {
   async effects(id: string): Promise<EffectTree> {
     const root = await this.mustGet(id);
     const build = async (record: EventRecord): Promise<EffectTree> => {
-      const kids = await this.records(this.st.causedBy, [toUuid(record.id)]);
+      const kids = await this.records(this.st.causedBy, [idToString(record.id)]);
       return { event: this.events([record])[0], effects: await Promise.all(kids.map(build)) };
     };
     return build(root);
@@ -194,5 +186,3 @@ export class JournalReads {
     return { ok: true, events: checked, streams: heads.size, firstBreak: null };
   }
 }
-
-const toUuid = (b: Buffer): string => idToString(b);
