@@ -5,8 +5,14 @@
  * them positions and hashes once they commit.
  */
 import type pg from 'pg';
-import { EventTooLarge, IdempotencyConflict, InvalidArgument, ScopeMismatch } from '../../errors.js';
-import type { SqlExecutor } from '../../sql/index.js';
+import {
+  DatabaseError,
+  EventTooLarge,
+  IdempotencyConflict,
+  InvalidArgument,
+  ScopeMismatch,
+} from '../../errors.js';
+import { pgExecutor, type SqlExecutor, typedErrors } from '../../sql/index.js';
 import { refuseUnknownKeys } from '../../validation.js';
 import { CURRENT_LAYOUT, idempotencyDigest, pack } from '../codec.js';
 import { validateCoordinate } from '../coordinate.js';
@@ -21,8 +27,8 @@ import {
   validateExpected,
   validateKey,
 } from '../write/prepare.js';
+import type { AppendOutcome } from './append-function.js';
 import type { JournalStatements } from './statements.js';
-import { inTransaction } from './transaction.js';
 
 /** What appending needs of its journal. */
 export interface AppendContext {
@@ -127,9 +133,9 @@ function causalLinks(o: AppendOptions & { causedByItem?: number }, earlier: Enco
 }
 
 /**
- * Appends `items` as one atomic batch (a single append is a batch of one). A retry whose every
- * item repeats an idempotency key with the same event answers with the originals; a batch mixing
- * repeats and new events is refused, as in the embedded journal.
+ * Appends `items` as one atomic batch (a single append is a batch of one), alone in its own
+ * statement. A retry whose every item repeats an idempotency key with the same event answers with
+ * the originals; a batch mixing repeats and new events is refused, as in the embedded journal.
  */
 export async function appendItems(
   ctx: AppendContext,
@@ -137,11 +143,8 @@ export async function appendItems(
   now = Date.now(),
 ): Promise<Appended> {
   const encoded = encode(ctx, items);
-  for (let attempt = 0; ; attempt++) {
-    const outcome = await inTransaction(ctx.pool, (ex) => writeEncoded(ex, ctx.st, encoded, now));
-    if (outcome !== null) return outcome;
-    if (attempt >= 2) throw new InvalidArgument('an idempotency key is being used by concurrent appends');
-  }
+  const [row] = await appendBatches(executorOf(ctx), ctx.st, [encoded], { now, wait: true, wake: false });
+  return settle(encoded, row);
 }
 
 /**
@@ -155,124 +158,173 @@ export async function appendItemsIn(
   now = Date.now(),
 ): Promise<Appended> {
   const encoded = encode(ctx, items);
-  const outcome = await writeEncoded(ex, ctx.st, encoded, now);
-  if (outcome !== null) {
-    await ex.query(ctx.st.wakeSequencers); // delivered when the caller commits
-    return outcome;
-  }
-  // A key was claimed by a transaction that committed meanwhile: its event is the answer.
-  const keyed = encoded.filter((e) => e.idemKey !== null);
-  const repeats = await knownKeys(ex, ctx.st, keyed);
-  if (repeats.length === keyed.length && keyed.length === encoded.length) return { duplicateOf: repeats };
-  throw new InvalidArgument('an idempotency key was used by a concurrent append; retry the transaction');
+  const [row] = await appendBatches(ex, ctx.st, [encoded], { now, wait: true, wake: true });
+  return settle(encoded, row);
 }
 
-/** The append's statements in transaction `ex`; null when an idempotency key was claimed meanwhile. */
-async function writeEncoded(
+/** Calls, at most, this many statements at once: the rest wait and travel together. */
+const CALLS_IN_FLIGHT = 2;
+/** Batches and items one call takes at most. */
+const CALL_BATCHES = 64;
+const CALL_ITEMS = 1000;
+
+interface Queued {
+  readonly encoded: Encoded[];
+  resolve(outcome: Appended): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Appends of one process, coalesced: batches that arrive while calls are in flight go together in
+ * the next call, one round trip and one commit for all of them. Each batch still succeeds or fails
+ * alone: a batch whose stream another transaction holds is sent again by itself (so it waits
+ * without holding up the others), and a call the server refuses as a whole is retried batch by batch.
+ */
+export class Appender {
+  private readonly queue: Queued[] = [];
+  private inFlight = 0;
+  private readonly ex: SqlExecutor;
+
+  constructor(private readonly ctx: AppendContext) {
+    this.ex = executorOf(ctx);
+  }
+
+  /** Checks and encodes `items` now (bad input throws before anything is sent), then appends them. */
+  append(items: readonly BatchItem[]): Promise<Appended> {
+    const encoded = encode(this.ctx, items);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ encoded, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < CALLS_IN_FLIGHT && this.queue.length > 0) {
+      const group: Queued[] = [];
+      let items = 0;
+      while (this.queue.length > 0 && group.length < CALL_BATCHES) {
+        const next = this.queue[0];
+        if (group.length > 0 && items + next.encoded.length > CALL_ITEMS) break;
+        items += this.queue.shift()!.encoded.length;
+        group.push(next);
+      }
+      this.inFlight++;
+      void this.send(group).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async send(group: Queued[]): Promise<void> {
+    const alone = group.length === 1;
+    let rows: OutcomeRow[];
+    try {
+      rows = await appendBatches(
+        this.ex,
+        this.ctx.st,
+        group.map((q) => q.encoded),
+        { now: Date.now(), wait: alone, wake: false },
+      );
+    } catch (err) {
+      // Refused whole (nothing was written): one batch's bad value must not fail the others.
+      if (!alone && err instanceof DatabaseError) await Promise.all(group.map((q) => this.send([q])));
+      else for (const q of group) q.reject(err);
+      return;
+    }
+    const busy: Queued[] = [];
+    for (const row of rows) {
+      const q = group[row.r_batch - 1];
+      if (row.r_outcome === 'busy') busy.push(q);
+      else {
+        try {
+          q.resolve(settle(q.encoded, row));
+        } catch (err) {
+          q.reject(err);
+        }
+      }
+    }
+    await Promise.all(busy.map((q) => this.send([q])));
+  }
+}
+
+function executorOf(ctx: AppendContext): SqlExecutor {
+  return typedErrors(pgExecutor(ctx.pool, true));
+}
+
+/** What the append function answers for a batch. */
+interface OutcomeRow {
+  readonly r_batch: number;
+  readonly r_outcome: AppendOutcome;
+  readonly r_item: number | null;
+  readonly r_found: string | null;
+  readonly r_pks: string[] | null;
+  readonly r_ids: string[] | null;
+}
+
+/** One call of the append function for `batches`, in `ex` (a pool: its own transaction). */
+async function appendBatches(
   ex: SqlExecutor,
   st: JournalStatements,
-  encoded: Encoded[],
-  now: number,
-): Promise<Appended | null> {
-  const entities = [...new Set(encoded.map((e) => e.entity))].sort();
-  const keys = encoded.filter((e) => e.idemKey !== null);
-  await ex.query(st.lockStreams, [entities]);
-  if (keys.length > 0) {
-    const repeats = await knownKeys(ex, st, keys);
-    if (repeats.length === keys.length && keys.length === encoded.length) return { duplicateOf: repeats };
-    if (repeats.length > 0)
-      throw new InvalidArgument('a batch repeats some idempotency keys and not others', {
-        repeated: repeats.length,
-      });
-  }
-  const versions = await streamVersions(ex, st, encoded, now);
-  await inheritCorrelations(ex, st, encoded);
-  if (keys.length > 0) {
-    const claimed = await ex.query(
-      st.claimIdempotency(keys.length),
-      keys.flatMap((e) => [e.idemKey, e.idemDigest, idToString(e.id)]),
-    );
-    if (claimed.rows.length < keys.length) return null;
-  }
-  const written = await ex.query(st.writeAppend(versions.heads.size, encoded.length), [
-    ...[...versions.heads].flatMap(([entity, h]) => [entity, h.scope, h.version, h.timestamp]),
-    ...encoded.flatMap((e, i) => [
-      i,
-      idToString(e.id),
-      e.entity,
-      e.scope,
-      versions.streamVersion[i],
-      e.type,
-      e.payloadVersion,
-      versions.timestamp[i],
-      idToString(e.correlation!),
-      e.causation && idToString(e.causation),
-      e.metadata,
-      e.data,
-      e.extensions,
-      e.idemKey,
-      e.idemDigest,
-      CURRENT_LAYOUT,
-    ]),
+  batches: Encoded[][],
+  how: { now: number; wait: boolean; wake: boolean },
+): Promise<OutcomeRow[]> {
+  const all = batches.flat();
+  const ends: number[] = [];
+  for (const b of batches) ends.push((ends.at(-1) ?? 1) + b.length);
+  const column = <T>(f: (e: Encoded) => T) => all.map(f);
+  const { rows } = await ex.query(st.appendBatches, [
+    how.now,
+    how.wait,
+    how.wake,
+    ends,
+    column((e) => idToString(e.id)),
+    column((e) => e.entity),
+    column((e) => e.scope),
+    column((e) => e.type),
+    column((e) => e.payloadVersion),
+    column((e) => e.correlation && idToString(e.correlation)),
+    column((e) => e.causation && idToString(e.causation)),
+    column((e) => e.metadata),
+    column((e) => e.data),
+    column((e) => e.extensions),
+    column((e) => e.idemKey),
+    column((e) => e.idemDigest),
+    column((e) => (e.expected === undefined ? 'any' : String(e.expected))),
+    column(() => CURRENT_LAYOUT),
   ]);
-  const pks = written.rows.sort((a, b) => Number(a.item) - Number(b.item)).map((r) => String(r.pk));
-  return { pks };
+  return (rows as unknown as OutcomeRow[]).sort((a, b) => a.r_batch - b.r_batch);
 }
 
-/** Ids of the events whose keys were used before for the same events; a key used for another is a conflict. */
-async function knownKeys(ex: SqlExecutor, st: JournalStatements, keyed: Encoded[]): Promise<string[]> {
-  const { rows } = await ex.query(st.idempotencyUsed, [keyed.map((e) => e.idemKey)]);
-  const used = new Map(rows.map((r) => [r.key as string, r]));
-  const repeats: string[] = [];
-  for (const e of keyed) {
-    const row = used.get(e.idemKey!);
-    if (!row) continue;
-    if (!(row.digest as Buffer).equals(e.idemDigest!)) throw new IdempotencyConflict(e.idemKey!);
-    repeats.push(row.event_id as string);
-  }
-  return repeats;
-}
-
-/** Each item's stream version and timestamp, checked against its expected version, and the new heads. */
-async function streamVersions(ex: SqlExecutor, st: JournalStatements, encoded: Encoded[], now: number) {
-  const heads = new Map<string, { scope: string; version: number; timestamp: number }>();
-  const { rows } = await ex.query(st.streamHeads, [[...new Set(encoded.map((e) => e.entity))]]);
-  for (const r of rows)
-    heads.set(r.entity as string, {
-      scope: r.scope as string,
-      version: Number(r.version),
-      timestamp: Number(r.last_timestamp),
-    });
-  const streamVersion: number[] = [];
-  const timestamp: number[] = [];
-  for (const e of encoded) {
-    const head = heads.get(e.entity);
-    if (head && head.scope !== e.scope) throw new ScopeMismatch(e.entity, head.scope, e.scope);
-    checkExpected(e.entity, e.expected ?? 'any', head);
-    const next = {
-      scope: e.scope,
-      version: head ? head.version + 1 : 0,
-      timestamp: Math.max(now, head?.timestamp ?? now),
-    };
-    heads.set(e.entity, next);
-    streamVersion.push(next.version);
-    timestamp.push(next.timestamp);
-  }
-  return { heads, streamVersion, timestamp };
-}
-
-/** Events caused by an event of the journal inherit its correlation; the cause must exist. */
-async function inheritCorrelations(ex: SqlExecutor, st: JournalStatements, encoded: Encoded[]) {
-  const missing = encoded.filter((e) => e.correlation === null);
-  if (missing.length === 0) return;
-  const { rows } = await ex.query(st.correlationOf, [missing.map((e) => idToString(e.causation!))]);
-  const found = new Map(rows.map((r) => [r.id as string, r.correlation_id as string]));
-  for (const e of missing) {
-    const correlation = found.get(idToString(e.causation!));
-    if (correlation === undefined)
-      throw new InvalidArgument('causedBy names no event of this journal', {
-        causedBy: idToString(e.causation!),
+/** A batch's outcome as the caller's answer, or the typed error the embedded journal would throw. */
+function settle(batch: Encoded[], row: OutcomeRow): Appended {
+  const item = row.r_item === null ? undefined : batch[row.r_item];
+  switch (row.r_outcome) {
+    case 'appended':
+      return { pks: row.r_pks!.map(String) };
+    case 'duplicate':
+      return { duplicateOf: row.r_ids! };
+    case 'idempotency_conflict':
+      throw new IdempotencyConflict(item!.idemKey!);
+    case 'mixed_repeat':
+      throw new InvalidArgument('a batch repeats some idempotency keys and not others', {
+        repeated: Number(row.r_found),
       });
-    e.correlation = idFromString(correlation, 'correlation_id');
+    case 'scope_mismatch':
+      throw new ScopeMismatch(item!.entity, row.r_found!, item!.scope);
+    case 'wrong_version':
+      checkExpected(
+        item!.entity,
+        item!.expected ?? 'any',
+        row.r_found === null ? undefined : { version: Number(row.r_found) },
+      );
+      throw new InvalidArgument('the append function refused an expected version the journal accepts');
+    case 'unknown_cause':
+      throw new InvalidArgument('causedBy names no event of this journal', {
+        causedBy: idToString(item!.causation!),
+      });
+    case 'key_race':
+    case 'busy':
+      throw new InvalidArgument('an idempotency key is being used by concurrent appends; retry');
   }
 }

@@ -46,12 +46,12 @@ import type {
   Watermarks,
 } from '../types.js';
 import { validateBatch } from '../write/prepare.js';
-import { type AppendContext, appendItems, appendItemsIn } from './append.js';
+import { type AppendContext, type Appended, Appender, appendItemsIn } from './append.js';
 import { migrateJournal } from './migrate.js';
 import { JournalReads } from './reads.js';
-import { journalTables } from './schema.js';
-import { sequenceRound } from './sequencer.js';
+import { Sequencing } from './sequencing.js';
 import { journalStatements } from './statements.js';
+import { journalTables } from './tables.js';
 
 /**
  * What an append made inside the caller's transaction is known by before it is sequenced: its id,
@@ -107,9 +107,8 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
   private readonly signer: ReceiptSigner | null;
   private readonly versions = new PayloadVersions();
   private closed = false;
-  /** A round requested and not yet started: appends arriving meanwhile share it. */
-  private nextRound: Promise<void> | null = null;
-  private rounds: Promise<void> = Promise.resolve();
+  private readonly appender: Appender;
+  private readonly sequencing: Sequencing;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -128,30 +127,16 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
       requireGates: options.requireGates ?? false,
       maxEventBytes: options.maxEventBytes ?? 1 << 20,
     };
+    this.appender = new Appender(this.ctx);
     this.signer = keyring?.signingKeyId ? new ReceiptSigner(keyring) : null;
-    this.logger = options.logger ?? silentLogger;
-    // Appends committed in callers' transactions (or left by a process that died after its commit)
-    // are sequenced by whichever process looks first.
-    this.poll = setInterval(() => {
-      this.looking ??= this.sequenceLeftovers().finally(() => {
-        this.looking = null;
-      });
-    }, options.pollIntervalMs ?? 100);
-    this.poll.unref();
-  }
-
-  private readonly logger: Logger;
-  private readonly poll: NodeJS.Timeout;
-  /** A look for leftovers in flight, which close waits for. */
-  private looking: Promise<void> | null = null;
-
-  private async sequenceLeftovers(): Promise<void> {
-    if (this.closed || this.nextRound) return;
-    try {
-      if ((await this.ex.query(this.ctx.st.anyPending)).rows[0].pending) await this.sequence();
-    } catch (err) {
-      this.logger.warn({ err }, 'journal sequencing failed; it is tried again');
-    }
+    this.sequencing = new Sequencing(
+      pool,
+      this.ex,
+      st,
+      this.reads,
+      options.logger ?? silentLogger,
+      options.pollIntervalMs ?? 100,
+    );
   }
 
   /** Opens the journal in `target` (a `postgres://` URL or a `pg` Pool, left open on close). */
@@ -192,31 +177,20 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
   }
 
   /**
-   * Runs a sequencing round that starts after this call. Rounds are serialized by the head row
-   * across processes, so once it returns, every event committed before the call has a position.
+   * The receipts of appended events once sequenced: from the round this process ran when it
+   * sequenced them, or read back when another process's round did.
    */
-  private sequence(): Promise<void> {
-    if (this.nextRound) return this.nextRound;
-    const round = this.rounds.then(async () => {
-      this.nextRound = null;
-      while ((await sequenceRound(this.pool, this.ctx.st)).sequenced > 0 && this.nextRound === null);
-    });
-    this.nextRound = round;
-    this.rounds = round.catch(() => {});
-    return round;
-  }
-
-  private async receipts(outcome: Awaited<ReturnType<typeof appendItems>>): Promise<AppendReceipt[]> {
+  private async receipts(outcome: Appended): Promise<AppendReceipt[]> {
     const duplicate = 'duplicateOf' in outcome;
-    const wanted = duplicate ? outcome.duplicateOf.length : outcome.pks.length;
-    let records: EventRecord[] = [];
-    // One round takes a bounded number of batches: behind a long queue it takes more than one.
-    while (records.length < wanted) {
-      await this.sequence();
-      records = duplicate
-        ? await this.reads.recordsById(outcome.duplicateOf)
-        : await this.reads.recordsByPk(outcome.pks);
-    }
+    let records: EventRecord[];
+    if (duplicate) {
+      // The original may still be pending (its append has not had its receipt yet).
+      for (;;) {
+        records = await this.reads.recordsById(outcome.duplicateOf);
+        if (records.length === outcome.duplicateOf.length) break;
+        await this.sequencing.catchUp();
+      }
+    } else records = await this.sequencing.awaitSequenced(outcome.pks);
     const receipts = records.map((r) => receiptOf(r, duplicate));
     if (this.signer) await this.signer.signSoon(receipts);
     return receipts;
@@ -229,7 +203,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
   ): Promise<AppendReceipt> {
     this.open();
     const item = { coordinate, event, options } as BatchItem;
-    const [receipt] = await this.receipts(await appendItems(this.ctx, [item]));
+    const [receipt] = await this.receipts(await this.appender.append([item]));
     return receipt;
   }
 
@@ -237,7 +211,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
     this.open();
     validateBatch(items);
     if (options !== undefined) checkOptions(options, BATCH_OPTIONS, 'batch option');
-    return this.receipts(await appendItems(this.ctx, items as readonly BatchItem[]));
+    return this.receipts(await this.appender.append(items as readonly BatchItem[]));
   }
 
   /**
@@ -301,7 +275,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
           'the appends to be sequenced (was their transaction committed?)',
           options.timeoutMs ?? 30_000,
         );
-      await this.sequence();
+      await this.sequencing.catchUp();
       await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
     }
   }
@@ -399,7 +373,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
       options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
     while ((await this.head()) < position) {
       if (Date.now() >= deadline) throw new WaitTimeout(`${mark} to reach ${position}`, options.timeoutMs!);
-      await this.sequence();
+      await this.sequencing.catchUp();
       await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
     }
   }
@@ -431,9 +405,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.poll);
-    await this.looking;
-    await this.rounds;
+    await this.sequencing.close();
     if (this.ownsPool) await this.pool.end();
   }
 }

@@ -44,9 +44,10 @@ export class JournalReads {
     return this.records(this.st.byIds, [ids]);
   }
 
-  /** The sequenced records with these row keys, in position order. */
-  recordsByPk(pks: string[]): Promise<EventRecord[]> {
-    return this.records(this.st.byEventPks, [pks]);
+  /** The sequenced records with these row keys, by row key. */
+  async recordsByPk(pks: string[]): Promise<Map<string, EventRecord>> {
+    const { rows } = await this.ex.query(this.st.byEventPks, [pks]);
+    return new Map(rows.map((r: Row) => [String(r.pk), recordOfRow(r)]));
   }
 
   async get(id: string): Promise<StoredEvent | undefined> {

@@ -6,9 +6,9 @@ import { PayloadVersions } from '../../../src/journal/payload-versions.js';
 import { type AppendContext, appendItems } from '../../../src/journal/postgres/append.js';
 import { migrateJournal } from '../../../src/journal/postgres/migrate.js';
 import { recordOfRow } from '../../../src/journal/postgres/records.js';
-import { journalTables } from '../../../src/journal/postgres/schema.js';
-import { sequenceRound } from '../../../src/journal/postgres/sequencer.js';
+import { leadSequencing } from '../../../src/journal/postgres/sequencer.js';
 import { journalStatements } from '../../../src/journal/postgres/statements.js';
+import { journalTables } from '../../../src/journal/postgres/tables.js';
 import { PG_URL, postgresKind, requireOrSkip } from '../../outbox/databases.js';
 
 const available = await requireOrSkip(postgresKind);
@@ -52,8 +52,8 @@ describe.skipIf(!available)('appending to and sequencing a journal on PostgreSQL
       { coordinate: order(2), event: { type: 'Placed', data: {} } },
       { coordinate: order(1), event: { type: 'Paid', data: { amount: 1 } }, options: { causedByItem: 0 } },
     ]);
-    expect(await sequenceRound(pool, ctx.st)).toEqual({ sequenced: 3, head: 3 });
-    expect(await sequenceRound(pool, ctx.st)).toEqual({ sequenced: 0, head: 3 });
+    expect(await leadSequencing(pool, ctx.st)).toEqual({ led: true, sequenced: 3 });
+    expect(await leadSequencing(pool, ctx.st)).toEqual({ led: true, sequenced: 0 });
     const events = await logged(ctx);
     expect(events.map((e) => [e.record.position, e.record.entity, e.record.streamVersion])).toEqual([
       [1, 'order:1', 0],
@@ -96,7 +96,7 @@ describe.skipIf(!available)('appending to and sequencing a journal on PostgreSQL
     await expect(
       appendItems(ctx, [{ coordinate: coordinate('order:1', 'other'), event: { type: 'Paid', data: {} } }]),
     ).rejects.toMatchObject({ code: 'SCOPE_MISMATCH' });
-    expect((await sequenceRound(pool, ctx.st)).sequenced).toBe(2);
+    expect((await leadSequencing(pool, ctx.st)).sequenced).toBe(2);
   });
 
   it('answers a retry with the same idempotency key with the original, and refuses the key for another event', async () => {
@@ -122,7 +122,7 @@ describe.skipIf(!available)('appending to and sequencing a journal on PostgreSQL
         { coordinate: order(1), event: { type: 'Placed', data: { a: 3 } }, options: { idempotencyKey: 'k' } },
       ]),
     ).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
-    expect((await sequenceRound(pool, ctx.st)).sequenced).toBe(1);
+    expect((await leadSequencing(pool, ctx.st)).sequenced).toBe(1);
   });
 
   it('loses nothing when many appenders race on the same streams, and keeps every chain contiguous', async () => {
@@ -132,10 +132,10 @@ describe.skipIf(!available)('appending to and sequencing a journal on PostgreSQL
         await appendItems(ctx, [{ coordinate: order(i % 3), event: { type: 'Tick', data: { w, i } } }]);
     });
     const sequencing = (async () => {
-      for (let i = 0; i < 20; i++) await sequenceRound(pool, ctx.st, 7);
+      for (let i = 0; i < 20; i++) await leadSequencing(pool, ctx.st, undefined, 7);
     })();
     await Promise.all([...appenders, sequencing]);
-    while ((await sequenceRound(pool, ctx.st)).sequenced > 0);
+    while ((await leadSequencing(pool, ctx.st)).sequenced > 0);
     const events = await logged(ctx);
     expect(events.map((e) => e.record.position)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     for (const n of [0, 1, 2]) {

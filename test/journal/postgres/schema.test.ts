@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateJournal } from '../../../src/journal/postgres/migrate.js';
-import { journalSchemaSql, journalTables } from '../../../src/journal/postgres/schema.js';
+import { journalSchemaSql } from '../../../src/journal/postgres/schema.js';
+import { journalTables } from '../../../src/journal/postgres/tables.js';
 import { PG_URL, postgresKind, requireOrSkip } from '../../outbox/databases.js';
 
 const available = await requireOrSkip(postgresKind);
