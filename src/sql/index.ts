@@ -9,6 +9,12 @@ export {
   sqliteExecutor,
 } from './drivers.js';
 export { type SqlTarget, toSqlExecutor } from './executor.js';
+export {
+  type ListenerHooks,
+  type OpenListening,
+  pgListening,
+  ReconnectingListener,
+} from './listener.js';
 export { driverLocation, loadDriver, type OptionalDriver, optionalDrivers } from './load-driver.js';
 export {
   appliedVersion,

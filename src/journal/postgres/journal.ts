@@ -92,7 +92,8 @@ const OPTIONS = keys(
   'logger',
   'pollIntervalMs',
 );
-const WAIT_POLL_MS = 10;
+/** How long a wait for a round looks again at the latest, should its announcement be missed. */
+const WAIT_POLL_MS = 50;
 
 /**
  * The journal kept in PostgreSQL. `E` is the application's event union, as for `Journal<E>`.
@@ -169,7 +170,9 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
       if (owns) await pool.end().catch(() => {});
       throw err;
     }
-    return new PostgresJournal<E>(pool, owns, schema, keyring, options);
+    const journal = new PostgresJournal<E>(pool, owns, schema, keyring, options);
+    await journal.sequencing.listen(); // a session that cannot listen is retried: polling covers it meanwhile
+    return journal;
   }
 
   private open(): void {
@@ -276,7 +279,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
           options.timeoutMs ?? 30_000,
         );
       await this.sequencing.catchUp();
-      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+      await this.sequencing.nextRound(WAIT_POLL_MS);
     }
   }
 
@@ -374,7 +377,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
     while ((await this.head()) < position) {
       if (Date.now() >= deadline) throw new WaitTimeout(`${mark} to reach ${position}`, options.timeoutMs!);
       await this.sequencing.catchUp();
-      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+      await this.sequencing.nextRound(WAIT_POLL_MS);
     }
   }
 

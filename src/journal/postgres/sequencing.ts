@@ -1,12 +1,13 @@
 /**
- * This process's part in sequencing: it runs rounds (one at a time; other processes' rounds take
- * turns with them at the head row) for its own appends as soon as they commit, answers each append
- * from the round that sequenced it, and looks now and then for events left pending by others (appends
- * made in callers' transactions, or by a process that died after its commit).
+ * This process's part in sequencing: it leads (when no other process does) for its own appends as
+ * soon as they commit, answers each append from the round that sequenced it, and hears, over LISTEN,
+ * of appends committed elsewhere (in callers' transactions) and of every round of every process.
+ * A poll stands in for what LISTEN missed: events left by a process that died after its commit, or
+ * announced while the listening session was away.
  */
 import type pg from 'pg';
 import type { Logger } from '../../logger.js';
-import type { SqlExecutor } from '../../sql/index.js';
+import { pgListening, ReconnectingListener, type SqlExecutor } from '../../sql/index.js';
 import type { EventRecord } from '../codec.js';
 import type { JournalReads } from './reads.js';
 import { type Lead, type Leader, leadSequencing } from './sequencer.js';
@@ -17,8 +18,8 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
-/** How long to wait before looking again for events another process is sequencing. */
-const ELSEWHERE_RETRY_MS = 5;
+/** How long to wait for another process's round before looking again anyway. */
+const ELSEWHERE_WAIT_MS = 50;
 /** How long the lead is kept, once nothing is pending, for appends this process has in flight. */
 const LINGER_MS = 2;
 /** Attempts at sequencing before appends waiting for it are failed (their events stay committed). */
@@ -33,11 +34,17 @@ export class Sequencing {
   private nextCatchUp: Promise<void> | null = null;
   private readonly poll: NodeJS.Timeout;
   private looking: Promise<void> | null = null;
+  private readonly listener: ReconnectingListener;
+  /** Callers waiting for the next round announced (by any process). */
+  private roundWatchers: (() => void)[] = [];
   private closed = false;
   /** Wakes this process's leader while it lingers for more appends. */
   private wakeLeader: ((more: boolean) => void) | null = null;
   private readonly leader: Leader = {
-    committed: (records) => this.settle(records),
+    committed: (records) => {
+      this.settle(records);
+      this.announced();
+    },
     more: () => {
       // Waiters now were sequenced elsewhere: the lead is given up and they are read back.
       if (this.waiting.size > 0 || this.closed) return Promise.resolve(false);
@@ -67,6 +74,44 @@ export class Sequencing {
       });
     }, pollIntervalMs);
     this.poll.unref();
+    const { schema } = st.tables;
+    this.listener = new ReconnectingListener(
+      pgListening(pool, [`${schema}_pending`, `${schema}_sequenced`]),
+      {
+        message: (_payload, channel) => {
+          if (channel === `${schema}_sequenced`) this.announced();
+          else if (!this.driving) void this.catchUp().catch(() => {}); // the poll tries again
+        },
+        resumed: () => {
+          this.announced();
+          void this.catchUp().catch(() => {});
+        },
+        logger,
+        label: 'journal',
+      },
+    );
+  }
+
+  /** Starts listening; the journal works without (by polling) until the session is up. */
+  listen(): Promise<void> {
+    return this.listener.start();
+  }
+
+  /** Resolves when any process announces a round, or after `ms` at the latest. */
+  nextRound(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.roundWatchers.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private announced(): void {
+    const watchers = this.roundWatchers;
+    this.roundWatchers = [];
+    for (const wake of watchers) wake();
   }
 
   /** The records of committed events (by row key) once they have positions, in the order given. */
@@ -88,7 +133,7 @@ export class Sequencing {
   catchUp(): Promise<void> {
     this.nextCatchUp ??= this.lead()
       .then(async ({ led }) => {
-        if (!led) await sleep(ELSEWHERE_RETRY_MS);
+        if (!led) await this.nextRound(ELSEWHERE_WAIT_MS);
       })
       .finally(() => {
         this.nextCatchUp = null;
@@ -100,6 +145,8 @@ export class Sequencing {
     this.closed = true;
     this.wakeLeader?.(false);
     clearInterval(this.poll);
+    await this.listener.stop();
+    this.announced();
     await this.looking;
     await this.driving;
     await this.leading;
@@ -129,7 +176,7 @@ export class Sequencing {
         try {
           const { led } = await this.lead();
           if (this.waiting.size > 0) this.settle(await this.reads.recordsByPk([...this.waiting.keys()]));
-          if (this.waiting.size > 0 && !led) await sleep(ELSEWHERE_RETRY_MS);
+          if (this.waiting.size > 0 && !led) await this.nextRound(ELSEWHERE_WAIT_MS);
           failures = 0;
         } catch (err) {
           if (++failures < ATTEMPTS) {

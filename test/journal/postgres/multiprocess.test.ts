@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresJournal } from '../../../src/journal/postgres/journal.js';
 import { type Child, fixture, sleep, startChild } from '../../children.js';
 import { PG_URL, postgresKind, requireOrSkip } from '../../outbox/databases.js';
+import { expectJournalIntact } from './intact.js';
 
 const available = await requireOrSkip(postgresKind);
 const schema = `journal_mp${process.pid}`;
@@ -49,24 +50,7 @@ describe.skipIf(!available)(
       // Whatever the killed processes committed and left unsequenced is sequenced by the next journal.
       const journal = await PostgresJournal.open(PG_URL, { schema, pollIntervalMs: 10 });
       try {
-        const deadline = Date.now() + 10_000;
-        const pending = async () =>
-          Number((await admin.query(`SELECT count(*) AS n FROM ${schema}.pending`)).rows[0].n);
-        while ((await pending()) > 0 && Date.now() < deadline) await sleep(20);
-        expect(await pending()).toBe(0);
-        const verified = await journal.verify();
-        expect(verified).toMatchObject({ ok: true, firstBreak: null });
-        const events = [];
-        for (let after = 0; ; ) {
-          const page = await journal.readAll({ after, limit: 1000 });
-          events.push(...page.events);
-          if (page.done) break;
-          after = page.nextAfter;
-        }
-        expect(events.map((e) => e.position)).toEqual(events.map((_, i) => i + 1));
-        const ids = new Set(events.map((e) => e.id));
-        expect(ids.size).toBe(events.length);
-        for (const [key, id] of acked) expect(ids.has(id), `acknowledged ${key}`).toBe(true);
+        const events = await expectJournalIntact(journal, admin, schema, acked.values());
         const keys = events.map(
           (e) => `${(e.data as { worker: string }).worker}-${(e.data as { n: number }).n}`,
         );

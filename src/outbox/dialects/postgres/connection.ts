@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from '../../../logger.js';
-import { loadDriver, pgExecutor, runPlan, withPgClient } from '../../../sql/index.js';
+import { loadDriver, pgExecutor, pgListening, runPlan, withPgClient } from '../../../sql/index.js';
 import { mustDiscard, type OutboxConnection } from '../dialect.js';
 
 /** How long a new session may take to be ready, unless the configuration says otherwise. */
@@ -82,18 +82,8 @@ export function postgresConnection(pool: pg.Pool, owned: boolean): OutboxConnect
         }
       }),
     withConnection: (fn) => withPgClient(pool, (client) => fn(pgExecutor(client, true))),
-    async listen(channel, onMessage, onError) {
-      // A dedicated client: a LISTEN must stay on one session for as long as it listens.
-      const client = new (pool as pg.Pool & { Client: typeof pg.Client }).Client(pool.options);
-      client.on('notification', (n) => onMessage(n.payload ?? ''));
-      client.on('error', onError);
-      await client.connect();
-      await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
-      return async () => {
-        client.removeAllListeners('notification');
-        await client.end().catch(() => {});
-      };
-    },
+    listen: (channel, onMessage, onError) =>
+      pgListening(pool, [channel])((payload) => onMessage(payload), onError),
     async close() {
       if (owned) await pool.end();
     },
