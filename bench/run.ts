@@ -9,7 +9,13 @@ import { gatedAppend, signedAppend, signedAppendAsync16, signedAppendBatch100 } 
 import { appendBatch100, appendDurable, appendDurable16, appendSingle } from './journal/append.js';
 import { indexMemory } from './journal/index-memory.js';
 import { openByRebuild, openFromSnapshot } from './journal/open.js';
-import { pgAppendC16, pgAppendSingle } from './journal/postgres.js';
+import {
+  pgAppendBatch100,
+  pgAppendC16,
+  pgAppendSingle,
+  pgReadPage1k,
+  pgSequenceLag,
+} from './journal/postgres.js';
 import { readPage1k, readStream1k } from './journal/read.js';
 import { collectGarbage } from './measure.js';
 import { batchE2e, drain, e2e } from './outbox/cases.js';
@@ -29,6 +35,9 @@ const CASES: [string, () => Promise<BenchResult>][] = [
   ['journal.index', indexMemory],
   ['journal.pg.append.c16', pgAppendC16],
   ['journal.pg.append.single', pgAppendSingle],
+  ['journal.pg.append.batch100', pgAppendBatch100],
+  ['journal.pg.sequence_lag', pgSequenceLag],
+  ['journal.pg.read.page1k', pgReadPage1k],
   ['worker.proceed', workerProceed],
   ['worker.notify', workerNotify],
   ['delivery.cursor_worker', cursorWorker],

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { coordinate } from '../../src/index.js';
 import { PostgresJournal } from '../../src/journal/postgres/journal.js';
-import { compareRates, concurrently, DEFAULT_PLAN, Latencies } from '../measure.js';
+import { compareRates, concurrently, DEFAULT_PLAN, Latencies, type Workload } from '../measure.js';
 import { importPeer } from '../peers/load.js';
 import type { BenchResult } from '../report.js';
 import { EVENT_TYPE, payload } from '../workload.js';
@@ -14,6 +14,7 @@ const PG_URL = process.env.CAUSEWAY_PG_URL ?? 'postgres://postgres@127.0.0.1:543
 const STREAMS = 1000;
 
 interface EmmettStore {
+  readStream(stream: string): Promise<{ events: unknown[] }>;
   appendToStream(
     stream: string,
     events: { type: string; data: unknown }[],
@@ -38,10 +39,10 @@ async function withDatabase<T>(name: string, fn: (url: string) => Promise<T>): P
   }
 }
 
-/** Our journal and Emmett's store on one database; each caller appends to its own streams with their expected versions. */
-async function withStores<T>(
+/** Our journal and Emmett's store, opened on one fresh database. */
+async function withJournals<T>(
   name: string,
-  fn: (ours: (stream: number) => Promise<void>, theirs: (stream: number) => Promise<void>) => Promise<T>,
+  fn: (journal: PostgresJournal, emmett: EmmettStore, url: string) => Promise<T>,
 ): Promise<T> {
   return withDatabase(name, async (url) => {
     const journal = await PostgresJournal.open(url, { schema: 'causeway_journal' });
@@ -49,6 +50,21 @@ async function withStores<T>(
       getPostgreSQLEventStore: (url: string) => EmmettStore;
     }>('@event-driven-io/emmett-postgresql');
     const emmett = getPostgreSQLEventStore(url);
+    try {
+      return await fn(journal, emmett, url);
+    } finally {
+      await journal.close();
+      await emmett.close();
+    }
+  });
+}
+
+/** Our journal and Emmett's store on one database; each caller appends to its own streams with their expected versions. */
+async function withStores<T>(
+  name: string,
+  fn: (ours: (stream: number) => Promise<void>, theirs: (stream: number) => Promise<void>) => Promise<T>,
+): Promise<T> {
+  return withJournals(name, async (journal, emmett) => {
     const ourVersions = new Map<number, number>();
     const theirVersions = new Map<number, bigint>();
     let i = 0;
@@ -68,12 +84,7 @@ async function withStores<T>(
       });
       theirVersions.set(stream, r.nextExpectedStreamVersion);
     };
-    try {
-      return await fn(ours, theirs);
-    } finally {
-      await journal.close();
-      await emmett.close();
-    }
+    return fn(ours, theirs);
   });
 }
 
@@ -138,6 +149,120 @@ export async function pgAppendSingle(): Promise<BenchResult> {
       target: 'p50 <= 2x Emmett',
       met: ourFigures.p50_ms <= 2 * theirsFirst.p50_ms,
       baseline: 'Emmett PostgreSQL appendToStream, one caller',
+    };
+  });
+}
+
+/** Batches of 100 events to one stream each, one caller: events/s beside Emmett's 100-event appends. */
+export async function pgAppendBatch100(): Promise<BenchResult> {
+  return withJournals('batch100', async (journal, emmett) => {
+    let i = 0;
+    const events = () => Array.from({ length: 100 }, () => ({ type: EVENT_TYPE, data: payload(i++) }));
+    let ourStream = 0;
+    let theirStream = 0;
+    const ours: Workload = async (ms) => {
+      const end = performance.now() + ms;
+      let done = 0;
+      while (performance.now() < end) {
+        const c = coordinate(`batch:${ourStream++}`, 'shop');
+        await journal.appendBatch(events().map((event) => ({ coordinate: c, event })));
+        done += 100;
+      }
+      return done;
+    };
+    const theirs: Workload = async (ms) => {
+      const end = performance.now() + ms;
+      let done = 0;
+      while (performance.now() < end) {
+        await emmett.appendToStream(`batch-${theirStream++}`, events(), {
+          expectedStreamVersion: 'STREAM_DOES_NOT_EXIST',
+        });
+        done += 100;
+      }
+      return done;
+    };
+    const cmp = await compareRates(ours, theirs, { ...DEFAULT_PLAN, warmupMs: 1000 });
+    return {
+      bench: 'journal.pg.append.batch100',
+      ...cmp,
+      target: 'report beside Emmett',
+      met: true,
+      baseline: 'Emmett PostgreSQL appendToStream with 100 events',
+    };
+  });
+}
+
+/**
+ * Commit to sequenced: an event appended in the caller's transaction, from that transaction's
+ * commit until its receipt (with its position) is known to another journal instance, which hears
+ * of the commit over LISTEN. Unloaded, one at a time.
+ */
+export async function pgSequenceLag(): Promise<BenchResult> {
+  return withJournals('lag', async (journal, _emmett, url) => {
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const writer = await PostgresJournal.open(pool, { schema: 'causeway_journal', pollIntervalMs: 60_000 });
+    const lat = new Latencies();
+    try {
+      for (let i = 0; i < 700; i++) {
+        const client = await pool.connect();
+        await client.query('BEGIN');
+        const pending = await writer.appendIn(client, coordinate(`lag:${i % 50}`, 'shop'), {
+          type: EVENT_TYPE,
+          data: payload(i),
+        });
+        await client.query('COMMIT');
+        client.release();
+        const committed = performance.now();
+        await journal.sequenced([pending]);
+        if (i >= 100) lat.add(performance.now() - committed);
+      }
+    } finally {
+      await writer.close();
+      await pool.end();
+    }
+    const { p50_ms, p99_ms } = lat.summary();
+    return {
+      bench: 'journal.pg.sequence_lag',
+      p50_ms,
+      p99_ms,
+      target: 'p50 < 5 ms unloaded',
+      met: p50_ms < 5,
+      baseline: 'none (Emmett gives positions at commit and does not guard against late commits)',
+    };
+  });
+}
+
+/** Reading 1,000 events: a page of the global order (ours) beside Emmett reading a 1,000-event stream. */
+export async function pgReadPage1k(): Promise<BenchResult> {
+  return withJournals('read', async (journal, emmett) => {
+    const c = coordinate('read:1', 'shop');
+    for (let b = 0; b < 10; b++) {
+      const events = Array.from({ length: 100 }, (_, i) => ({
+        type: EVENT_TYPE,
+        data: payload(b * 100 + i),
+      }));
+      await journal.appendBatch(events.map((event) => ({ coordinate: c, event })));
+      await emmett.appendToStream('read-1', events);
+    }
+    const ours: Workload = async (ms) => {
+      const end = performance.now() + ms;
+      let done = 0;
+      while (performance.now() < end) done += (await journal.readAll({ limit: 1000 })).events.length;
+      return done;
+    };
+    const theirs: Workload = async (ms) => {
+      const end = performance.now() + ms;
+      let done = 0;
+      while (performance.now() < end) done += (await emmett.readStream('read-1')).events.length;
+      return done;
+    };
+    const cmp = await compareRates(ours, theirs, { ...DEFAULT_PLAN, warmupMs: 1000 });
+    return {
+      bench: 'journal.pg.read.page1k',
+      ...cmp,
+      target: 'report beside Emmett (events/s read)',
+      met: true,
+      baseline: 'Emmett PostgreSQL readStream of a 1,000-event stream',
     };
   });
 }

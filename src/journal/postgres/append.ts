@@ -189,6 +189,11 @@ export class Appender {
     this.ex = executorOf(ctx);
   }
 
+  /** Whether calls are on their way to the database. */
+  get busy(): boolean {
+    return this.inFlight > 0;
+  }
+
   /** Checks and encodes `items` now (bad input throws before anything is sent), then appends them. */
   append(items: readonly BatchItem[]): Promise<Appended> {
     const encoded = encode(this.ctx, items);

@@ -137,6 +137,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
       this.reads,
       options.logger ?? silentLogger,
       options.pollIntervalMs ?? 100,
+      () => this.appender.busy,
     );
   }
 
@@ -264,6 +265,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     const ids = pending.map((p) => p.id);
     for (;;) {
+      const seen = this.sequencing.rounds;
       const records = await this.reads.recordsById(ids);
       if (records.length === ids.length) {
         const order = new Map(ids.map((id, i) => [id, i]));
@@ -279,7 +281,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
           options.timeoutMs ?? 30_000,
         );
       await this.sequencing.catchUp();
-      await this.sequencing.nextRound(WAIT_POLL_MS);
+      await this.sequencing.nextRound(WAIT_POLL_MS, seen);
     }
   }
 
@@ -374,10 +376,12 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
       throw new InvalidArgument('position must be a non-negative integer', { position });
     const deadline =
       options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
-    while ((await this.head()) < position) {
+    for (;;) {
+      const seen = this.sequencing.rounds;
+      if ((await this.head()) >= position) return;
       if (Date.now() >= deadline) throw new WaitTimeout(`${mark} to reach ${position}`, options.timeoutMs!);
       await this.sequencing.catchUp();
-      await this.sequencing.nextRound(WAIT_POLL_MS);
+      await this.sequencing.nextRound(WAIT_POLL_MS, seen);
     }
   }
 

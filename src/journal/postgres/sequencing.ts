@@ -20,7 +20,7 @@ interface Waiter {
 
 /** How long to wait for another process's round before looking again anyway. */
 const ELSEWHERE_WAIT_MS = 50;
-/** How long the lead is kept, once nothing is pending, for appends this process has in flight. */
+/** How long the lead is kept, once nothing is pending, for the appends this process has in flight. */
 const LINGER_MS = 2;
 /** Attempts at sequencing before appends waiting for it are failed (their events stay committed). */
 const ATTEMPTS = 4;
@@ -30,24 +30,30 @@ export class Sequencing {
   private readonly waiting = new Map<string, Waiter>();
   private driving: Promise<void> | null = null;
   private leading: Promise<unknown> = Promise.resolve();
-  /** A catch-up in flight: callers arriving meanwhile share it (and look again after it). */
-  private nextCatchUp: Promise<void> | null = null;
+  /** A catch-up requested and not yet started: callers arriving meanwhile share it. */
+  private queuedCatchUp: Promise<void> | null = null;
   private readonly poll: NodeJS.Timeout;
   private looking: Promise<void> | null = null;
   private readonly listener: ReconnectingListener;
   /** Callers waiting for the next round announced (by any process). */
   private roundWatchers: (() => void)[] = [];
+  private roundsAnnounced = 0;
   private closed = false;
   /** Wakes this process's leader while it lingers for more appends. */
   private wakeLeader: ((more: boolean) => void) | null = null;
+  private answeredLastRound = false;
   private readonly leader: Leader = {
     committed: (records) => {
-      this.settle(records);
+      this.answeredLastRound = this.settle(records);
       this.announced();
     },
     more: () => {
-      // Waiters now were sequenced elsewhere: the lead is given up and they are read back.
-      if (this.waiting.size > 0 || this.closed) return Promise.resolve(false);
+      // Waiters now were sequenced elsewhere: the lead is given up and they are read back. Appends
+      // come soon while this process has some in flight, or has just answered some (their callers
+      // tend to append again); otherwise nothing is coming.
+      const coming = this.appending() || this.answeredLastRound;
+      this.answeredLastRound = false;
+      if (this.waiting.size > 0 || this.closed || !coming) return Promise.resolve(false);
       return new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => wake(false), LINGER_MS);
         const wake = (more: boolean) => {
@@ -67,6 +73,8 @@ export class Sequencing {
     private readonly reads: JournalReads,
     private readonly logger: Logger,
     pollIntervalMs: number,
+    /** Whether this process has appends on their way to the database (their waiters come soon). */
+    private readonly appending: () => boolean,
   ) {
     this.poll = setInterval(() => {
       this.looking ??= this.lookForLeftovers().finally(() => {
@@ -80,7 +88,10 @@ export class Sequencing {
       {
         message: (_payload, channel) => {
           if (channel === `${schema}_sequenced`) this.announced();
-          else if (!this.driving) void this.catchUp().catch(() => {}); // the poll tries again
+          else {
+            this.wakeLeader?.(true); // a leader lingering here takes it at once
+            void this.catchUp().catch(() => {}); // on failure, the poll tries again
+          }
         },
         resumed: () => {
           this.announced();
@@ -97,8 +108,17 @@ export class Sequencing {
     return this.listener.start();
   }
 
-  /** Resolves when any process announces a round, or after `ms` at the latest. */
-  nextRound(ms: number): Promise<void> {
+  /** Rounds announced so far (by any process): what {@link nextRound} counts from. */
+  get rounds(): number {
+    return this.roundsAnnounced;
+  }
+
+  /**
+   * Resolves once a round after the `after`-th is announced (at once if one was), or after `ms`
+   * at the latest. Take `after` from {@link rounds} before looking, so no announcement falls between.
+   */
+  nextRound(ms: number, after: number): Promise<void> {
+    if (this.roundsAnnounced > after) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.roundWatchers.push(() => {
@@ -109,6 +129,7 @@ export class Sequencing {
   }
 
   private announced(): void {
+    this.roundsAnnounced++;
     const watchers = this.roundWatchers;
     this.roundWatchers = [];
     for (const wake of watchers) wake();
@@ -131,14 +152,15 @@ export class Sequencing {
    * then has a position. Otherwise it waits a moment for the leader, and the caller looks again.
    */
   catchUp(): Promise<void> {
-    this.nextCatchUp ??= this.lead()
-      .then(async ({ led }) => {
-        if (!led) await this.nextRound(ELSEWHERE_WAIT_MS);
-      })
-      .finally(() => {
-        this.nextCatchUp = null;
-      });
-    return this.nextCatchUp;
+    if (this.queuedCatchUp) return this.queuedCatchUp;
+    const seen = this.roundsAnnounced;
+    const queued = this.lead(() => {
+      this.queuedCatchUp = null; // started: a later request needs a turn of its own
+    }).then(async ({ led }) => {
+      if (!led) await this.nextRound(ELSEWHERE_WAIT_MS, seen);
+    });
+    this.queuedCatchUp = queued;
+    return queued;
   }
 
   async close(): Promise<void> {
@@ -153,19 +175,26 @@ export class Sequencing {
   }
 
   /** Leads sequencing after this process's previous turn; every waiter it sequences is answered. */
-  private lead(): Promise<Lead> {
-    const turn = this.leading.then(() => leadSequencing(this.pool, this.st, this.leader));
+  private lead(started?: () => void): Promise<Lead> {
+    const turn = this.leading.then(() => {
+      started?.();
+      return leadSequencing(this.pool, this.st, this.leader);
+    });
     this.leading = turn.catch(() => {});
     return turn;
   }
 
-  private settle(records: ReadonlyMap<string, EventRecord>): void {
+  /** Answers the waiters of `records`; whether there were any. */
+  private settle(records: ReadonlyMap<string, EventRecord>): boolean {
+    let answered = false;
     for (const [pk, record] of records) {
       const waiter = this.waiting.get(pk);
       if (waiter === undefined) continue;
       this.waiting.delete(pk);
       waiter.resolve(record);
+      answered = true;
     }
+    return answered;
   }
 
   /** Sequences while appends wait; what another process sequenced is read back. */
@@ -174,9 +203,10 @@ export class Sequencing {
     this.driving = (async () => {
       for (let failures = 0; this.waiting.size > 0; ) {
         try {
+          const seen = this.roundsAnnounced;
           const { led } = await this.lead();
           if (this.waiting.size > 0) this.settle(await this.reads.recordsByPk([...this.waiting.keys()]));
-          if (this.waiting.size > 0 && !led) await this.nextRound(ELSEWHERE_WAIT_MS);
+          if (this.waiting.size > 0 && !led) await this.nextRound(ELSEWHERE_WAIT_MS, seen);
           failures = 0;
         } catch (err) {
           if (++failures < ATTEMPTS) {
@@ -194,7 +224,7 @@ export class Sequencing {
   }
 
   private async lookForLeftovers(): Promise<void> {
-    if (this.closed || this.nextCatchUp || this.driving) return;
+    if (this.closed || this.queuedCatchUp || this.driving) return;
     try {
       if ((await this.ex.query(this.st.anyPending)).rows[0].pending) await this.catchUp();
     } catch (err) {
