@@ -70,7 +70,8 @@ describe('README', () => {
       expect(out).toContain('send OrderConfirmation for order-507 { total: 42 }');
   });
 
-  it('PostgreSQL outbox example runs as written, twice', async (ctx) => {
+  /** Runs a PostgreSQL example twice against a database of its own. */
+  async function runTwiceOnPostgres(heading: string, ctx: { skip(): void }): Promise<string[]> {
     if (!(await postgresKind.available())) {
       if (process.env.CI) throw new Error(`PostgreSQL is not reachable at ${PG_URL}`);
       ctx.skip();
@@ -82,11 +83,24 @@ describe('README', () => {
     try {
       const url = new URL(PG_URL);
       url.pathname = `/${database}`;
-      for (const out of runTwice('The outbox on PostgreSQL', { DATABASE_URL: url.href }))
-        expect(out).toContain('send OrderConfirmation for order-507 { total: 42 }');
+      return runTwice(heading, { DATABASE_URL: url.href });
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await admin.end();
     }
+  }
+
+  it('PostgreSQL outbox example runs as written, twice', async (ctx) => {
+    for (const out of await runTwiceOnPostgres('The outbox on PostgreSQL', ctx))
+      expect(out).toContain('send OrderConfirmation for order-507 { total: 42 }');
+  });
+
+  it('PostgreSQL journal example runs as written, and again with the same result', async (ctx) => {
+    const [first, second] = await runTwiceOnPostgres('The journal on PostgreSQL', ctx);
+    expect(first).toContain('paid at stream version 1');
+    expect(first).toContain("[ '0 OrderPlaced', '1 OrderPaid' ]");
+    expect(first).toContain("[ 'OrderPlaced', 'OrderPaid' ]");
+    expect(first.trim().endsWith('true')).toBe(true);
+    expect(second).toBe(first);
   });
 });

@@ -6,5 +6,12 @@ export { LossySubscription } from './delivery/lossy-subscription.js';
 export type * from './delivery/types.js';
 export { CursorWorkerAction, RestartPolicy } from './delivery/types.js';
 export { DENIAL_EVENT_TYPE, Journal, open, openReadOnly } from './journal.js';
+export {
+  openPostgresJournal,
+  type PendingReceipt,
+  PostgresJournal,
+  type PostgresJournalOptions,
+} from './postgres/journal.js';
+export { journalSchemaSql } from './postgres/schema.js';
 export { regionMatches, validateRegion } from './region.js';
 export type * from './types.js';

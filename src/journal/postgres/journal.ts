@@ -416,3 +416,15 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
     if (this.ownsPool) await this.pool.end();
   }
 }
+
+/**
+ * Opens the journal kept in PostgreSQL: `target` is a `postgres://` URL (the journal opens a pool
+ * of its own and closes it with the journal) or a `pg` Pool (left open). Creates or updates the
+ * schema unless `migrate: 'verify'`. Any number of processes may open the same journal.
+ */
+export function openPostgresJournal<E extends JournalEvent = JournalEvent>(
+  target: string | pg.Pool,
+  options?: PostgresJournalOptions,
+): Promise<PostgresJournal<E>> {
+  return PostgresJournal.open<E>(target, options);
+}
