@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { InvalidArgument } from '../../errors.js';
 import type { EffectTree, StoredEvent } from '../../journal/index.js';
-import { openJournalDir } from '../journal-dir.js';
+import { type JournalSourceOptions, openJournalSource, withJournalSource } from '../journal-source.js';
 import { eventLine, toJson } from '../output.js';
 
-interface EventsOptions {
+interface EventsOptions extends JournalSourceOptions {
   stream?: string;
   correlation?: string;
   causes?: string;
@@ -13,41 +13,43 @@ interface EventsOptions {
 }
 
 export function registerEvents(program: Command): void {
-  program
-    .command('events')
-    .description(
-      'read a stream, or walk the causal graph: what an event correlates with, was caused by, caused',
-    )
-    .argument('<dir>', 'journal directory')
+  withJournalSource(
+    program
+      .command('events')
+      .description(
+        'read a stream, or walk the causal graph: what an event correlates with, was caused by, caused',
+      ),
+  )
     .option('--stream <entity>', "one stream's events in order")
     .option('--correlation <id>', 'every event of a correlation, in global order')
     .option('--causes <event id>', 'the chain of causes of an event, nearest first')
     .option('--effects <event id>', 'an event and everything it caused, as a tree')
     .option('--json', 'JSON: one object per event (a tree for --effects)')
-    .action((dir: string, opts: EventsOptions) => {
+    .action(async (dir: string | undefined, opts: EventsOptions) => {
       const chosen = (['stream', 'correlation', 'causes', 'effects'] as const).filter(
         (k) => opts[k] !== undefined,
       );
       if (chosen.length !== 1)
         throw new InvalidArgument('give exactly one of --stream, --correlation, --causes and --effects');
-      const journal = openJournalDir(dir);
+      const source = await openJournalSource(dir, opts);
+      const { journal } = source;
       try {
         if (opts.effects !== undefined) {
-          const tree = journal.effects(opts.effects);
+          const tree = await journal.effects(opts.effects);
           if (opts.json) console.log(toJson(tree));
           else printTree(tree, '');
           return;
         }
         const events: StoredEvent[] =
           opts.stream !== undefined
-            ? journal.readStream(opts.stream)
+            ? await journal.readStream(opts.stream)
             : opts.correlation !== undefined
-              ? journal.correlated(opts.correlation)
-              : journal.causes(opts.causes as string);
+              ? await journal.correlated(opts.correlation)
+              : await journal.causes(opts.causes as string);
         for (const e of events) console.log(opts.json ? toJson(e) : eventLine(e));
         if (events.length === 0 && !opts.json) console.error('no events');
       } finally {
-        journal.close();
+        await source.close();
       }
     });
 }
