@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import type { CorruptData } from '../errors.js';
+import { ChainChecker } from './chain-check.js';
 import { FrameKind } from './codec.js';
 import { decodeFrameBody } from './event-frame.js';
-import { computeEventHash } from './event-hash.js';
-import { ZERO_HASH } from './hash.js';
 import { scanFrames } from './storage/frame.js';
 import { io, listSegments, SEGMENT_HEADER_BYTES, segmentPath } from './storage/segment.js';
 import type { ChainBreak, VerifyOptions, VerifyResult } from './types.js';
@@ -17,13 +16,12 @@ const PROGRESS_EVERY = 10_000;
  * hash, and that each `prevHash` is the hash of the stream's event before it.
  */
 export function verifyJournal(dir: string, visible: number, options: VerifyOptions): VerifyResult {
-  const heads = new Map<string, { version: number; hash: Buffer }>();
-  let checked = 0;
+  const chain = new ChainChecker();
   let firstBreak: ChainBreak | null = null;
   const progress = options.onProgress;
 
   for (const segment of listSegments(dir)) {
-    if (checked >= visible || firstBreak) break;
+    if (chain.checked >= visible || firstBreak) break;
     const file = segmentPath(dir, segment);
     const fd = io('open segment', file, () => fs.openSync(file, 'r'));
     try {
@@ -48,38 +46,23 @@ export function verifyJournal(dir: string, visible: number, options: VerifyOptio
         throw STOP;
       };
       try {
-        while (read < size && checked < visible) {
+        while (read < size && chain.checked < visible) {
           const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, size - read));
           const n = fs.readSync(fd, chunk, 0, chunk.length, read);
           // A writer sealing the segment trims its zero-filled tail: what was read is all there is.
           if (n < chunk.length) size = read + n;
           const { next, stop, needBytes } = scanFrames(chunk.subarray(0, n), read, size, (body, offset) => {
-            if (checked >= visible) throw STOP;
+            if (chain.checked >= visible) throw STOP;
             const decoded = decodeFrameBody(body);
             if (typeof decoded === 'string') broke('corrupt-frame', offset, decoded);
             else if (decoded.kind === FrameKind.Event) {
-              const r = decoded.event;
-              const head = heads.get(r.entity);
-              if (r.position !== checked + 1)
-                broke('sequence', offset, `position ${r.position} where ${checked + 1} was due`, r);
-              if (r.streamVersion !== (head ? head.version + 1 : 0))
-                broke('sequence', offset, `stream version ${r.streamVersion} out of sequence`, r);
-              if (!r.prevHash.equals(head ? head.hash : ZERO_HASH))
-                broke(
-                  'prev-hash-mismatch',
-                  offset,
-                  'prevHash is not the hash of the previous event of the stream',
-                  r,
-                );
-              if (!computeEventHash(r).equals(r.hash))
-                broke('hash-mismatch', offset, 'stored hash does not match the event', r);
-              heads.set(r.entity, { version: r.streamVersion, hash: r.hash });
-              checked++;
-              if (progress && checked % PROGRESS_EVERY === 0) progress(checked, visible);
+              const misfit = chain.check(decoded.event);
+              if (misfit) broke(misfit.reason, offset, misfit.message, decoded.event);
+              if (progress && chain.checked % PROGRESS_EVERY === 0) progress(chain.checked, visible);
             }
           });
           // Past the last visible event lies zero-filled space or a write in progress, not damage.
-          if (stop && checked < visible) broke('corrupt-frame', stop.offset, stop.reason);
+          if (stop && chain.checked < visible) broke('corrupt-frame', stop.offset, stop.reason);
           if (stop) break;
           chunkBytes = Math.max(CHUNK_BYTES, needBytes);
           read = next;
@@ -91,6 +74,7 @@ export function verifyJournal(dir: string, visible: number, options: VerifyOptio
       fs.closeSync(fd);
     }
   }
+  const checked = chain.checked;
   if (!firstBreak && checked < visible) {
     firstBreak = {
       reason: 'corrupt-frame',
@@ -103,7 +87,7 @@ export function verifyJournal(dir: string, visible: number, options: VerifyOptio
     };
   }
   progress?.(checked, visible);
-  return { ok: firstBreak === null, events: checked, streams: heads.size, firstBreak };
+  return { ok: firstBreak === null, events: checked, streams: chain.streams, firstBreak };
 }
 
 const STOP = Symbol('stop');

@@ -4,10 +4,9 @@
  */
 import { EventNotFound } from '../../errors.js';
 import type { Row, SqlExecutor } from '../../sql/index.js';
+import { ChainChecker } from '../chain-check.js';
 import type { EventRecord } from '../codec.js';
 import { validateEntity } from '../coordinate.js';
-import { computeEventHash } from '../event-hash.js';
-import { ZERO_HASH } from '../hash.js';
 import { idFromString, idToString } from '../ids.js';
 import type { PayloadVersions } from '../payload-versions.js';
 import { toStoredEvent } from '../read/event-reader.js';
@@ -139,51 +138,34 @@ export class JournalReads {
    * versions contiguous, each hash matching its event and each `prevHash` its predecessor's hash.
    */
   async verify(visible: number): Promise<VerifyResult> {
-    const heads = new Map<string, { version: number; hash: Buffer }>();
-    let checked = 0;
-    const PAGE = 2000;
+    const chain = new ChainChecker();
     for (let after = 0; after < visible; ) {
-      const page = await this.records(this.st.readAll, [
-        after,
-        visible,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        PAGE,
-      ]);
+      const page = await this.recordsAfter(after, visible, 2000);
       if (page.length === 0) break;
       for (const r of page) {
-        const head = heads.get(r.entity);
-        const broke = (reason: ChainBreak['reason'], message: string): VerifyResult => ({
-          ok: false,
-          events: checked,
-          streams: heads.size,
-          firstBreak: {
-            reason,
-            entity: r.entity,
-            streamVersion: r.streamVersion,
-            position: r.position,
-            segment: 0,
-            offset: 0,
-            message,
-          },
-        });
-        if (r.position !== checked + 1) return broke('sequence', `position ${r.position} follows ${checked}`);
-        if (r.streamVersion !== (head ? head.version + 1 : 0))
-          return broke('sequence', `stream version ${r.streamVersion} follows ${head?.version ?? 'none'}`);
-        if (!r.prevHash.equals(head?.hash ?? ZERO_HASH))
-          return broke('prev-hash-mismatch', "prevHash is not the hash of the stream's previous event");
-        if (!computeEventHash(r).equals(r.hash))
-          return broke('hash-mismatch', 'the event does not match its hash');
-        heads.set(r.entity, { version: r.streamVersion, hash: r.hash });
-        checked++;
+        const misfit = chain.check(r);
+        if (misfit)
+          return {
+            ok: false,
+            events: chain.checked,
+            streams: chain.streams,
+            firstBreak: {
+              ...misfit,
+              entity: r.entity,
+              streamVersion: r.streamVersion,
+              position: r.position,
+              segment: 0,
+              offset: 0,
+            },
+          };
       }
       after = page[page.length - 1].position;
     }
-    return { ok: true, events: checked, streams: heads.size, firstBreak: null };
+    return { ok: true, events: chain.checked, streams: chain.streams, firstBreak: null };
+  }
+
+  /** Stored records after position `after` (up to `visible`), in position order. */
+  recordsAfter(after: number, visible: number, limit: number): Promise<EventRecord[]> {
+    return this.records(this.st.readAll, [after, visible, null, null, null, null, null, null, null, limit]);
   }
 }
