@@ -5,6 +5,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEvents } from './commands/events.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerJournal } from './commands/journal.js';
 import { registerOutbox } from './commands/outbox.js';
 import { registerTail } from './commands/tail.js';
 import { registerVerify } from './commands/verify.js';
@@ -28,6 +29,7 @@ Examples:
   $ causeway inspect ./causeway-demo/journal
   $ causeway verify ./causeway-demo/journal
   $ causeway doctor --database sqlite:./causeway-demo/outbox.db --journal ./causeway-demo/journal
+  $ causeway journal copy ./data/journal postgres://app@localhost/app
   $ causeway outbox migrate postgres://app@localhost/app
   $ causeway outbox schema mysql > outbox.sql`,
     );
@@ -37,6 +39,7 @@ Examples:
   registerTail(program);
   registerEvents(program);
   registerCheckpoints(program);
+  registerJournal(program);
   registerOutbox(program);
   registerDoctor(program);
   registerBench(program);

@@ -17,7 +17,7 @@ import { ReceiptKeyring } from '../gates/keys.js';
 import type { Denial, ReceiptVerification, SignableReceipt } from '../gates/types.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { checkOptions, isTimerDelay, keys, MAX_TIMER_MS } from '../validation.js';
-import { encodeBatchMarker, FrameKind } from './codec.js';
+import { type EventRecord, encodeBatchMarker, FrameKind } from './codec.js';
 import { type AsyncJournal, asyncView } from './contract.js';
 import { validateEntity } from './coordinate.js';
 import { listCheckpoints, resetCheckpointFile, validateCheckpointId } from './delivery/checkpoint-file.js';
@@ -40,6 +40,9 @@ import type {
   ReactorOptions,
 } from './delivery/types.js';
 import { Durability } from './durability.js';
+import { encodeEventFrame } from './event-frame.js';
+import { computeEventHash } from './event-hash.js';
+import { ZERO_HASH } from './hash.js';
 import { idFromString, idToString, tryIdFromString } from './ids.js';
 import { imageOf } from './index/index-snapshot.js';
 import type { JournalIndex } from './index/journal-index.js';
@@ -1021,6 +1024,52 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
       if (this.index.count > before) this.notifyCommit(this.index.count);
     }
     return this.index.count;
+  }
+
+  /**
+   * The stored records of up to `limit` visible events after position `after`, as they are kept
+   * (payloads not upcast): what `causeway journal copy` reads.
+   * @internal
+   */
+  exportRecords(after: number, limit: number): EventRecord[] {
+    this.readable();
+    const end = Math.min(this.marks.get('visible'), after + limit);
+    const slots: number[] = [];
+    for (let position = after + 1; position <= end; position++) slots.push(position - 1);
+    return this.reader.records(slots);
+  }
+
+  /**
+   * Writes events exactly as another journal keeps them (ids, positions, timestamps, links,
+   * extensions, layout and hashes): what `causeway journal copy` writes. Each must come next, and
+   * carry its stream's next version and chain link and its own hash; anything else is refused
+   * (`CorruptData`) before a byte is written.
+   * @internal
+   */
+  importRecords(records: readonly EventRecord[]): void {
+    const w = this.writable();
+    const prepared: PreparedEvent[] = [];
+    const staged = new Map<string, { version: number; hash: Buffer }>();
+    for (const [i, r] of records.entries()) {
+      const indexed = this.index.stream(r.entity);
+      const stream =
+        staged.get(r.entity) ?? (indexed && { version: indexed.version, hash: indexed.lastHash });
+      const misfit =
+        r.position !== this.index.count + i + 1
+          ? `position ${r.position} where ${this.index.count + i + 1} comes next`
+          : r.streamVersion !== (stream ? stream.version + 1 : 0) ||
+              !r.prevHash.equals(stream?.hash ?? ZERO_HASH)
+            ? `${r.entity} version ${r.streamVersion} does not follow its stream`
+            : !computeEventHash(r).equals(r.hash)
+              ? `the event at position ${r.position} does not match its hash`
+              : this.index.slotOfId(r.id) !== -1
+                ? `event ${idToString(r.id)} is here already`
+                : null;
+      if (misfit) throw new CorruptData(`cannot import: ${misfit}`, { file: this.dir });
+      staged.set(r.entity, { version: r.streamVersion, hash: r.hash });
+      prepared.push({ record: r, frame: encodeEventFrame(r), extensions: undefined });
+    }
+    if (prepared.length > 0) this.write(w, prepared, false);
   }
 
   /** How this journal was opened: snapshot or rebuild, what recovery did, how long it took. */

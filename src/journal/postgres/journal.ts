@@ -47,6 +47,7 @@ import type {
 } from '../types.js';
 import { validateBatch } from '../write/prepare.js';
 import { type AppendContext, type Appended, Appender, appendItemsIn } from './append.js';
+import { importRecords } from './import.js';
 import { migrateJournal } from './migrate.js';
 import { JournalReads } from './reads.js';
 import { Sequencing } from './sequencing.js';
@@ -406,6 +407,26 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
   /** Declares an event type's current payload version and its upcasters, as the embedded journal. */
   declarePayloadVersion(type: E['type'], declaration: PayloadVersionDeclaration): void {
     this.versions.declare(type, declaration);
+  }
+
+  /**
+   * The stored records of up to `limit` sequenced events after position `after`, as they are kept
+   * (payloads not upcast): what `causeway journal copy` reads.
+   * @internal
+   */
+  async exportRecords(after: number, limit: number): Promise<EventRecord[]> {
+    this.open();
+    return this.reads.recordsAfter(after, await this.head(), limit);
+  }
+
+  /**
+   * Writes events exactly as another journal keeps them, after this journal's last: what
+   * `causeway journal copy` writes (it checks their chain first).
+   * @internal
+   */
+  async importRecords(records: readonly EventRecord[]): Promise<void> {
+    this.open();
+    await importRecords(this.pool, this.ctx.st, records);
   }
 
   /** Closes the journal (and its pool, when it opened one). */

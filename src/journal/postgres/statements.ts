@@ -29,6 +29,39 @@ export function journalStatements(t: JournalTables) {
     sequenceRound: `SELECT * FROM ${t.schema}.sequence_round(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     head: `SELECT position FROM ${t.head} WHERE id = 1`,
 
+    // ---------------------------------------------------------------- copying in
+    /** Events copied from another journal, kept as they were; each its own batch. */
+    importEvents: `WITH added AS (
+        INSERT INTO ${t.events} (batch_id, item, id, entity, scope, stream_version, type, payload_version,
+          timestamp, correlation_id, causation_id, metadata, data, extensions, idem_key, idem_digest, layout)
+        SELECT u.position, 0, u.id, u.entity, u.scope, u.stream_version, u.type, u.payload_version,
+          u.timestamp, u.correlation_id, u.causation_id, u.metadata, u.data, u.extensions, u.idem_key,
+          u.idem_digest, u.layout
+        FROM unnest(?::bigint[], ?::uuid[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::integer[],
+          ?::double precision[], ?::uuid[], ?::uuid[], ?::bytea[], ?::bytea[], ?::bytea[], ?::text[],
+          ?::bytea[], ?::smallint[])
+          AS u(position, id, entity, scope, stream_version, type, payload_version, timestamp, correlation_id,
+            causation_id, metadata, data, extensions, idem_key, idem_digest, layout)
+        RETURNING pk, batch_id AS position, entity, stream_version, scope, type),
+      logged AS (
+        INSERT INTO ${t.log} (position, event_pk, entity, stream_version, scope, type, prev_hash, hash)
+        SELECT a.position, a.pk, a.entity, a.stream_version, a.scope, a.type, h.prev_hash, h.hash
+        FROM added a JOIN unnest(?::bigint[], ?::bytea[], ?::bytea[]) AS h(position, prev_hash, hash)
+          ON h.position = a.position),
+      keyed AS (
+        INSERT INTO ${t.idempotency} (key, digest, event_id)
+        SELECT k.key, k.digest, k.event_id FROM unnest(?::text[], ?::bytea[], ?::uuid[]) AS k(key, digest, event_id)
+        WHERE k.key IS NOT NULL)
+      INSERT INTO ${t.streams} (entity, scope, version, last_timestamp)
+      SELECT DISTINCT ON (s.entity) s.entity, s.scope, s.version, s.last_timestamp
+      FROM unnest(?::text[], ?::text[], ?::bigint[], ?::double precision[]) AS s(entity, scope, version, last_timestamp)
+      ORDER BY s.entity, s.version DESC
+      ON CONFLICT (entity) DO UPDATE SET version = excluded.version, last_timestamp = excluded.last_timestamp`,
+    /** Moves the head over copied events; no row when anything else moved it meanwhile. */
+    importHead: `UPDATE ${t.head} SET position = ? WHERE id = 1 AND position = ? RETURNING position`,
+    /** Later batch ids follow the copied events' (each copied event is a batch of its own). */
+    importBatchIds: `SELECT setval('${t.schema}.batch_ids', ?)`,
+
     // ---------------------------------------------------------------- reads
     byEventPks: `SELECT l.event_pk AS pk, ${READ_COLUMNS} FROM ${t.log} l JOIN ${t.events} e ON e.pk = l.event_pk
       WHERE l.event_pk = ANY(?::bigint[]) ORDER BY l.position`,
