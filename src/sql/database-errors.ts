@@ -25,7 +25,7 @@ const UNAVAILABLE = new Set([
 ]);
 /** pg reports some losses, and connections it could not set up, only in words. */
 const PG_LOST =
-  /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client was closed|does not support SSL connections/;
+  /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client was closed|Cannot use a pool after calling end|does not support SSL connections/;
 /** Conflicts a retry of the whole transaction resolves. */
 const RETRYABLE = new Set(['40001', '40P01', '55P03', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
 

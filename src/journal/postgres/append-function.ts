@@ -20,9 +20,9 @@ export type AppendOutcome =
 
 /**
  * `append_batches(...)`: items arrive as parallel arrays (1-based), batch `b` holding items
- * `batch_ends[b-1] .. batch_ends[b]-1`. Streams are locked in the order of their lock keys, so
- * two calls never deadlock; with `p_wait` false a stream another transaction holds is not waited
- * for: its batches answer `busy` and the caller sends them again alone. `p_expected` is `any`,
+ * `batch_ends[b-1] .. batch_ends[b]-1`. Streams, then idempotency keys, are locked in the order of
+ * their lock keys, so two calls never deadlock; with `p_wait` false a stream or key another
+ * transaction holds is not waited for: its batches answer `busy` and the caller sends them again alone. `p_expected` is `any`,
  * `no-stream`, `stream-exists` or a version in decimal; a null correlation is inherited from the
  * cause (an earlier item of the batch, or an event of the journal).
  *
@@ -42,6 +42,7 @@ LANGUAGE plpgsql AS $fn$
 DECLARE
   v_lock integer;
   v_busy integer[] := '{}';
+  v_busy_keys integer[] := '{}';
   v_first integer;
   v_last integer;
   v_keyed integer;
@@ -67,13 +68,22 @@ BEGIN
       v_busy := v_busy || v_lock;
     END IF;
   END LOOP;
+  -- Keys too: a key claimed by a transaction still open would otherwise be waited for at its claim.
+  FOR v_lock IN SELECT DISTINCT hashtext(k) FROM unnest(p_idem_keys) AS k WHERE k IS NOT NULL ORDER BY 1 LOOP
+    IF p_wait THEN
+      PERFORM pg_advisory_xact_lock(hashtext('${t.schema}.keys'), v_lock);
+    ELSIF NOT pg_try_advisory_xact_lock(hashtext('${t.schema}.keys'), v_lock) THEN
+      v_busy_keys := v_busy_keys || v_lock;
+    END IF;
+  END LOOP;
 
   <<batches>>
   FOR b IN 1 .. coalesce(array_length(p_batch_ends, 1), 0) LOOP
     v_first := CASE WHEN b = 1 THEN 1 ELSE p_batch_ends[b - 1] END;
     v_last := p_batch_ends[b] - 1;
     r_batch := b; r_item := NULL; r_found := NULL; r_pks := NULL; r_ids := NULL;
-    IF EXISTS (SELECT 1 FROM unnest(p_entities[v_first:v_last]) AS e WHERE hashtext(e) = ANY (v_busy)) THEN
+    IF EXISTS (SELECT 1 FROM unnest(p_entities[v_first:v_last]) AS e WHERE hashtext(e) = ANY (v_busy))
+        OR EXISTS (SELECT 1 FROM unnest(p_idem_keys[v_first:v_last]) AS k WHERE hashtext(k) = ANY (v_busy_keys)) THEN
       r_outcome := 'busy'; RETURN NEXT; CONTINUE batches;
     END IF;
     v_tries := 0;

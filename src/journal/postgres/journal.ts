@@ -20,7 +20,7 @@ import {
 import { checkOptions, keys } from '../../validation.js';
 import type { EventRecord } from '../codec.js';
 import type { AsyncJournal } from '../contract.js';
-import { idToString, tryIdFromString } from '../ids.js';
+import { idFromString, idToString, tryIdFromString } from '../ids.js';
 import { PayloadVersions } from '../payload-versions.js';
 import { ReceiptSigner, receiptOf, verifyAgainstRecord } from '../receipts.js';
 import type {
@@ -110,6 +110,8 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
   private readonly versions = new PayloadVersions();
   private closed = false;
   private readonly appender: Appender;
+  /** Appends and waits in flight: close lets them finish. */
+  private readonly working = new Set<Promise<unknown>>();
   private readonly sequencing: Sequencing;
 
   private constructor(
@@ -181,6 +183,18 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
     if (this.closed) throw new JournalClosed();
   }
 
+  /** Runs `work` (once the journal is known open) as work close() waits for. */
+  private async tracked<T>(work: () => Promise<T>): Promise<T> {
+    this.open();
+    const running = work();
+    this.working.add(running);
+    try {
+      return await running;
+    } finally {
+      this.working.delete(running);
+    }
+  }
+
   /**
    * The receipts of appended events once sequenced: from the round this process ran when it
    * sequenced them, or read back when another process's round did.
@@ -206,17 +220,15 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
     event: NewEventOf<E>,
     options?: AppendOptions<C>,
   ): Promise<AppendReceipt> {
-    this.open();
     const item = { coordinate, event, options } as BatchItem;
-    const [receipt] = await this.receipts(await this.appender.append([item]));
-    return receipt;
+    return this.tracked(async () => (await this.receipts(await this.appender.append([item])))[0]);
   }
 
   async appendBatch(items: readonly BatchItem<E>[], options?: BatchOptions): Promise<AppendReceipt[]> {
     this.open();
     validateBatch(items);
     if (options !== undefined) checkOptions(options, BATCH_OPTIONS, 'batch option');
-    return this.receipts(await this.appender.append(items as readonly BatchItem[]));
+    return this.tracked(async () => this.receipts(await this.appender.append(items as readonly BatchItem[])));
   }
 
   /**
@@ -264,8 +276,9 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
   ): Promise<AppendReceipt[]> {
     this.open();
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    const ids = pending.map((p) => p.id);
+    const ids = pending.map((p) => idToString(idFromString(p?.id, 'id')));
     for (;;) {
+      this.open(); // a close meanwhile ends the wait
       const seen = this.sequencing.rounds;
       const records = await this.reads.recordsById(ids);
       if (records.length === ids.length) {
@@ -378,6 +391,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
     const deadline =
       options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
     for (;;) {
+      this.open(); // a close meanwhile ends the wait
       const seen = this.sequencing.rounds;
       if ((await this.head()) >= position) return;
       if (Date.now() >= deadline) throw new WaitTimeout(`${mark} to reach ${position}`, options.timeoutMs!);
@@ -433,6 +447,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.allSettled([...this.working]);
     await this.sequencing.close();
     if (this.ownsPool) await this.pool.end();
   }

@@ -22,6 +22,8 @@ export interface JournalTables {
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Schemas that are never a journal's own: PostgreSQL's, and the default one applications share. */
+const NOT_OWN = /^(pg_.*|information_schema|public)$/;
 
 /** The tables of the journal kept in PostgreSQL schema `schema` (a plain lower-case identifier). */
 export function journalTables(schema: string): JournalTables {
@@ -30,6 +32,8 @@ export function journalTables(schema: string): JournalTables {
       'a journal schema name is 1 to 63 lower-case letters, digits and underscores, not starting with a digit',
       { schema },
     );
+  if (NOT_OWN.test(schema))
+    throw new InvalidArgument(`a journal needs a schema of its own, not ${schema}`, { schema });
   const q = (table: string) => `${schema}.${table}`;
   return {
     schema,

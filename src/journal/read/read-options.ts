@@ -14,7 +14,7 @@ export function readStreamOptions(options: ReadStreamOptions): {
 } {
   checkOptions(options, READ_STREAM_OPTIONS, 'readStream option');
   const { from, limit = Number.POSITIVE_INFINITY, backwards = false } = options;
-  if (from !== undefined && (!Number.isInteger(from) || from < 0))
+  if (from !== undefined && (!Number.isSafeInteger(from) || from < 0))
     throw new InvalidArgument('from must be a non-negative integer', { from });
   checkLimit(limit);
   return { from, limit, backwards };
@@ -28,9 +28,9 @@ export function readAllOptions(options: ReadAllOptions): {
 } {
   checkOptions(options, READ_ALL_OPTIONS, 'readAll option');
   const { after = 0, limit = 1000, region } = options;
-  if (!Number.isInteger(after) || after < 0)
+  if (!Number.isSafeInteger(after) || after < 0)
     throw new InvalidArgument('after must be a non-negative integer', { after });
-  if (!Number.isInteger(limit) || limit < 1)
+  if (!Number.isSafeInteger(limit) || limit < 1)
     throw new InvalidArgument('limit must be a positive integer', { limit });
   if (region !== undefined) validateRegion(region);
   return { after, limit, region };
@@ -38,6 +38,6 @@ export function readAllOptions(options: ReadAllOptions): {
 
 /** A count of events: a non-negative integer, or no limit. */
 export function checkLimit(limit: unknown): void {
-  if (limit !== Number.POSITIVE_INFINITY && !(Number.isInteger(limit) && (limit as number) >= 0))
+  if (limit !== Number.POSITIVE_INFINITY && !(Number.isSafeInteger(limit) && (limit as number) >= 0))
     throw new InvalidArgument('limit must be a non-negative integer', { limit });
 }
