@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'CHECKPOINT_CORRUPT'
   | 'CHECKPOINT_REGION_MISMATCH'
   | 'CHECKPOINT_WRITE_FAILED'
+  | 'CHECKPOINT_LEASE_LOST'
   | 'CHECKPOINT_AHEAD'
   | 'RESTART_BUDGET_EXHAUSTED'
   | 'SUBSCRIBER_LAGGED'
@@ -400,6 +401,22 @@ export class CheckpointAhead extends CausewayError {
         `Choose where to go on from with journal.resetCheckpoint(${JSON.stringify(checkpointId)}, position): ` +
         `0 delivers everything again, ${journalEnd} only what comes next`,
       { checkpointId, position, journalEnd, reason },
+    );
+  }
+}
+
+/**
+ * A consumer's checkpoint lease (one active consumer per checkpoint id, across processes) was taken
+ * over by another process before this one saved its progress: it stops, and the other goes on.
+ */
+export class CheckpointLeaseLost extends CausewayError {
+  constructor(readonly checkpointId: string) {
+    super(
+      'CHECKPOINT_LEASE_LOST',
+      `the lease on checkpoint ${checkpointId} was taken over by another consumer`,
+      {
+        checkpointId,
+      },
     );
   }
 }

@@ -6,6 +6,10 @@ export { LossySubscription } from './delivery/lossy-subscription.js';
 export type * from './delivery/types.js';
 export { CursorWorkerAction, RestartPolicy } from './delivery/types.js';
 export { DENIAL_EVENT_TYPE, Journal, open, openReadOnly } from './journal.js';
+export type {
+  PostgresCursorWorkerConfig,
+  PostgresCursorWorkerContext,
+} from './postgres/cursor-worker.js';
 export {
   openPostgresJournal,
   type PendingReceipt,

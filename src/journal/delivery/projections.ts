@@ -53,11 +53,7 @@ export class Projections {
   /** The projection's state: caught up to everything visible (`consistent`) or as cached (`maybe-stale`). */
   project<S>(projection: Projection<S>, options: ProjectOptions = {}): ProjectionState<S> {
     this.validate(projection);
-    checkOptions(options, PROJECT_OPTIONS, 'project option');
-    const { entity, freshness = 'consistent' } = options;
-    if (entity !== undefined) validateEntity(entity);
-    if (freshness !== 'consistent' && freshness !== 'maybe-stale')
-      throw new InvalidArgument('freshness must be consistent or maybe-stale', { freshness });
+    const { entity, freshness } = projectOptions(options);
     const failed = this.registered.get(projection.name)?.failure;
     if (failed) throw failed;
     const key = keyOf(projection, entity);
@@ -296,7 +292,20 @@ function writeCache(file: string, bytes: Buffer): void {
 const keyOf = (p: Projection<unknown>, entity: string | undefined): string =>
   `${p.name}\n${p.version}\n${entity ?? ''}`;
 
-function validateProjection(p: Projection<unknown>): void {
+/** `project`'s options checked, with their defaults (every backend reads them alike). */
+export function projectOptions(
+  options: ProjectOptions,
+): Required<Pick<ProjectOptions, 'freshness'>> & ProjectOptions {
+  checkOptions(options, PROJECT_OPTIONS, 'project option');
+  const { entity, freshness = 'consistent' } = options;
+  if (entity !== undefined) validateEntity(entity);
+  if (freshness !== 'consistent' && freshness !== 'maybe-stale')
+    throw new InvalidArgument('freshness must be consistent or maybe-stale', { freshness });
+  return { entity, freshness };
+}
+
+/** Refuses what is not a projection (a name, a version from 1, `initial` and `apply`). */
+export function validateProjection(p: Projection<unknown>): void {
   if (p === null || typeof p !== 'object') throw new InvalidArgument('a projection must be an object');
   validateCheckpointId(p.name, 'projection name');
   if (!Number.isInteger(p.version) || p.version < 1)

@@ -20,9 +20,22 @@ import {
 import { checkOptions, keys } from '../../validation.js';
 import type { EventRecord } from '../codec.js';
 import type { AsyncJournal } from '../contract.js';
+import { projectOptions, validateProjection } from '../delivery/projections.js';
+import { checkReactor, reactionsTo } from '../delivery/reactor.js';
+import {
+  CursorWorkerAction,
+  type CursorWorkerHandle,
+  type CursorWorkerHandler,
+  type CursorWorkerOutcome,
+  type Projection,
+  type ProjectionState,
+  type ProjectOptions,
+  type ReactorOptions,
+} from '../delivery/types.js';
 import { idFromString, idToString, tryIdFromString } from '../ids.js';
 import { PayloadVersions } from '../payload-versions.js';
 import { ReceiptSigner, receiptOf, verifyAgainstRecord } from '../receipts.js';
+import { regionMatches } from '../region.js';
 import type {
   AppendOptions,
   AppendReceipt,
@@ -38,6 +51,8 @@ import type {
   ReadAllOptions,
   ReadPage,
   ReadStreamOptions,
+  Region,
+  StoredEvent,
   StoredEventOf,
   StreamSummary,
   VerifyOptions,
@@ -47,6 +62,12 @@ import type {
 } from '../types.js';
 import { validateBatch } from '../write/prepare.js';
 import { type AppendContext, type Appended, Appender, appendItemsIn } from './append.js';
+import {
+  type CursorWorkerFeed,
+  type PostgresCursorWorkerConfig,
+  type PostgresCursorWorkerContext,
+  startPostgresCursorWorker,
+} from './cursor-worker.js';
 import { importRecords } from './import.js';
 import { migrateJournal } from './migrate.js';
 import { JournalReads } from './reads.js';
@@ -96,13 +117,8 @@ const OPTIONS = keys(
 /** How long a wait for a round looks again at the latest, should its announcement be missed. */
 const WAIT_POLL_MS = 50;
 
-/**
- * The journal kept in PostgreSQL. `E` is the application's event union, as for `Journal<E>`.
- * Consumers (cursor workers, reactors, projections) are not offered on it yet.
- */
-export class PostgresJournal<E extends JournalEvent = JournalEvent>
-  implements Omit<AsyncJournal<E>, 'cursorWorker' | 'reactor' | 'project'>
-{
+/** The journal kept in PostgreSQL. `E` is the application's event union, as for `Journal<E>`. */
+export class PostgresJournal<E extends JournalEvent = JournalEvent> implements AsyncJournal<E> {
   private readonly ex: SqlExecutor;
   private readonly reads: JournalReads;
   private readonly ctx: AppendContext;
@@ -110,9 +126,14 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
   private readonly versions = new PayloadVersions();
   private closed = false;
   private readonly appender: Appender;
+  /** Projection states folded in this process, by name, version and entity. */
+  private readonly folds = new Map<string, ProjectionState<unknown>>();
+  /** Cursor workers and reactors started here: close stops them. */
+  private readonly consumers = new Set<CursorWorkerHandle>();
   /** Appends and waits in flight: close lets them finish. */
   private readonly working = new Set<Promise<unknown>>();
   private readonly sequencing: Sequencing;
+  private readonly logger: Logger;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -132,13 +153,14 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
       maxEventBytes: options.maxEventBytes ?? 1 << 20,
     };
     this.appender = new Appender(this.ctx);
+    this.logger = options.logger ?? silentLogger;
     this.signer = keyring?.signingKeyId ? new ReceiptSigner(keyring) : null;
     this.sequencing = new Sequencing(
       pool,
       this.ex,
       st,
       this.reads,
-      options.logger ?? silentLogger,
+      this.logger,
       options.pollIntervalMs ?? 100,
       () => this.appender.busy,
     );
@@ -443,10 +465,116 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent>
     await importRecords(this.pool, this.ctx.st, records);
   }
 
+  /**
+   * A cursor worker: batches of `region` in global order, its progress saved in the journal's
+   * database under `checkpointId`, where one worker per checkpoint id runs at a time across every
+   * process (another takes over once a stopped worker's lease of `leaseMs` lapses). Its handler may
+   * save the checkpoint in its own transaction (`context.saveCheckpointIn(tx)`).
+   */
+  cursorWorker<T extends E['type'] = E['type']>(
+    region: Region<T>,
+    config: PostgresCursorWorkerConfig,
+    handler: (
+      batch: StoredEventOf<EventOfType<E, T>>[],
+      context: PostgresCursorWorkerContext,
+    ) => CursorWorkerOutcome | Promise<CursorWorkerOutcome>,
+  ): CursorWorkerHandle {
+    this.open();
+    return this.consumer(
+      startPostgresCursorWorker(this.feed(), region, config, handler as CursorWorkerHandler),
+    );
+  }
+
+  /** A reactor, as the embedded journal's: reactions appended once per source, whichever process runs it. */
+  reactor<T extends E['type']>(options: ReactorOptions<E, T>): CursorWorkerHandle {
+    this.open();
+    const checked = checkReactor(options as unknown as ReactorOptions);
+    const { name, types, region = {}, batchSize, restart, onReactions } = checked;
+    return this.consumer(
+      startPostgresCursorWorker(
+        this.feed(),
+        { ...region, types },
+        { name: `reactor:${name}`, checkpointId: `reactor.${name}`, batchSize, restart },
+        async (batch) => {
+          for (const source of batch) {
+            const items = await reactionsTo(checked, source);
+            if (items.length === 0) continue;
+            const receipts = await this.appendBatch(items as BatchItem<E>[]);
+            onReactions?.(source, receipts);
+          }
+          return CursorWorkerAction.continue;
+        },
+      ),
+    );
+  }
+
+  /**
+   * Folds a projection over its region (or one stream's part of it): incrementally, from what this
+   * process folded before. `maybe-stale` answers from that without reading.
+   */
+  async project<S, T extends E['type'] = E['type']>(
+    projection: Projection<S, E, T>,
+    options: ProjectOptions = {},
+  ): Promise<ProjectionState<S>> {
+    this.open();
+    validateProjection(projection as unknown as Projection<unknown>);
+    const { entity, freshness } = projectOptions(options);
+    const key = `${projection.name}\n${projection.version}\n${entity ?? ''}`;
+    const cached = this.folds.get(key) as ProjectionState<S> | undefined;
+    if (cached && freshness === 'maybe-stale') return cached;
+    let { state, position } = cached ?? { state: projection.initial(), position: 0 };
+    const region = projection.region ?? {};
+    const head = await this.head();
+    const apply = (e: StoredEvent) => {
+      state = projection.apply(state, e as StoredEventOf<E, T>);
+    };
+    if (entity === undefined) {
+      for (let done = false; !done; ) {
+        const page = await this.reads.readAll({ after: position, limit: 1000, region }, head);
+        for (const e of page.events) apply(e);
+        position = page.nextAfter;
+        done = page.done;
+      }
+    } else {
+      for (const e of await this.reads.readStream(entity))
+        if (e.position > position && e.position <= head && regionMatches(region, e)) apply(e);
+      position = Math.max(position, head);
+    }
+    const folded = { state, position };
+    this.folds.set(key, folded);
+    return folded;
+  }
+
+  private consumer(handle: CursorWorkerHandle): CursorWorkerHandle {
+    this.consumers.add(handle);
+    void handle
+      .join()
+      .catch(() => {})
+      .finally(() => this.consumers.delete(handle));
+    return handle;
+  }
+
+  /** What this journal's cursor workers use of it. */
+  private feed(): CursorWorkerFeed {
+    return {
+      ex: this.ex,
+      st: this.ctx.st,
+      logger: this.logger,
+      readAll: (options) => this.readAll(options as ReadAllOptions<E['type']>) as Promise<ReadPage>,
+      idAt: async (position) => {
+        const [record] = await this.reads.recordsAfter(position - 1, position, 1);
+        return record && idToString(record.id);
+      },
+      head: () => this.head(),
+      onRound: (listener) => this.sequencing.onRound(listener),
+    };
+  }
+
   /** Closes the journal (and its pool, when it opened one). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.allSettled([...this.consumers].map((c) => c.stopAndJoin()));
     await Promise.allSettled([...this.working]);
     await this.sequencing.close();
     if (this.ownsPool) await this.pool.end();

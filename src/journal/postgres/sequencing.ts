@@ -38,6 +38,7 @@ export class Sequencing {
   /** Callers waiting for the next round announced (by any process). */
   private roundWatchers: (() => void)[] = [];
   private roundsAnnounced = 0;
+  private readonly roundListeners = new Set<() => void>();
   private closed = false;
   /** Wakes this process's leader while it lingers for more appends. */
   private wakeLeader: ((more: boolean) => void) | null = null;
@@ -128,8 +129,15 @@ export class Sequencing {
     });
   }
 
+  /** Calls `listener` on every round announced (by any process); returns the way to stop. */
+  onRound(listener: () => void): () => void {
+    this.roundListeners.add(listener);
+    return () => this.roundListeners.delete(listener);
+  }
+
   private announced(): void {
     this.roundsAnnounced++;
+    for (const listener of this.roundListeners) listener();
     const watchers = this.roundWatchers;
     this.roundWatchers = [];
     for (const wake of watchers) wake();

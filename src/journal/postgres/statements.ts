@@ -4,6 +4,9 @@
  */
 import type { JournalTables } from './tables.js';
 
+/** The database's clock in epoch milliseconds: leases never depend on the consumers' clocks. */
+const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
+
 /** What a read returns per event: the stored row and its place in the global order. */
 const READ_COLUMNS = `l.position, l.prev_hash, l.hash, e.id, e.entity, e.scope, e.stream_version, e.type,
   e.payload_version, e.timestamp, e.correlation_id, e.causation_id, e.metadata, e.data, e.extensions,
@@ -28,6 +31,25 @@ export function journalStatements(t: JournalTables) {
     /** See sequence-function.ts: logs the last round, takes the next. */
     sequenceRound: `SELECT * FROM ${t.schema}.sequence_round(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     head: `SELECT position FROM ${t.head} WHERE id = 1`,
+
+    // ---------------------------------------------------------------- consumer checkpoints
+    /**
+     * Takes the lease of checkpoint `id` (creating it at `position`) unless another consumer holds
+     * one that has not expired. Returns the checkpoint when taken, no row when held. Times are the
+     * database's, so the clocks of the consumers' machines do not matter.
+     */
+    claimCheckpoint: `INSERT INTO ${t.checkpoints} AS c (id, region, position, event_id, lease_owner, lease_expires_at)
+      VALUES (?, ?, ?, NULL, ?, ${NOW_MS} + ?)
+      ON CONFLICT (id) DO UPDATE SET lease_owner = excluded.lease_owner, lease_expires_at = excluded.lease_expires_at
+      WHERE c.lease_owner IS NULL OR c.lease_owner = excluded.lease_owner OR c.lease_expires_at < ${NOW_MS}
+      RETURNING c.region, c.position, c.event_id`,
+    renewCheckpointLease: `UPDATE ${t.checkpoints} SET lease_expires_at = ${NOW_MS} + ?
+      WHERE id = ? AND lease_owner = ? RETURNING id`,
+    /** Saves progress while the lease is this consumer's; no row when it was taken over. */
+    saveCheckpoint: `UPDATE ${t.checkpoints} SET position = ?, event_id = ?
+      WHERE id = ? AND lease_owner = ? RETURNING id`,
+    releaseCheckpointLease: `UPDATE ${t.checkpoints} SET lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = ? AND lease_owner = ?`,
 
     // ---------------------------------------------------------------- copying in
     /** Events copied from another journal, kept as they were; each its own batch. */

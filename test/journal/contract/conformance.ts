@@ -4,7 +4,13 @@
  * has consumers) with a way to open a fresh journal.
  */
 import { describe, expect, it } from 'vitest';
-import { type AsyncJournal, coordinate, generateReceiptKey } from '../../../src/index.js';
+import {
+  type AsyncJournal,
+  CursorWorkerAction,
+  coordinate,
+  generateReceiptKey,
+  type StoredEvent,
+} from '../../../src/index.js';
 
 /** The contract without its consumers (cursor workers, reactors, projections). */
 export type JournalData = Omit<AsyncJournal, 'cursorWorker' | 'reactor' | 'project'>;
@@ -155,23 +161,123 @@ export function defineJournalConformance(backend: JournalBackend): void {
   });
 }
 
-/** Consumers over the contract: projections, cursor workers and reactors. */
-export function defineConsumerConformance(backend: JournalBackend<AsyncJournal>): void {
-  describe(`journal consumers on ${backend.name}`, () => {
-    const withJournal = (fn: (j: AsyncJournal) => Promise<void>) => withJournalOf(backend, fn);
+/** A backend whose journals can be opened again, as a process restarting would. */
+export interface ConsumerBackend {
+  readonly name: string;
+  /** A fresh, empty journal, and the way to open it again once closed. */
+  open(): Promise<{ journal: AsyncJournal; reopen(): Promise<AsyncJournal> }>;
+}
 
-    it('folds a projection over the events of its region', () =>
+/** Polls `condition` every 10 ms, failing after 10 s. */
+async function eventually(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Consumers over the contract: projections, cursor workers and reactors. */
+export function defineConsumerConformance(backend: ConsumerBackend): void {
+  describe(`journal consumers on ${backend.name}`, () => {
+    const withJournal = async (
+      fn: (j: AsyncJournal, reopen: () => Promise<AsyncJournal>) => Promise<void>,
+    ) => {
+      const { journal, reopen } = await backend.open();
+      await fn(journal, reopen);
+    };
+
+    it('folds a projection over the events of its region, and again after more arrive', () =>
       withJournal(async (j) => {
         for (let n = 1; n <= 3; n++) await j.append(order(n), { type: 'Placed', data: { total: n * 10 } });
         await j.append(order(1), { type: 'Paid', data: {} });
-        const revenue = await j.project({
+        const revenue = {
           name: 'revenue',
           version: 1,
           region: { types: ['Placed'] },
           initial: () => 0,
-          apply: (sum: number, e) => sum + (e.data as { total: number }).total,
+          apply: (sum: number, e: { data: unknown }) => sum + (e.data as { total: number }).total,
+        };
+        expect((await j.project(revenue)).state).toBe(60);
+        await j.append(order(4), { type: 'Placed', data: { total: 40 } });
+        expect(await j.project(revenue)).toEqual({ state: 100, position: 5 });
+        expect((await j.project(revenue, { entity: 'order:4' })).state).toBe(40);
+        await j.close();
+      }));
+
+    it('a cursor worker gets its region in order, and one started later with its checkpoint id goes on after what was committed', () =>
+      withJournal(async (j, reopen) => {
+        for (let n = 1; n <= 5; n++) {
+          await j.append(order(n), { type: 'Placed', data: { n } });
+          await j.append(order(n), { type: 'Paid', data: {} });
+        }
+        const seen: number[] = [];
+        const worker = j.cursorWorker(
+          { types: ['Placed'] },
+          { checkpointId: 'billing', batchSize: 2 },
+          (batch) => {
+            for (const e of batch) seen.push((e.data as { n: number }).n);
+            return CursorWorkerAction.continue;
+          },
+        );
+        await eventually(() => seen.length === 5, 'five events');
+        await worker.stopAndJoin();
+        expect(seen).toEqual([1, 2, 3, 4, 5]);
+        expect(worker.committed).toBeGreaterThanOrEqual(9); // the last delivered, or past what followed it
+        await j.append(order(6), { type: 'Placed', data: { n: 6 } });
+        await j.close();
+
+        const again = await reopen();
+        const later: number[] = [];
+        const resumed = again.cursorWorker({ types: ['Placed'] }, { checkpointId: 'billing' }, (batch) => {
+          for (const e of batch) later.push((e.data as { n: number }).n);
+          return CursorWorkerAction.continue;
         });
-        expect(revenue.state).toBe(60);
+        await eventually(() => later.length === 1, 'the event after the checkpoint');
+        await resumed.stopAndJoin();
+        expect(later).toEqual([6]);
+        await again.close();
+      }));
+
+    it('a reactor appends each source’s reactions once, caused by it, also when started again', () =>
+      withJournal(async (j, reopen) => {
+        const shipping = {
+          name: 'shipping',
+          handlers: {
+            Placed: (e: { entity: string }) => ({
+              coordinate: coordinate(`ship:${e.entity}`, 'shop'),
+              event: { type: 'ShipmentRequested', data: {} },
+            }),
+          },
+        };
+        const placed = [];
+        for (let n = 1; n <= 3; n++) placed.push(await j.append(order(n), { type: 'Placed', data: {} }));
+        const shipments = async (journal: AsyncJournal) =>
+          (await journal.readAll({ region: { types: ['ShipmentRequested'] } })).events;
+        let reactor = j.reactor(shipping);
+        let found: StoredEvent[] = [];
+        const until = async (journal: AsyncJournal, n: number) => {
+          const deadline = Date.now() + 10_000;
+          for (;;) {
+            found = await shipments(journal);
+            if (found.length >= n || Date.now() > deadline) return;
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        };
+        await until(j, 3);
+        await reactor.stopAndJoin();
+        expect(found.map((e) => e.causationId)).toEqual(placed.map((p) => p.id));
+        expect(found.map((e) => e.entity)).toEqual(['ship:order:1', 'ship:order:2', 'ship:order:3']);
+        await j.append(order(4), { type: 'Placed', data: {} });
+        await j.close();
+
+        const again = await reopen();
+        reactor = again.reactor(shipping);
+        await until(again, 4);
+        await new Promise((r) => setTimeout(r, 100));
+        await reactor.stopAndJoin();
+        expect(await shipments(again)).toHaveLength(4);
+        await again.close();
       }));
   });
 }

@@ -2,9 +2,14 @@ import { open } from '../../../src/index.js';
 import { tempDir } from '../../helpers.js';
 import { defineConsumerConformance, defineJournalConformance } from './conformance.js';
 
-const embedded = {
+defineJournalConformance({
   name: 'the embedded journal',
   open: async (options?: { receiptKeys?: string[] }) => open(tempDir(), options).async,
-};
-defineJournalConformance(embedded);
-defineConsumerConformance(embedded);
+});
+defineConsumerConformance({
+  name: 'the embedded journal',
+  open: async () => {
+    const dir = tempDir();
+    return { journal: open(dir).async, reopen: async () => open(dir).async };
+  },
+});

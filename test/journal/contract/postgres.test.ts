@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll } from 'vitest';
 import { PostgresJournal } from '../../../src/journal/postgres/journal.js';
 import { PG_URL, postgresKind, requireOrSkip } from '../../outbox/databases.js';
-import { defineJournalConformance } from './conformance.js';
+import { defineConsumerConformance, defineJournalConformance } from './conformance.js';
 
 const available = await requireOrSkip(postgresKind);
 const schemas: string[] = [];
@@ -13,12 +13,25 @@ afterAll(async () => {
   await admin.end();
 });
 
-if (available)
+const newSchema = () => {
+  const schema = `journal_c${process.pid}_${schemas.length}`;
+  schemas.push(schema);
+  return schema;
+};
+
+if (available) {
   defineJournalConformance({
     name: 'PostgreSQL',
-    open: (options) => {
-      const schema = `journal_c${process.pid}_${schemas.length}`;
-      schemas.push(schema);
-      return PostgresJournal.open(PG_URL, { schema, ...options });
+    open: (options) => PostgresJournal.open(PG_URL, { schema: newSchema(), ...options }),
+  });
+  defineConsumerConformance({
+    name: 'PostgreSQL',
+    open: async () => {
+      const schema = newSchema();
+      return {
+        journal: await PostgresJournal.open(PG_URL, { schema }),
+        reopen: () => PostgresJournal.open(PG_URL, { schema }),
+      };
     },
   });
+}

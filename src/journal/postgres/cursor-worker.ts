@@ -1,0 +1,279 @@
+/**
+ * Cursor workers of a journal in PostgreSQL: batches in global order, progress saved in the
+ * journal's `checkpoints` table, one active worker per checkpoint id across every process (a lease
+ * in the database, renewed while the worker runs and taken over once it lapses), and a checkpoint a
+ * handler can save in its own transaction, with its own writes (exactly-once for them).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  CheckpointAhead,
+  CheckpointLeaseLost,
+  CheckpointRegionMismatch,
+  DatabaseUnavailable,
+  InvalidArgument,
+  RestartBudgetExhausted,
+} from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { type SqlExecutor, type SqlTarget, toSqlExecutor } from '../../sql/index.js';
+import { checkOptions, isTimerDelay, keys, MAX_TIMER_MS } from '../../validation.js';
+import { Directive, Notifier, Worker } from '../../worker/index.js';
+import { canonicalRegion, validateCheckpointId } from '../delivery/checkpoint-file.js';
+import { RestartBudget, validateRestartPolicy } from '../delivery/restart-budget.js';
+import type {
+  CursorWorkerConfig,
+  CursorWorkerContext,
+  CursorWorkerHandle,
+  CursorWorkerHandler,
+  CursorWorkerOutcome,
+} from '../delivery/types.js';
+import { validateRegion } from '../region.js';
+import type { ReadAllOptions, ReadPage, Region, StoredEvent } from '../types.js';
+import type { JournalStatements } from './statements.js';
+
+const WORKER_OPTIONS = keys(
+  'name',
+  'batchSize',
+  'checkpointId',
+  'after',
+  'restart',
+  'pollIntervalMs',
+  'leaseMs',
+);
+/** How long a database failure pauses a worker before it tries again. */
+const RETRY_MS = 250;
+
+/** What a cursor worker uses of its journal. */
+export interface CursorWorkerFeed {
+  readonly ex: SqlExecutor;
+  readonly st: JournalStatements;
+  readonly logger: Logger;
+  readAll(options: ReadAllOptions): Promise<ReadPage>;
+  /** The event at `position`, when the journal has one. */
+  idAt(position: number): Promise<string | undefined>;
+  head(): Promise<number>;
+  /** Calls `listener` on every round announced (by any process); returns the way to stop. */
+  onRound(listener: () => void): () => void;
+}
+
+/** {@link CursorWorkerConfig} on PostgreSQL: `leaseMs` is how long a silent worker keeps its checkpoint. */
+export interface PostgresCursorWorkerConfig extends CursorWorkerConfig {
+  /** A worker that stops renewing (its process died) is taken over after this. Default 10,000 ms. */
+  leaseMs?: number;
+}
+
+/** A handler's context on PostgreSQL: it may save the checkpoint in its own transaction. */
+export interface PostgresCursorWorkerContext extends CursorWorkerContext {
+  /**
+   * Saves the checkpoint after this batch in the handler's transaction `tx` (a pg client in a
+   * transaction, or a Kysely, Knex, Drizzle or Prisma one): the batch's effects and the progress
+   * commit together or not at all. Throws `CheckpointLeaseLost` when another worker took over.
+   */
+  saveCheckpointIn?(tx: SqlTarget): Promise<void>;
+}
+
+export function startPostgresCursorWorker(
+  feed: CursorWorkerFeed,
+  region: Region,
+  config: PostgresCursorWorkerConfig,
+  handler: CursorWorkerHandler,
+): CursorWorkerHandle {
+  checkOptions(config, WORKER_OPTIONS, 'cursor worker option');
+  const { batchSize = 64, checkpointId, after = 0, pollIntervalMs = 1000, leaseMs = 10_000 } = config;
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new InvalidArgument('batchSize must be a positive integer', { batchSize });
+  if (!Number.isSafeInteger(after) || after < 0)
+    throw new InvalidArgument('after must be a non-negative integer', { after });
+  if (!isTimerDelay(pollIntervalMs, 1))
+    throw new InvalidArgument(`pollIntervalMs must be from 1 to ${MAX_TIMER_MS}`, { pollIntervalMs });
+  if (!isTimerDelay(leaseMs, 100))
+    throw new InvalidArgument(`leaseMs must be from 100 to ${MAX_TIMER_MS}`, { leaseMs });
+  if (checkpointId !== undefined) validateCheckpointId(checkpointId);
+  if (typeof handler !== 'function') throw new InvalidArgument('a cursor worker needs a handler function');
+  validateRegion(region);
+  const budget = new RestartBudget(validateRestartPolicy(config.restart ?? { kind: 'once' }));
+  const name = config.name ?? checkpointId ?? 'cursor-worker';
+  const lease =
+    checkpointId === undefined ? null : new Lease(feed, checkpointId, canonicalRegion(region), leaseMs);
+
+  /** Where the next batch starts; `committed` once it is saved (or, without a checkpoint, handled). */
+  let committed = after;
+  let claimed = lease === null;
+  const wake = new Notifier();
+  const stopListening = feed.onRound(() => wake.wake());
+  const poll = setInterval(() => wake.wake(), pollIntervalMs); // also keeps the process alive
+  let worker: Worker;
+  const stopSoon = () => worker.stop().catch(() => {}); // join() reports how it ended
+
+  const run = async (signal: AbortSignal): Promise<Directive> => {
+    try {
+      if (!claimed) {
+        const at = await lease!.claim(after);
+        if (at === null) return Directive.sleep(Math.min(leaseMs / 2, pollIntervalMs));
+        committed = at;
+        claimed = true;
+        lease!.keepAlive(() => stopSoon());
+      }
+      const page = await feed.readAll({ after: committed, region, limit: batchSize });
+      if (page.events.length === 0) {
+        committed = Math.max(committed, page.nextAfter); // nothing of the region: skipped, never saved alone
+        return page.done ? Directive.idle() : Directive.proceed();
+      }
+      const end = page.events[page.events.length - 1].position;
+      let savedInHandler = false;
+      const context: PostgresCursorWorkerContext = {
+        durable: lease !== null,
+        committed,
+        signal,
+        ...(lease && {
+          saveCheckpointIn: async (tx: SqlTarget) => {
+            await lease.save(toSqlExecutor(tx, 'postgres'), end, page.events[page.events.length - 1].id);
+            savedInHandler = true;
+          },
+        }),
+      };
+      let outcome: CursorWorkerOutcome;
+      try {
+        outcome = await handler(page.events as StoredEvent[], context);
+      } catch (err) {
+        if (err instanceof CheckpointLeaseLost) throw err;
+        if (!budget.take()) throw new RestartBudgetExhausted(name, budget.restarts, err);
+        return Directive.proceed(); // the batch again, from `committed`
+      }
+      if (outcome !== 'continue' && outcome !== 'stop' && outcome !== 'stopWithRollback')
+        throw new InvalidArgument(
+          `cursor worker handler returned ${JSON.stringify(outcome)}; expected continue, stop or stopWithRollback`,
+          { worker: name },
+        );
+      if (outcome === 'stopWithRollback') {
+        stopSoon();
+        return Directive.idle();
+      }
+      if (lease && !savedInHandler) await lease.save(feed.ex, end, page.events[page.events.length - 1].id);
+      committed = end;
+      if (outcome === 'stop') {
+        stopSoon();
+        return Directive.idle();
+      }
+      return Directive.proceed();
+    } catch (err) {
+      if (!(err instanceof DatabaseUnavailable)) throw err;
+      feed.logger.warn({ err, worker: name }, 'cursor worker lost the database; it tries again');
+      return Directive.sleep(RETRY_MS);
+    }
+  };
+
+  worker = new Worker({
+    name,
+    category: 'cursor-worker',
+    action: { execute: run },
+    notifiers: [wake],
+    onThrow: 'propagate',
+  });
+  worker.start().wake();
+
+  const finished = worker.join().finally(async () => {
+    stopListening();
+    clearInterval(poll);
+    await lease
+      ?.release()
+      .catch((err) =>
+        feed.logger.warn({ err, worker: name }, 'cursor worker could not release its lease; it lapses'),
+      );
+  });
+  finished.catch(() => {}); // reported through join(); never an unhandled rejection
+
+  return {
+    name,
+    get committed() {
+      return committed;
+    },
+    get restarts() {
+      return budget.restarts;
+    },
+    stop: () => void stopSoon(),
+    join: () => finished,
+    stopAndJoin: () => {
+      void stopSoon();
+      return finished;
+    },
+  };
+}
+
+/** The lease on one checkpoint: claimed, renewed while the worker runs, fenced on every save. */
+class Lease {
+  private readonly owner = randomUUID();
+  private renewal: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly feed: CursorWorkerFeed,
+    private readonly id: string,
+    private readonly region: Region,
+    private readonly leaseMs: number,
+  ) {}
+
+  /** The saved position when the lease is taken, null while another worker holds it. */
+  async claim(after: number): Promise<number | null> {
+    const { ex, st } = this.feed;
+    const regionJson = JSON.stringify(this.region);
+    const { rows } = await ex.query(st.claimCheckpoint, [
+      this.id,
+      regionJson,
+      after,
+      this.owner,
+      this.leaseMs,
+    ]);
+    if (rows.length === 0) return null;
+    const saved = JSON.parse(rows[0].region as string) as Region;
+    if (JSON.stringify(canonicalRegion(saved)) !== regionJson) {
+      await this.release();
+      throw new CheckpointRegionMismatch(this.id, saved, this.region);
+    }
+    const position = Number(rows[0].position);
+    const head = await this.feed.head();
+    const id = rows[0].event_id as string | null;
+    const reason =
+      position > head
+        ? `the journal ends at ${head}`
+        : id !== null && position > 0 && (await this.feed.idAt(position)) !== id
+          ? `the journal holds another event at ${position}`
+          : null;
+    if (reason !== null) {
+      await this.release();
+      throw new CheckpointAhead(this.id, position, head, reason);
+    }
+    return position;
+  }
+
+  /** Renews the lease every third of its term; `lost` is called when another worker took it. */
+  keepAlive(lost: () => void): void {
+    const { ex, st, logger } = this.feed;
+    const renew = async () => {
+      try {
+        const { rows } = await ex.query(st.renewCheckpointLease, [this.leaseMs, this.id, this.owner]);
+        if (rows.length === 0) {
+          logger.error({ checkpointId: this.id }, 'cursor worker lost its lease to another; it stops');
+          lost();
+        }
+      } catch (err) {
+        logger.warn(
+          { err, checkpointId: this.id },
+          'cursor worker could not renew its lease; it tries again',
+        );
+      }
+    };
+    this.renewal = setInterval(() => void renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.renewal.unref();
+  }
+
+  /** Saves the position in `ex` (the worker's pool, or a handler's transaction), fenced by the lease. */
+  async save(ex: SqlExecutor, position: number, eventId: string): Promise<void> {
+    const { rows } = await ex.query(this.feed.st.saveCheckpoint, [position, eventId, this.id, this.owner]);
+    if (rows.length === 0) throw new CheckpointLeaseLost(this.id);
+  }
+
+  async release(): Promise<void> {
+    if (this.renewal) clearInterval(this.renewal);
+    this.renewal = null;
+    await this.feed.ex.query(this.feed.st.releaseCheckpointLease, [this.id, this.owner]);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Consumers of a journal in PostgreSQL across processes: one worker per checkpoint id at a time,
+ * taken over once its holder stops or dies, and checkpoints saved in the handler's transaction.
+ */
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CursorWorkerAction, coordinate } from '../../../src/index.js';
+import { PostgresJournal } from '../../../src/journal/postgres/journal.js';
+import { fixture, sleep, startChild } from '../../children.js';
+import { PG_URL, postgresKind, requireOrSkip } from '../../outbox/databases.js';
+
+const available = await requireOrSkip(postgresKind);
+const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
+const schemas: string[] = [];
+const newSchema = (name: string) => {
+  const schema = `journal_${name}${process.pid}`;
+  schemas.push(schema);
+  return schema;
+};
+afterAll(async () => {
+  if (available) for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await admin.end();
+});
+
+async function eventually(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const order = (n: number) => coordinate(`order:${n}`, 'shop');
+
+describe.skipIf(!available)('cursor workers on a journal in PostgreSQL', () => {
+  it('run one at a time per checkpoint id across processes; a killed holder is taken over once its lease lapses, losing nothing', {
+    timeout: 60_000,
+  }, async () => {
+    const schema = newSchema('cw');
+    const journal = await PostgresJournal.open(PG_URL, { schema });
+    const child = startChild(fixture('pg-cursor-worker.ts'), [PG_URL, schema, 'billing', '1000']);
+    try {
+      await child.ready;
+      for (let n = 1; n <= 5; n++) await journal.append(order(n), { type: 'Placed', data: { n } });
+      await eventually(
+        () => child.lines.filter((l) => l.startsWith('GOT')).length === 5,
+        'the child to get 5',
+      );
+
+      // The same checkpoint here waits while the child holds it.
+      const here: number[] = [];
+      const worker = journal.cursorWorker(
+        {},
+        { checkpointId: 'billing', leaseMs: 1000, pollIntervalMs: 50 },
+        (batch) => {
+          for (const e of batch) here.push(e.position);
+          return CursorWorkerAction.continue;
+        },
+      );
+      for (let n = 6; n <= 8; n++) await journal.append(order(n), { type: 'Placed', data: { n } });
+      await eventually(
+        () => child.lines.filter((l) => l.startsWith('GOT')).length === 8,
+        'the child to get 8',
+      );
+      expect(here).toEqual([]);
+
+      child.proc.kill('SIGKILL');
+      await child.exited;
+      const killedAt = Date.now();
+      for (let n = 9; n <= 10; n++) await journal.append(order(n), { type: 'Placed', data: { n } });
+      await eventually(() => here.length >= 2, 'the takeover', 10_000);
+      expect(Date.now() - killedAt).toBeGreaterThanOrEqual(500); // it waited for the lease to lapse
+      await worker.stopAndJoin();
+      // Each event was handled by one of them, in order; at most the child's last batch twice.
+      const child8 = child.lines.filter((l) => l.startsWith('GOT')).map((l) => Number(l.split(' ')[1]));
+      expect(child8).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(here.at(-1)).toBe(10);
+      expect(here[0]).toBeGreaterThanOrEqual(8);
+    } finally {
+      child.proc.kill('SIGKILL');
+      await journal.close();
+    }
+  });
+
+  it("save their checkpoint in the handler's transaction: rolled back, neither the rows nor the progress stay", async () => {
+    const schema = newSchema('cwtx');
+    await admin.query(`DROP TABLE IF EXISTS ${schema}_totals`);
+    await admin.query(`CREATE TABLE ${schema}_totals (entity text PRIMARY KEY, n integer)`);
+    const journal = await PostgresJournal.open(PG_URL, { schema });
+    try {
+      for (let n = 1; n <= 4; n++) await journal.append(order(n), { type: 'Placed', data: { n } });
+      let failOnce = true;
+      const worker = journal.cursorWorker(
+        {},
+        {
+          checkpointId: 'totals',
+          batchSize: 2,
+          restart: { kind: 'bounded', maxRestarts: 5, withinMs: 60_000 },
+        },
+        async (batch, context) => {
+          const client = await admin.connect();
+          try {
+            await client.query('BEGIN');
+            for (const e of batch)
+              await client.query(`INSERT INTO ${schema}_totals VALUES ($1, $2)`, [
+                e.entity,
+                (e.data as { n: number }).n,
+              ]);
+            await context.saveCheckpointIn!(client);
+            if (failOnce && batch[0].position === 3) {
+              failOnce = false;
+              throw new Error('the handler fails after its writes, before its commit');
+            }
+            await client.query('COMMIT');
+          } catch (err) {
+            await client.query('ROLLBACK');
+            throw err;
+          } finally {
+            client.release();
+          }
+          return CursorWorkerAction.continue;
+        },
+      );
+      await eventually(
+        async () => (await admin.query(`SELECT count(*)::int AS n FROM ${schema}_totals`)).rows[0].n === 4,
+        'four rows',
+      );
+      await worker.stopAndJoin();
+      expect(worker.restarts).toBe(1);
+      const saved = await admin.query(`SELECT position FROM ${schema}.checkpoints WHERE id = 'totals'`);
+      expect(Number(saved.rows[0].position)).toBe(4);
+      // Exactly once: each event's row once (a second insert would have failed on the key).
+      expect(
+        (await admin.query(`SELECT entity FROM ${schema}_totals ORDER BY n`)).rows.map((r) => r.entity),
+      ).toEqual(['order:1', 'order:2', 'order:3', 'order:4']);
+    } finally {
+      await journal.close();
+      await admin.query(`DROP TABLE IF EXISTS ${schema}_totals`);
+    }
+  });
+
+  it('refuse a checkpoint id saved for another region', async () => {
+    const schema = newSchema('cwreg');
+    const journal = await PostgresJournal.open(PG_URL, { schema });
+    try {
+      await journal.append(order(1), { type: 'Placed', data: {} });
+      const first = journal.cursorWorker(
+        { types: ['Placed'] },
+        { checkpointId: 'c1' },
+        () => CursorWorkerAction.stop,
+      );
+      await first.join();
+      const second = journal.cursorWorker(
+        { types: ['Paid'] },
+        { checkpointId: 'c1' },
+        () => CursorWorkerAction.continue,
+      );
+      await expect(second.join()).rejects.toMatchObject({ code: 'CHECKPOINT_REGION_MISMATCH' });
+    } finally {
+      await journal.close();
+    }
+  });
+});
