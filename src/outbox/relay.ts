@@ -1,5 +1,11 @@
 import { InvalidArgument } from '../errors.js';
-import type { CursorWorkerHandle, Journal, Region, RestartPolicy, StoredEvent } from '../journal/index.js';
+import type {
+  AsyncJournal,
+  CursorWorkerHandle,
+  Region,
+  RestartPolicy,
+  StoredEvent,
+} from '../journal/index.js';
 import { CursorWorkerAction } from '../journal/index.js';
 import type { Outbox } from './outbox.js';
 import type { NewMessage } from './types.js';
@@ -22,12 +28,17 @@ export interface RelayOptions {
 }
 
 /**
- * Relays journal events into an outbox queue with a durable cursor worker. Each batch is enqueued
+ * Relays journal events (of the embedded journal or one in PostgreSQL) into an outbox queue with a
+ * durable cursor worker. Each batch is enqueued
  * in one outbox transaction, then checkpointed; the dedupe key is the event id, so a batch enqueued
  * again after a crash (before its checkpoint) adds nothing. Messages carry the
  * event's type and headers `event-id`, `entity`, `position`, `correlation-id`.
  */
-export function relayToOutbox(journal: Journal, outbox: Outbox, options: RelayOptions): CursorWorkerHandle {
+export function relayToOutbox(
+  journal: Pick<AsyncJournal, 'cursorWorker'>,
+  outbox: Outbox,
+  options: RelayOptions,
+): CursorWorkerHandle {
   const {
     region,
     queue,

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coordinate, leased, Outbox, Result } from '../../../src/index.js';
+import { coordinate, leased, Outbox, Result, relayToOutbox } from '../../../src/index.js';
 import { PostgresJournal } from '../../../src/journal/postgres/journal.js';
 import { PG_URL, postgresKind, requireOrSkip } from '../../outbox/databases.js';
 
@@ -78,6 +78,47 @@ describe.skipIf(!available)("appending in the caller's PostgreSQL transaction", 
       while (delivered.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(delivered).toEqual([{ id: 'o-2' }]);
       expect((await journal.verify()).ok).toBe(true);
+    } finally {
+      await outbox.stop();
+      await journal.close();
+    }
+  });
+
+  it('relays its events to an outbox queue once, even when a second relay reads them all again', async () => {
+    const journal = await PostgresJournal.open(pool, { schema: 'relay_journal' });
+    const delivered: string[] = [];
+    const outbox = await Outbox.start(pool, {
+      prefix: 'relay_outbox',
+      queues: {
+        events: {
+          partitions: 2,
+          delivery: leased(async (m) => {
+            delivered.push(m.headers['event-id']);
+            return Result.ok();
+          }),
+        },
+      },
+    });
+    try {
+      const ids: string[] = [];
+      for (let n = 1; n <= 5; n++)
+        ids.push(
+          (await journal.append(coordinate(`order:${n}`, 'shop'), { type: 'OrderPlaced', data: { n } })).id,
+        );
+      const relay = relayToOutbox(journal, outbox, { region: { types: ['OrderPlaced'] }, queue: 'events' });
+      const deadline = Date.now() + 10_000;
+      while (delivered.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await relay.stopAndJoin();
+      // Another relay with a checkpoint of its own reads every event again: the ids dedupe them.
+      const again = relayToOutbox(journal, outbox, {
+        region: { types: ['OrderPlaced'] },
+        queue: 'events',
+        name: 'again',
+      });
+      while (again.committed < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await again.stopAndJoin();
+      await new Promise((r) => setTimeout(r, 200));
+      expect([...delivered].sort()).toEqual([...ids].sort());
     } finally {
       await outbox.stop();
       await journal.close();
