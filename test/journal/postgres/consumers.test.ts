@@ -139,6 +139,39 @@ describe.skipIf(!available)('cursor workers on a journal in PostgreSQL', () => {
     }
   });
 
+  it('are woken by LISTEN when another process appends, once per round, and again after their listening session is killed', {
+    timeout: 30_000,
+  }, async () => {
+    const schema = newSchema('cwlisten');
+    const writer = await PostgresJournal.open(PG_URL, { schema });
+    const url = new URL(PG_URL);
+    url.searchParams.set('application_name', `reader${process.pid}`);
+    const reader = await PostgresJournal.open(url.href, { schema, pollIntervalMs: 600_000 });
+    const got: number[] = [];
+    const worker = reader.cursorWorker({}, { checkpointId: 'listen', pollIntervalMs: 600_000 }, (batch) => {
+      for (const e of batch) got.push(e.position);
+      return CursorWorkerAction.continue;
+    });
+    try {
+      await writer.append(order(1), { type: 'Placed', data: {} });
+      await eventually(() => got.length === 1, 'a wake-up by LISTEN', 5_000);
+      // The reader's listening session dies: it listens again and reads what it missed.
+      const killed = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE application_name = $1 AND query LIKE 'LISTEN%'`,
+        [`reader${process.pid}`],
+      );
+      expect(killed.rows).toHaveLength(1);
+      for (let n = 2; n <= 3; n++) await writer.append(order(n), { type: 'Placed', data: {} });
+      await eventually(() => got.length === 3, 'the events announced while not listening', 10_000);
+      expect(got).toEqual([1, 2, 3]);
+    } finally {
+      await worker.stopAndJoin();
+      await reader.close();
+      await writer.close();
+    }
+  });
+
   it('refuse a checkpoint id saved for another region', async () => {
     const schema = newSchema('cwreg');
     const journal = await PostgresJournal.open(PG_URL, { schema });
