@@ -13,6 +13,7 @@ import {
   pgAppendBatch100,
   pgAppendC16,
   pgAppendSingle,
+  pgCursorWorker,
   pgReadPage1k,
   pgSequenceLag,
 } from './journal/postgres.js';
@@ -38,6 +39,7 @@ const CASES: [string, () => Promise<BenchResult>][] = [
   ['journal.pg.append.batch100', pgAppendBatch100],
   ['journal.pg.sequence_lag', pgSequenceLag],
   ['journal.pg.read.page1k', pgReadPage1k],
+  ['journal.pg.cursor_worker', pgCursorWorker],
   ['worker.proceed', workerProceed],
   ['worker.notify', workerNotify],
   ['delivery.cursor_worker', cursorWorker],

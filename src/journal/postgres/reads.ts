@@ -70,6 +70,11 @@ export class JournalReads {
     return this.events(await this.records(sql, [entity, start, Number.isFinite(limit) ? limit : null]));
   }
 
+  /**
+   * A page of the global order. The log is read in windows of positions (an exact one when there
+   * is no filter, positions being dense), so each query scans a bounded range whatever the
+   * planner's estimates: paging through a large journal stays linear.
+   */
   async readAll(options: ReadAllOptions = {}, visible: number): Promise<ReadPage> {
     const { after, limit, region } = readAllOptions(options);
     const from = Math.max(after, (region?.fromPosition ?? 1) - 1);
@@ -77,23 +82,34 @@ export class JournalReads {
     const types = region?.types ? [...region.types] : null;
     const scope = region?.scope ?? null;
     const prefix = region?.entityPrefix ?? null;
-    const records = await this.records(this.st.readAll, [
-      from,
-      end,
-      types,
-      types,
-      scope,
-      scope,
-      prefix,
-      prefix,
-      prefix,
-      limit,
-    ]);
-    const done = records.length < limit;
+    const filtered = types !== null || scope !== null || prefix !== null;
+    const window = filtered ? Math.max(limit * 4, 4096) : limit;
+    const records: EventRecord[] = [];
+    let scanned = from; // every position up to here has been looked at
+    while (records.length < limit && scanned < end) {
+      const upTo = Math.min(end, scanned + window);
+      const wanted = limit - records.length;
+      const found = await this.records(this.st.readAll, [
+        scanned,
+        upTo,
+        types,
+        types,
+        scope,
+        scope,
+        prefix,
+        prefix,
+        prefix,
+        wanted,
+      ]);
+      records.push(...found);
+      // A full answer may end before the window does: only up to its last event is looked at.
+      scanned = found.length === wanted ? found[found.length - 1].position : upTo;
+    }
+    const full = records.length === limit;
     return {
       events: this.events(records),
-      nextAfter: done ? Math.max(after, end) : records[records.length - 1].position,
-      done,
+      nextAfter: full ? records[records.length - 1].position : Math.max(after, Math.min(scanned, end)),
+      done: !full,
     };
   }
 
@@ -166,6 +182,7 @@ export class JournalReads {
 
   /** Stored records after position `after` (up to `visible`), in position order. */
   recordsAfter(after: number, visible: number, limit: number): Promise<EventRecord[]> {
-    return this.records(this.st.readAll, [after, visible, null, null, null, null, null, null, null, limit]);
+    const upTo = Math.min(visible, after + limit); // positions are dense: an exact, bounded range
+    return this.records(this.st.readAll, [after, upTo, null, null, null, null, null, null, null, limit]);
   }
 }

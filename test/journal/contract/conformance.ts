@@ -149,6 +149,35 @@ export function defineJournalConformance(backend: JournalBackend): void {
       );
     });
 
+    it('pages through the global order and through a region without gaps or repeats, whatever the page size', () =>
+      withJournal(async (j) => {
+        for (let b = 0; b < 50; b++)
+          await j.appendBatch(
+            Array.from({ length: 100 }, (_, i) => ({
+              coordinate: order((b * 100 + i) % 40),
+              event: { type: (b * 100 + i) % 7 === 0 ? 'Paid' : 'Placed', data: { n: b * 100 + i } },
+            })),
+          );
+        const pages = async (region: { types?: string[] } | undefined, limit: number) => {
+          const positions: number[] = [];
+          for (let after = 0, done = false; !done; ) {
+            const page = await j.readAll({ after, limit, region });
+            expect(page.events.length).toBeLessThanOrEqual(limit);
+            positions.push(...page.events.map((e) => e.position));
+            expect(page.nextAfter).toBeGreaterThanOrEqual(after);
+            after = page.nextAfter;
+            done = page.done;
+          }
+          return positions;
+        };
+        const all = Array.from({ length: 5000 }, (_, i) => i + 1);
+        const paid = all.filter((p) => (p - 1) % 7 === 0);
+        expect(await pages(undefined, 333)).toEqual(all);
+        expect(await pages({ types: ['Paid'] }, 1)).toEqual(paid);
+        expect(await pages({ types: ['Paid'] }, 100)).toEqual(paid);
+        expect(await pages({ types: ['Paid'] }, 5000)).toEqual(paid);
+      }));
+
     it('reports watermarks and waits for a position to become visible', () =>
       withJournal(async (j) => {
         const wait = j.waitFor('visible', 2, { timeoutMs: 5000 });
