@@ -34,6 +34,16 @@ async function withDatabase<T>(name: string, fn: (url: string) => Promise<T>): P
   try {
     return await fn(url.href);
   } finally {
+    // Emmett's pool ends its sessions in the background: forcing them off would fail its idle clients
+    // with an error nobody listens to, so the drop waits for them first.
+    for (let i = 0; i < 50; i++) {
+      const { rows } = await admin.query(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+        [database],
+      );
+      if (rows[0].n === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
   }

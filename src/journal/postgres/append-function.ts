@@ -22,9 +22,11 @@ export type AppendOutcome =
  * `append_batches(...)`: items arrive as parallel arrays (1-based), batch `b` holding items
  * `batch_ends[b-1] .. batch_ends[b]-1`. Streams, then idempotency keys, are locked in the order of
  * their lock keys, so two calls never deadlock; with `p_wait` false a stream or key another
- * transaction holds is not waited for: its batches answer `busy` and the caller sends them again alone. `p_expected` is `any`,
- * `no-stream`, `stream-exists` or a version in decimal; a null correlation is inherited from the
- * cause (an earlier item of the batch, or an event of the journal).
+ * transaction holds is not waited for: its batches answer `busy` and the caller sends them again
+ * alone. `p_in_caller_tx` says the call runs in the application's transaction (notify the
+ * sequencers on its commit) rather than one of its own. `p_expected` is `any`, `no-stream`,
+ * `stream-exists` or a version in decimal; a null correlation is inherited from the cause (an
+ * earlier item of the batch, or an event of the journal).
  *
  * Returns one row per batch: `appended` with the new events' row keys, `duplicate` with the
  * original ids when every item repeats an idempotency key, or what refused it, naming the item
@@ -32,7 +34,7 @@ export type AppendOutcome =
  */
 export const appendFunction = (t: JournalTables): string => `
 CREATE FUNCTION ${t.schema}.append_batches(
-  p_now double precision, p_wait boolean, p_wake boolean, p_batch_ends integer[],
+  p_now double precision, p_wait boolean, p_in_caller_tx boolean, p_batch_ends integer[],
   p_ids uuid[], p_entities text[], p_scopes text[], p_types text[], p_payload_versions integer[],
   p_correlations uuid[], p_causations uuid[], p_metadata bytea[], p_data bytea[],
   p_extensions bytea[], p_idem_keys text[], p_idem_digests bytea[], p_expected text[],
@@ -61,6 +63,12 @@ DECLARE
   v_batch_id bigint;
   v_any boolean := false;
 BEGIN
+  -- The journal's own calls are transactions of their own, acknowledged only once a sequencing
+  -- round has committed after them, durably: that commit flushes this one too, so this one need not
+  -- wait for the disk. A caller's transaction (p_in_caller_tx) keeps the caller's setting.
+  IF NOT p_in_caller_tx THEN
+    PERFORM set_config('synchronous_commit', 'off', true);
+  END IF;
   FOR v_lock IN SELECT DISTINCT hashtext(e) FROM unnest(p_entities) AS e ORDER BY 1 LOOP
     IF p_wait THEN
       PERFORM pg_advisory_xact_lock(hashtext('${t.schema}'), v_lock);
@@ -191,7 +199,7 @@ BEGIN
       EXIT attempt;
     END LOOP;
   END LOOP;
-  IF v_any AND p_wake THEN
+  IF v_any AND p_in_caller_tx THEN
     PERFORM pg_notify('${t.schema}_pending', '');
   END IF;
 END

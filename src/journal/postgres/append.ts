@@ -143,7 +143,11 @@ export async function appendItems(
   now = Date.now(),
 ): Promise<Appended> {
   const encoded = encode(ctx, items);
-  const [row] = await appendBatches(executorOf(ctx), ctx.st, [encoded], { now, wait: true, wake: false });
+  const [row] = await appendBatches(executorOf(ctx), ctx.st, [encoded], {
+    now,
+    wait: true,
+    inCallerTransaction: false,
+  });
   return settle(encoded, row);
 }
 
@@ -158,7 +162,7 @@ export async function appendItemsIn(
   now = Date.now(),
 ): Promise<Appended> {
   const encoded = encode(ctx, items);
-  const [row] = await appendBatches(ex, ctx.st, [encoded], { now, wait: true, wake: true });
+  const [row] = await appendBatches(ex, ctx.st, [encoded], { now, wait: true, inCallerTransaction: true });
   return settle(encoded, row);
 }
 
@@ -229,7 +233,7 @@ export class Appender {
         this.ex,
         this.ctx.st,
         group.map((q) => q.encoded),
-        { now: Date.now(), wait: alone, wake: false },
+        { now: Date.now(), wait: alone, inCallerTransaction: false },
       );
     } catch (err) {
       // Refused whole (nothing was written): one batch's bad value must not fail the others.
@@ -272,7 +276,7 @@ async function appendBatches(
   ex: SqlExecutor,
   st: JournalStatements,
   batches: Encoded[][],
-  how: { now: number; wait: boolean; wake: boolean },
+  how: { now: number; wait: boolean; inCallerTransaction: boolean },
 ): Promise<OutcomeRow[]> {
   const all = batches.flat();
   const ends: number[] = [];
@@ -281,7 +285,7 @@ async function appendBatches(
   const { rows } = await ex.query(st.appendBatches, [
     how.now,
     how.wait,
-    how.wake,
+    how.inCallerTransaction,
     ends,
     column((e) => idToString(e.id)),
     column((e) => e.entity),

@@ -12,7 +12,6 @@ import type { PayloadVersions } from '../payload-versions.js';
 import { toStoredEvent } from '../read/event-reader.js';
 import { readAllOptions, readStreamOptions } from '../read/read-options.js';
 import type {
-  ChainBreak,
   EffectTree,
   ReadAllOptions,
   ReadPage,

@@ -188,7 +188,7 @@ describe.skipIf(!ownServer)('the PostgreSQL journal across a server restart (a c
     let stop = false;
     const appender = async (w: number) => {
       for (let n = 0; !stop; n++) {
-        for (let attempt = 0; !stop; attempt++) {
+        while (!stop) {
           try {
             const r = await journal.append(
               coordinate(`order:${w}`, 'shop'),
