@@ -71,6 +71,11 @@ export async function migrateSchema(
       return 0;
     });
     if (found > latest) throw tooNew(found);
+    if (found === 0)
+      throw new SchemaVersionMismatch(
+        `${schema.label} is not in this database (is the name right?); create it by running the migrations`,
+        { prefix: schema.name, found, expected: latest },
+      );
     if (found < latest)
       throw new SchemaVersionMismatch(
         `${schema.label} is at version ${found}, expected ${latest}; run the migrations`,

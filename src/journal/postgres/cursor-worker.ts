@@ -79,7 +79,7 @@ export function startPostgresCursorWorker(
 ): CursorWorkerHandle {
   checkOptions(config, WORKER_OPTIONS, 'cursor worker option');
   const { batchSize = 64, checkpointId, after = 0, pollIntervalMs = 1000, leaseMs = 10_000 } = config;
-  if (!Number.isInteger(batchSize) || batchSize < 1)
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
     throw new InvalidArgument('batchSize must be a positive integer', { batchSize });
   if (!Number.isSafeInteger(after) || after < 0)
     throw new InvalidArgument('after must be a non-negative integer', { after });
@@ -103,20 +103,38 @@ export function startPostgresCursorWorker(
   const poll = setInterval(() => wake.wake(), pollIntervalMs); // also keeps the process alive
   let worker: Worker;
   const stopSoon = () => worker.stop().catch(() => {}); // join() reports how it ended
+  const waitForLease = () => Directive.sleep(Math.min(leaseMs / 2, pollIntervalMs));
+  /** The lease went to another worker, which goes on from the checkpoint: this one waits to take it back. */
+  const standBy = (err: unknown) => {
+    if (!claimed) return;
+    claimed = false;
+    lease!.stopRenewing();
+    feed.logger.warn(
+      { err, worker: name },
+      'cursor worker lost its lease to another; it waits to take it back',
+    );
+    wake.wake();
+  };
 
   const run = async (signal: AbortSignal): Promise<Directive> => {
     try {
-      if (!claimed) {
-        const at = await lease!.claim(after);
-        if (at === null) return Directive.sleep(Math.min(leaseMs / 2, pollIntervalMs));
+      if (lease && !claimed) {
+        const at = await lease.claim(after);
+        if (at === null) return waitForLease();
         committed = at;
         claimed = true;
-        lease!.keepAlive(() => stopSoon());
+        lease.keepAlive(standBy);
       }
       const page = await feed.readAll({ after: committed, region, limit: batchSize });
       if (page.events.length === 0) {
         committed = Math.max(committed, page.nextAfter); // nothing of the region: skipped, never saved alone
         return page.done ? Directive.idle() : Directive.proceed();
+      }
+      // The lease may have lapsed since it was last renewed (a database outage, a stopped process):
+      // no batch is handed out before it is known to be still this worker's.
+      if (lease && !(await lease.renew())) {
+        standBy(new CheckpointLeaseLost(lease.id));
+        return waitForLease();
       }
       const end = page.events[page.events.length - 1].position;
       let savedInHandler = false;
@@ -135,7 +153,8 @@ export function startPostgresCursorWorker(
       try {
         outcome = await handler(page.events as StoredEvent[], context);
       } catch (err) {
-        if (err instanceof CheckpointLeaseLost) throw err;
+        // Neither is the handler's fault: the lease is waited for, the database retried.
+        if (err instanceof CheckpointLeaseLost || err instanceof DatabaseUnavailable) throw err;
         if (!budget.take()) throw new RestartBudgetExhausted(name, budget.restarts, err);
         return Directive.proceed(); // the batch again, from `committed`
       }
@@ -156,6 +175,10 @@ export function startPostgresCursorWorker(
       }
       return Directive.proceed();
     } catch (err) {
+      if (err instanceof CheckpointLeaseLost) {
+        standBy(err);
+        return waitForLease();
+      }
       if (!(err instanceof DatabaseUnavailable)) throw err;
       feed.logger.warn({ err, worker: name }, 'cursor worker lost the database; it tries again');
       return Directive.sleep(RETRY_MS);
@@ -206,7 +229,7 @@ class Lease {
 
   constructor(
     private readonly feed: CursorWorkerFeed,
-    private readonly id: string,
+    readonly id: string,
     private readonly region: Region,
     private readonly leaseMs: number,
   ) {}
@@ -229,12 +252,13 @@ class Lease {
       throw new CheckpointRegionMismatch(this.id, saved, this.region);
     }
     const position = Number(rows[0].position);
-    const head = await this.feed.head();
     const id = rows[0].event_id as string | null;
+    if (id === null) return position; // nothing saved yet: it starts where it was asked to, and waits there
+    const head = await this.feed.head();
     const reason =
       position > head
         ? `the journal ends at ${head}`
-        : id !== null && position > 0 && (await this.feed.idAt(position)) !== id
+        : (await this.feed.idAt(position)) !== id
           ? `the journal holds another event at ${position}`
           : null;
     if (reason !== null) {
@@ -244,25 +268,33 @@ class Lease {
     return position;
   }
 
-  /** Renews the lease every third of its term; `lost` is called when another worker took it. */
-  keepAlive(lost: () => void): void {
-    const { ex, st, logger } = this.feed;
+  /** Extends the lease; false when another worker holds it now. */
+  async renew(): Promise<boolean> {
+    const { ex, st } = this.feed;
+    const { rows } = await ex.query(st.renewCheckpointLease, [this.leaseMs, this.id, this.owner]);
+    return rows.length > 0;
+  }
+
+  /** Renews the lease every third of its term; `lost` hears when another worker took it. */
+  keepAlive(lost: (err: CheckpointLeaseLost) => void): void {
     const renew = async () => {
       try {
-        const { rows } = await ex.query(st.renewCheckpointLease, [this.leaseMs, this.id, this.owner]);
-        if (rows.length === 0) {
-          logger.error({ checkpointId: this.id }, 'cursor worker lost its lease to another; it stops');
-          lost();
-        }
+        if (!(await this.renew())) lost(new CheckpointLeaseLost(this.id));
       } catch (err) {
-        logger.warn(
+        this.feed.logger.warn(
           { err, checkpointId: this.id },
           'cursor worker could not renew its lease; it tries again',
         );
       }
     };
+    this.stopRenewing();
     this.renewal = setInterval(() => void renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.renewal.unref();
+  }
+
+  stopRenewing(): void {
+    if (this.renewal) clearInterval(this.renewal);
+    this.renewal = null;
   }
 
   /** Saves the position in `ex` (the worker's pool, or a handler's transaction), fenced by the lease. */
@@ -272,8 +304,7 @@ class Lease {
   }
 
   async release(): Promise<void> {
-    if (this.renewal) clearInterval(this.renewal);
-    this.renewal = null;
+    this.stopRenewing();
     await this.feed.ex.query(this.feed.st.releaseCheckpointLease, [this.id, this.owner]);
   }
 }

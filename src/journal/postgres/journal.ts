@@ -468,8 +468,11 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
   /**
    * A cursor worker: batches of `region` in global order, its progress saved in the journal's
    * database under `checkpointId`, where one worker per checkpoint id runs at a time across every
-   * process (another takes over once a stopped worker's lease of `leaseMs` lapses). Its handler may
-   * save the checkpoint in its own transaction (`context.saveCheckpointIn(tx)`).
+   * process (another takes over once a stopped worker's lease of `leaseMs` lapses). The lease is
+   * confirmed before each batch; a worker that loses it waits to take it back. A handler paused for
+   * longer than the lease (its process stopped mid-batch) may still finish beside the new holder,
+   * but its checkpoint is refused, so `context.saveCheckpointIn(tx)` (the checkpoint saved in the
+   * handler's own transaction) keeps its writes exactly once.
    */
   cursorWorker<T extends E['type'] = E['type']>(
     region: Region<T>,
@@ -526,7 +529,12 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
     const region = projection.region ?? {};
     const head = await this.head();
     const apply = (e: StoredEvent) => {
-      state = projection.apply(state, e as StoredEventOf<E, T>);
+      try {
+        state = projection.apply(state, e as StoredEventOf<E, T>);
+      } catch (err) {
+        this.folds.delete(key); // apply may have changed the cached state before it threw
+        throw err;
+      }
     };
     if (entity === undefined) {
       for (let done = false; !done; ) {

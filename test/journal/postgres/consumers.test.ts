@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CursorWorkerAction, coordinate } from '../../../src/index.js';
+import { CursorWorkerAction, coordinate, DatabaseUnavailable } from '../../../src/index.js';
 import { PostgresJournal } from '../../../src/journal/postgres/journal.js';
 import { fixture, sleep, startChild } from '../../children.js';
 import { PG_URL, postgresKind, requireOrSkip } from '../../outbox/databases.js';
@@ -169,6 +169,113 @@ describe.skipIf(!available)('cursor workers on a journal in PostgreSQL', () => {
       await worker.stopAndJoin();
       await reader.close();
       await writer.close();
+    }
+  });
+
+  it('go back to waiting when their lease is taken while idle, and take it again once it is free', async () => {
+    const schema = newSchema('cwsteal');
+    const journal = await PostgresJournal.open(PG_URL, { schema });
+    const got: number[] = [];
+    const worker = journal.cursorWorker(
+      {},
+      { checkpointId: 'w', leaseMs: 300, pollIntervalMs: 20 },
+      (batch) => {
+        for (const e of batch) got.push(e.position);
+        return CursorWorkerAction.continue;
+      },
+    );
+    try {
+      await journal.append(order(1), { type: 'Placed', data: {} });
+      await eventually(() => got.length === 1, 'the first event');
+      // Another consumer takes the lease (as one would after this process paused past its term).
+      await admin.query(
+        `UPDATE ${schema}.checkpoints SET lease_owner = 'other', lease_expires_at = ${Date.now() + 1000} WHERE id = 'w'`,
+      );
+      await journal.append(order(2), { type: 'Placed', data: {} });
+      await sleep(400);
+      expect(got).toEqual([1]); // no batch is handed out while the other holds the lease
+      await eventually(() => got.length === 2, 'the takeover once the lease lapses', 5000);
+      expect(got).toEqual([1, 2]);
+      const saved = await admin.query(
+        `SELECT position, lease_owner FROM ${schema}.checkpoints WHERE id = 'w'`,
+      );
+      expect(Number(saved.rows[0].position)).toBe(2);
+      expect(saved.rows[0].lease_owner).not.toBe('other');
+    } finally {
+      await worker.stopAndJoin();
+      await journal.close();
+    }
+  });
+
+  it('pause through database failures in their handler instead of spending their restart budget', async () => {
+    const schema = newSchema('cwdown');
+    const journal = await PostgresJournal.open(PG_URL, { schema });
+    let failures = 3;
+    const got: number[] = [];
+    const worker = journal.cursorWorker({}, { checkpointId: 'd', pollIntervalMs: 20 }, async (batch) => {
+      if (failures-- > 0) throw new DatabaseUnavailable('postgres', new Error('connection terminated'));
+      for (const e of batch) got.push(e.position);
+      return CursorWorkerAction.continue;
+    });
+    try {
+      await journal.append(order(1), { type: 'Placed', data: {} });
+      await eventually(() => got.length === 1, 'the event after the outage', 10_000);
+      expect(worker.restarts).toBe(0);
+    } finally {
+      await worker.stopAndJoin();
+      await journal.close();
+    }
+  });
+
+  it('start a new checkpoint after the end of the journal and wait there, refusing sizes that are not safe integers', async () => {
+    const schema = newSchema('cwafter');
+    const journal = await PostgresJournal.open(PG_URL, { schema });
+    try {
+      expect(() => journal.cursorWorker({}, { batchSize: 1e20 }, () => CursorWorkerAction.continue)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+      const got: number[] = [];
+      const worker = journal.cursorWorker(
+        {},
+        { checkpointId: 'late', after: 2, pollIntervalMs: 20 },
+        (batch) => {
+          for (const e of batch) got.push(e.position);
+          return CursorWorkerAction.continue;
+        },
+      );
+      await sleep(200);
+      for (let n = 1; n <= 3; n++) await journal.append(order(n), { type: 'Placed', data: {} });
+      await eventually(() => got.length === 1, 'the event after position 2');
+      await worker.stopAndJoin();
+      expect(got).toEqual([3]);
+    } finally {
+      await journal.close();
+    }
+  });
+
+  it('keep a projection cache sound when apply throws halfway through', async () => {
+    const schema = newSchema('projthrow');
+    const journal = await PostgresJournal.open(PG_URL, { schema });
+    try {
+      let throwAt = 5;
+      const counter = {
+        name: 'counter',
+        version: 1,
+        initial: () => ({ n: 0 }),
+        apply: (s: { n: number }, e: { position: number }) => {
+          if (e.position === throwAt) throw new Error('apply failed');
+          s.n++; // updates its state in place, as apply may
+          return s;
+        },
+      };
+      for (let n = 1; n <= 3; n++) await journal.append(order(n), { type: 'Placed', data: {} });
+      expect((await journal.project(counter)).state.n).toBe(3);
+      for (let n = 4; n <= 6; n++) await journal.append(order(n), { type: 'Placed', data: {} });
+      await expect(journal.project(counter)).rejects.toThrow('apply failed');
+      throwAt = 0;
+      expect((await journal.project(counter)).state.n).toBe(6);
+    } finally {
+      await journal.close();
     }
   });
 
