@@ -35,8 +35,6 @@ export class Sequencing {
   private readonly poll: NodeJS.Timeout;
   private looking: Promise<void> | null = null;
   private readonly listener: ReconnectingListener;
-  /** Callers waiting for the next round announced (by any process). */
-  private roundWatchers: (() => void)[] = [];
   private roundsAnnounced = 0;
   private readonly roundListeners = new Set<() => void>();
   private closed = false;
@@ -121,11 +119,13 @@ export class Sequencing {
   nextRound(ms: number, after: number): Promise<void> {
     if (this.roundsAnnounced > after) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.roundWatchers.push(() => {
+      const done = () => {
         clearTimeout(timer);
+        stop();
         resolve();
-      });
+      };
+      const timer = setTimeout(done, ms);
+      const stop = this.onRound(done);
     });
   }
 
@@ -137,10 +137,7 @@ export class Sequencing {
 
   private announced(): void {
     this.roundsAnnounced++;
-    for (const listener of this.roundListeners) listener();
-    const watchers = this.roundWatchers;
-    this.roundWatchers = [];
-    for (const wake of watchers) wake();
+    for (const listener of [...this.roundListeners]) listener();
   }
 
   /** The records of committed events (by row key) once they have positions, in the order given. */
