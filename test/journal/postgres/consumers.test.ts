@@ -2,25 +2,14 @@
  * Consumers of a journal in PostgreSQL across processes: one worker per checkpoint id at a time,
  * taken over once its holder stops or dies, and checkpoints saved in the handler's transaction.
  */
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CursorWorkerAction, coordinate, DatabaseUnavailable } from '../../../src/index.js';
 import { PostgresJournal } from '../../../src/journal/postgres/journal.js';
 import { fixture, sleep, startChild } from '../../children.js';
-import { PG_URL, postgresKind, requireOrSkip } from '../../outbox/databases.js';
+import { PG_URL } from '../../outbox/databases.js';
+import { journalSchemas } from './schemas.js';
 
-const available = await requireOrSkip(postgresKind);
-const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
-const schemas: string[] = [];
-const newSchema = (name: string) => {
-  const schema = `journal_${name}${process.pid}`;
-  schemas.push(schema);
-  return schema;
-};
-afterAll(async () => {
-  if (available) for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
+const { available, admin, newSchema } = await journalSchemas();
 
 async function eventually(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000) {
   const deadline = Date.now() + ms;

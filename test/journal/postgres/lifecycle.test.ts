@@ -2,25 +2,14 @@
  * The PostgreSQL journal's edges: closing with appends in flight, transactions left open holding
  * idempotency keys, and input the database would otherwise refuse with an untyped error.
  */
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CausewayError, coordinate, JournalClosed } from '../../../src/index.js';
 import { PostgresJournal } from '../../../src/journal/postgres/journal.js';
-import { PG_URL, postgresKind, requireOrSkip } from '../../outbox/databases.js';
+import { PG_URL } from '../../outbox/databases.js';
 import { expectJournalIntact } from './intact.js';
+import { journalSchemas } from './schemas.js';
 
-const available = await requireOrSkip(postgresKind);
-const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
-const schemas: string[] = [];
-const newSchema = (name: string) => {
-  const schema = `journal_${name}${process.pid}`;
-  schemas.push(schema);
-  return schema;
-};
-afterAll(async () => {
-  if (available) for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
+const { available, admin, newSchema } = await journalSchemas();
 
 describe.skipIf(!available)('the PostgreSQL journal at its edges', () => {
   it('close() lets the appends in flight finish with their receipts, and refuses new ones with JournalClosed', async () => {

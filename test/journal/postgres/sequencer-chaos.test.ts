@@ -9,22 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CausewayError, coordinate } from '../../../src/index.js';
 import { PostgresJournal } from '../../../src/journal/postgres/journal.js';
 import { type Child, fixture, sleep, startChild } from '../../children.js';
-import { PG_URL, postgresKind, requireOrSkip } from '../../outbox/databases.js';
+import { PG_URL } from '../../outbox/databases.js';
 import { canCreatePostgres, createPostgres, type OwnServer } from '../../outbox/own-servers.js';
 import { expectJournalIntact } from './intact.js';
+import { journalSchemas } from './schemas.js';
 
-const available = await requireOrSkip(postgresKind);
-const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
-const schemas: string[] = [];
-const newSchema = (name: string) => {
-  const schema = `journal_${name}${process.pid}`;
-  schemas.push(schema);
-  return schema;
-};
-afterAll(async () => {
-  if (available) for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
+const { available, admin, newSchema } = await journalSchemas();
 
 /** The application name of the session leading `schema`'s sequencing, if any. */
 async function leader(schema: string): Promise<string | undefined> {
