@@ -1,8 +1,8 @@
 /**
- * Appends to a journal in PostgreSQL: events are checked and encoded here, then written in one
- * transaction that locks their streams (in sorted order), checks expected versions and idempotency
- * keys against the committed state, and leaves the events pending for the sequencer, which gives
- * them positions and hashes once they commit.
+ * Appends to a journal in PostgreSQL: events are checked and encoded here (bad input throws before
+ * anything is sent), then written by the append function (append-function.ts), which checks them
+ * against the committed state and leaves them pending for the sequencer. The `Appender` sends a
+ * process's appends together; `appendItemsIn` writes in the caller's transaction.
  */
 import type pg from 'pg';
 import {
@@ -133,25 +133,6 @@ function causalLinks(o: AppendOptions & { causedByItem?: number }, earlier: Enco
 }
 
 /**
- * Appends `items` as one atomic batch (a single append is a batch of one), alone in its own
- * statement. A retry whose every item repeats an idempotency key with the same event answers with
- * the originals; a batch mixing repeats and new events is refused, as in the embedded journal.
- */
-export async function appendItems(
-  ctx: AppendContext,
-  items: readonly BatchItem[],
-  now = Date.now(),
-): Promise<Appended> {
-  const encoded = encode(ctx, items);
-  const [row] = await appendBatches(executorOf(ctx), ctx.st, [encoded], {
-    now,
-    wait: true,
-    inCallerTransaction: false,
-  });
-  return settle(encoded, row);
-}
-
-/**
  * Appends `items` in the caller's transaction `ex`: they commit or roll back with it, and are
  * sequenced after it commits (its commit wakes the sequencers).
  */
@@ -199,7 +180,7 @@ export class Appender {
   }
 
   /** Checks and encodes `items` now (bad input throws before anything is sent), then appends them. */
-  append(items: readonly BatchItem[]): Promise<Appended> {
+  async append(items: readonly BatchItem[]): Promise<Appended> {
     const encoded = encode(this.ctx, items);
     return new Promise((resolve, reject) => {
       this.queue.push({ encoded, resolve, reject });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coordinate } from '../../../src/index.js';
 import { computeEventHash } from '../../../src/journal/event-hash.js';
 import { PayloadVersions } from '../../../src/journal/payload-versions.js';
-import { type AppendContext, appendItems } from '../../../src/journal/postgres/append.js';
+import { type AppendContext, Appender } from '../../../src/journal/postgres/append.js';
 import { migrateJournal } from '../../../src/journal/postgres/migrate.js';
 import { recordOfRow } from '../../../src/journal/postgres/records.js';
 import { leadSequencing } from '../../../src/journal/postgres/sequencer.js';
@@ -24,6 +24,10 @@ describe.skipIf(!available)('appending to and sequencing a journal on PostgreSQL
     for (const s of schemas) await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
     await pool.end();
   });
+
+  /** Appends one batch alone, as a process with nothing else in flight does. */
+  const appendItems = (ctx: AppendContext, items: Parameters<Appender['append']>[0]) =>
+    new Appender(ctx).append(items);
 
   async function freshJournal(): Promise<AppendContext> {
     const schema = `journal_a${process.pid}_${schemas.length}`;
