@@ -1,59 +1,74 @@
 import { InvalidArgument, JournalReadOnly } from '../../errors.js';
 import { checkOptions, keys } from '../../validation.js';
-import type { BatchItem, StoredEvent } from '../types.js';
+import type { AppendReceipt, BatchItem, Region, StoredEvent } from '../types.js';
 import { validateCheckpointId } from './checkpoint-file.js';
 import { startCursorWorker } from './cursor-worker.js';
 import type { JournalFeed } from './feed.js';
-import { CursorWorkerAction, type CursorWorkerHandle, type Reaction, type ReactorOptions } from './types.js';
+import {
+  CursorWorkerAction,
+  type CursorWorkerConfig,
+  type CursorWorkerHandle,
+  type CursorWorkerHandler,
+  type Reaction,
+  type ReactorOptions,
+} from './types.js';
 
 const REACTOR_OPTIONS = keys('name', 'handlers', 'region', 'batchSize', 'restart', 'onReactions');
 
-/** A reactor's options checked: its name, the handled types and the rest as given. */
-export function checkReactor(options: ReactorOptions): ReactorOptions & { types: string[] } {
+/** What starting a reactor needs: its worker's region and config, and its handler. */
+export interface ReactorWorker {
+  readonly region: Region;
+  readonly config: CursorWorkerConfig;
+  readonly handler: CursorWorkerHandler;
+}
+
+/**
+ * A reactor as a durable cursor worker over the handled event types (any backend starts it): each
+ * source's reactions are appended with `appendBatch` as one atomic batch. Every reaction inherits
+ * the source's correlation and names it as its cause; its idempotency key is derived from the
+ * reactor, the source and its index, so a source handled again after a crash returns the first
+ * receipts instead of appending twice.
+ */
+export function reactorWorker(
+  options: ReactorOptions,
+  appendBatch: (items: BatchItem[]) => AppendReceipt[] | Promise<AppendReceipt[]>,
+): ReactorWorker {
   checkOptions(options, REACTOR_OPTIONS, 'reactor option');
-  const { name, handlers } = options ?? ({} as ReactorOptions);
+  const { name, handlers, region = {}, batchSize, restart, onReactions } = options ?? ({} as ReactorOptions);
   validateCheckpointId(name, 'reactor name');
   const types = Object.keys(handlers ?? {});
   if (types.length === 0 || types.some((t) => typeof handlers[t] !== 'function'))
     throw new InvalidArgument('a reactor needs handlers: { [eventType]: (event) => reactions }', { name });
-  return { ...options, types };
-}
 
-/**
- * The batch a reactor appends for `source`: each reaction inherits the source's correlation and
- * names it as its cause; its idempotency key is derived from the reactor, the source and its index,
- * so a source handled again after a crash returns the first receipts instead of appending twice.
- */
-export async function reactionsTo(options: ReactorOptions, source: StoredEvent): Promise<BatchItem[]> {
-  const result = await options.handlers[source.type]!(source);
-  const reactions: readonly Reaction[] =
-    result === undefined ? [] : Array.isArray(result) ? result : [result as Reaction];
-  return reactions.map(({ coordinate, event, ...guard }, i) => ({
-    coordinate,
-    event,
-    options: { ...guard, causedBy: source.id, idempotencyKey: `reactor:${options.name}:${source.id}:${i}` },
-  }));
-}
+  const reactionsTo = async (source: StoredEvent): Promise<BatchItem[]> => {
+    const result = await handlers[source.type]!(source);
+    const reactions: readonly Reaction[] =
+      result === undefined ? [] : Array.isArray(result) ? result : [result as Reaction];
+    return reactions.map(({ coordinate, event, ...guard }, i) => ({
+      coordinate,
+      event,
+      options: { ...guard, causedBy: source.id, idempotencyKey: `reactor:${name}:${source.id}:${i}` },
+    }));
+  };
 
-/**
- * Starts a reactor: a durable cursor worker over the handled event types that appends each source
- * event's reactions (see {@link reactionsTo}) as one atomic batch.
- */
-export function startReactor(journal: JournalFeed, options: ReactorOptions): CursorWorkerHandle {
-  if (journal.readOnly) throw new JournalReadOnly();
-  const { name, types, region = {}, batchSize, restart, onReactions } = checkReactor(options);
-  return startCursorWorker(
-    journal,
-    { ...region, types },
-    { name: `reactor:${name}`, checkpointId: `reactor.${name}`, batchSize, restart },
-    async (batch) => {
+  return {
+    region: { ...region, types },
+    config: { name: `reactor:${name}`, checkpointId: `reactor.${name}`, batchSize, restart },
+    handler: async (batch) => {
       for (const source of batch) {
-        const items = await reactionsTo(options, source);
+        const items = await reactionsTo(source);
         if (items.length === 0) continue;
-        const receipts = journal.appendBatch(items);
+        const receipts = await appendBatch(items);
         onReactions?.(source, receipts);
       }
       return CursorWorkerAction.continue;
     },
-  );
+  };
+}
+
+/** Starts a reactor on the embedded journal (see {@link reactorWorker}). */
+export function startReactor(journal: JournalFeed, options: ReactorOptions): CursorWorkerHandle {
+  if (journal.readOnly) throw new JournalReadOnly();
+  const { region, config, handler } = reactorWorker(options, (items) => journal.appendBatch(items));
+  return startCursorWorker(journal, region, config, handler);
 }

@@ -21,16 +21,15 @@ import { checkOptions, keys } from '../../validation.js';
 import type { EventRecord } from '../codec.js';
 import type { AsyncJournal } from '../contract.js';
 import { projectOptions, validateProjection } from '../delivery/projections.js';
-import { checkReactor, reactionsTo } from '../delivery/reactor.js';
-import {
-  CursorWorkerAction,
-  type CursorWorkerHandle,
-  type CursorWorkerHandler,
-  type CursorWorkerOutcome,
-  type Projection,
-  type ProjectionState,
-  type ProjectOptions,
-  type ReactorOptions,
+import { reactorWorker } from '../delivery/reactor.js';
+import type {
+  CursorWorkerHandle,
+  CursorWorkerHandler,
+  CursorWorkerOutcome,
+  Projection,
+  ProjectionState,
+  ProjectOptions,
+  ReactorOptions,
 } from '../delivery/types.js';
 import { idFromString, idToString, tryIdFromString } from '../ids.js';
 import { PayloadVersions } from '../payload-versions.js';
@@ -491,24 +490,10 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
   /** A reactor, as the embedded journal's: reactions appended once per source, whichever process runs it. */
   reactor<T extends E['type']>(options: ReactorOptions<E, T>): CursorWorkerHandle {
     this.open();
-    const checked = checkReactor(options as unknown as ReactorOptions);
-    const { name, types, region = {}, batchSize, restart, onReactions } = checked;
-    return this.consumer(
-      startPostgresCursorWorker(
-        this.feed(),
-        { ...region, types },
-        { name: `reactor:${name}`, checkpointId: `reactor.${name}`, batchSize, restart },
-        async (batch) => {
-          for (const source of batch) {
-            const items = await reactionsTo(checked, source);
-            if (items.length === 0) continue;
-            const receipts = await this.appendBatch(items as BatchItem<E>[]);
-            onReactions?.(source, receipts);
-          }
-          return CursorWorkerAction.continue;
-        },
-      ),
+    const { region, config, handler } = reactorWorker(options as unknown as ReactorOptions, (items) =>
+      this.appendBatch(items as BatchItem<E>[]),
     );
+    return this.consumer(startPostgresCursorWorker(this.feed(), region, config, handler));
   }
 
   /**
