@@ -1,6 +1,6 @@
 import { InvalidArgument, RestartBudgetExhausted } from '../../errors.js';
 import { checkOptions, isTimerDelay, keys, MAX_TIMER_MS } from '../../validation.js';
-import { Directive, Notifier, Worker } from '../../worker/index.js';
+import { Directive, Notifier } from '../../worker/index.js';
 import type { Region } from '../types.js';
 import { CheckpointWriter } from './checkpoint-file.js';
 import { Cursor } from './cursor.js';
@@ -13,6 +13,7 @@ import type {
   CursorWorkerHandler,
   CursorWorkerOutcome,
 } from './types.js';
+import { checkOutcome, runCursorWorker } from './worker-run.js';
 
 const WORKER_OPTIONS = keys('name', 'batchSize', 'checkpointId', 'after', 'restart', 'pollIntervalMs');
 
@@ -43,7 +44,7 @@ export function startCursorWorker(
     new CheckpointWriter(
       (p) => cursor.save(p),
       cursor.committed,
-      () => stopSoon(),
+      () => handle.stop(),
     );
   // A durable worker's committed position is the one on disk, never one whose write failed.
   const committed = () => (writer ? writer.written : cursor.committed);
@@ -57,9 +58,6 @@ export function startCursorWorker(
   // Beside a writer in another process, new events are only found by looking; this timer is also
   // what keeps a consumer process alive while its worker runs.
   const follow = journal.readOnly ? setInterval(() => commits.wake(), pollIntervalMs) : null;
-  let worker: Worker;
-  const stopSoon = () => worker.stop().catch(() => {}); // join() reports how it ended
-
   const run = async (signal: AbortSignal): Promise<Directive> => {
     const batch = cursor.poll(batchSize);
     if (batch.length === 0) return Directive.idle();
@@ -72,64 +70,41 @@ export function startCursorWorker(
       cursor.rollback();
       return Directive.proceed();
     }
-    switch (outcome) {
+    switch (checkOutcome(outcome, name)) {
       case 'continue':
         commit();
         return Directive.proceed();
       case 'stop':
         commit();
-        stopSoon();
+        handle.stop();
         return Directive.idle();
       case 'stopWithRollback':
         cursor.rollback();
-        stopSoon();
+        handle.stop();
         return Directive.idle();
-      default:
-        throw new InvalidArgument(
-          `cursor worker handler returned ${JSON.stringify(outcome)}; expected continue, stop or stopWithRollback`,
-          { worker: name },
-        );
     }
   };
 
-  worker = new Worker({
+  const handle = runCursorWorker({
     name,
-    category: 'cursor-worker',
-    action: { execute: run },
-    notifiers: [commits],
-    onThrow: 'propagate',
+    wake: commits,
+    budget,
+    committed,
+    execute: run,
+    // The worker has stopped and its last checkpoint is on disk (or the failure is known).
+    finish: (stopped) =>
+      stopped
+        .then(
+          () => writer?.flush(),
+          async (err) => {
+            await writer?.flush().catch(() => {});
+            throw err;
+          },
+        )
+        .finally(() => {
+          stopListening();
+          if (follow) clearInterval(follow);
+        }),
   });
-  worker.start().wake();
-
-  // The worker has stopped and its last checkpoint is on disk (or the failure is known).
-  const finished = worker
-    .join()
-    .then(
-      () => writer?.flush(),
-      async (err) => {
-        await writer?.flush().catch(() => {});
-        throw err;
-      },
-    )
-    .finally(() => {
-      stopListening();
-      if (follow) clearInterval(follow);
-    });
-  finished.catch(() => {}); // reported through join(); never an unhandled rejection
-
-  return {
-    name,
-    get committed() {
-      return committed();
-    },
-    get restarts() {
-      return budget.restarts;
-    },
-    stop: () => void stopSoon(),
-    join: () => finished,
-    stopAndJoin: () => {
-      void stopSoon();
-      return finished;
-    },
-  };
+  return handle;
 }

@@ -16,7 +16,7 @@ import {
 import type { Logger } from '../../logger.js';
 import { type SqlExecutor, type SqlTarget, toSqlExecutor } from '../../sql/index.js';
 import { checkOptions, isTimerDelay, keys, MAX_TIMER_MS } from '../../validation.js';
-import { Directive, Notifier, Worker } from '../../worker/index.js';
+import { Directive, Notifier } from '../../worker/index.js';
 import { canonicalRegion, validateCheckpointId } from '../delivery/checkpoint-file.js';
 import { RestartBudget, validateRestartPolicy } from '../delivery/restart-budget.js';
 import type {
@@ -26,6 +26,7 @@ import type {
   CursorWorkerHandler,
   CursorWorkerOutcome,
 } from '../delivery/types.js';
+import { checkOutcome, runCursorWorker } from '../delivery/worker-run.js';
 import { validateRegion } from '../region.js';
 import type { ReadAllOptions, ReadPage, Region, StoredEvent } from '../types.js';
 import type { JournalStatements } from './statements.js';
@@ -101,8 +102,6 @@ export function startPostgresCursorWorker(
   const wake = new Notifier();
   const stopListening = feed.onRound(() => wake.wake());
   const poll = setInterval(() => wake.wake(), pollIntervalMs); // also keeps the process alive
-  let worker: Worker;
-  const stopSoon = () => worker.stop().catch(() => {}); // join() reports how it ended
   const waitForLease = () => Directive.sleep(Math.min(leaseMs / 2, pollIntervalMs));
   /** The lease went to another worker, which goes on from the checkpoint: this one waits to take it back. */
   const standBy = (err: unknown) => {
@@ -158,19 +157,14 @@ export function startPostgresCursorWorker(
         if (!budget.take()) throw new RestartBudgetExhausted(name, budget.restarts, err);
         return Directive.proceed(); // the batch again, from `committed`
       }
-      if (outcome !== 'continue' && outcome !== 'stop' && outcome !== 'stopWithRollback')
-        throw new InvalidArgument(
-          `cursor worker handler returned ${JSON.stringify(outcome)}; expected continue, stop or stopWithRollback`,
-          { worker: name },
-        );
-      if (outcome === 'stopWithRollback') {
-        stopSoon();
+      if (checkOutcome(outcome, name) === 'stopWithRollback') {
+        handle.stop();
         return Directive.idle();
       }
       if (lease && !savedInHandler) await lease.save(feed.ex, end, page.events[page.events.length - 1].id);
       committed = end;
       if (outcome === 'stop') {
-        stopSoon();
+        handle.stop();
         return Directive.idle();
       }
       return Directive.proceed();
@@ -185,41 +179,24 @@ export function startPostgresCursorWorker(
     }
   };
 
-  worker = new Worker({
+  const handle = runCursorWorker({
     name,
-    category: 'cursor-worker',
-    action: { execute: run },
-    notifiers: [wake],
-    onThrow: 'propagate',
+    wake,
+    budget,
+    committed: () => committed,
+    execute: run,
+    finish: (stopped) =>
+      stopped.finally(async () => {
+        stopListening();
+        clearInterval(poll);
+        await lease
+          ?.release()
+          .catch((err) =>
+            feed.logger.warn({ err, worker: name }, 'cursor worker could not release its lease; it lapses'),
+          );
+      }),
   });
-  worker.start().wake();
-
-  const finished = worker.join().finally(async () => {
-    stopListening();
-    clearInterval(poll);
-    await lease
-      ?.release()
-      .catch((err) =>
-        feed.logger.warn({ err, worker: name }, 'cursor worker could not release its lease; it lapses'),
-      );
-  });
-  finished.catch(() => {}); // reported through join(); never an unhandled rejection
-
-  return {
-    name,
-    get committed() {
-      return committed;
-    },
-    get restarts() {
-      return budget.restarts;
-    },
-    stop: () => void stopSoon(),
-    join: () => finished,
-    stopAndJoin: () => {
-      void stopSoon();
-      return finished;
-    },
-  };
+  return handle;
 }
 
 /** The lease on one checkpoint: claimed, renewed while the worker runs, fenced on every save. */
