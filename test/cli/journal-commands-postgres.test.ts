@@ -1,16 +1,11 @@
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { coordinate, openPostgresJournal } from '../../src/index.js';
-import { PG_URL, postgresKind, requireOrSkip } from '../outbox/databases.js';
+import { journalSchemas } from '../journal/postgres/schemas.js';
+import { PG_URL } from '../outbox/databases.js';
 import { cli } from './run-cli.js';
 
-const available = await requireOrSkip(postgresKind);
-const schema = `journal_cli${process.pid}`;
-const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
-afterAll(async () => {
-  if (available) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await admin.end();
-});
+const { available, admin, newSchema } = await journalSchemas();
+const schema = newSchema('cli');
 
 describe.skipIf(!available)('causeway inspect, verify, tail and events on a journal in PostgreSQL', () => {
   it('read the journal named by --db (or DATABASE_URL) and --schema, as they read a directory', async () => {

@@ -5,8 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type AppendReceipt,
   coordinate,
@@ -17,15 +16,11 @@ import {
 } from '../../src/index.js';
 import { cli } from '../cli/run-cli.js';
 import { tempDir } from '../helpers.js';
-import { PG_URL, postgresKind, requireOrSkip } from '../outbox/databases.js';
+import { PG_URL } from '../outbox/databases.js';
+import { journalSchemas } from './postgres/schemas.js';
 
-const available = await requireOrSkip(postgresKind);
-const schema = `journal_copy${process.pid}`;
-const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
-afterAll(async () => {
-  if (available) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await admin.end();
-});
+const { available, admin, newSchema } = await journalSchemas();
+const schema = newSchema('copy');
 
 const placedV2: PayloadVersionDeclaration = {
   current: 2,

@@ -1,18 +1,12 @@
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PostgresJournal } from '../../../src/journal/postgres/journal.js';
 import { type Child, fixture, sleep, startChild } from '../../children.js';
-import { PG_URL, postgresKind, requireOrSkip } from '../../outbox/databases.js';
+import { PG_URL } from '../../outbox/databases.js';
 import { expectJournalIntact } from './intact.js';
+import { journalSchemas } from './schemas.js';
 
-const available = await requireOrSkip(postgresKind);
-const schema = `journal_mp${process.pid}`;
-
-const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
-afterAll(async () => {
-  if (available) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await admin.end();
-});
+const { available, admin, newSchema } = await journalSchemas();
+const schema = newSchema('mp');
 
 describe.skipIf(!available)(
   'a journal on PostgreSQL shared by processes, one of them killed again and again',
