@@ -100,7 +100,6 @@ export function journalStatements(t: JournalTables) {
         AND (?::text IS NULL OR l.scope = ?)
         AND (?::text IS NULL OR l.entity = ? OR starts_with(l.entity, ? || ':'))
       ORDER BY l.position LIMIT ?`,
-    streamVersion: `SELECT max(stream_version) AS version FROM ${t.log} WHERE entity = ?`,
     causedBy: `SELECT ${READ_COLUMNS} FROM ${t.log} l JOIN ${t.events} e ON e.pk = l.event_pk
       WHERE e.causation_id = ? ORDER BY l.position`,
     correlated: `SELECT ${READ_COLUMNS} FROM ${t.log} l JOIN ${t.events} e ON e.pk = l.event_pk
