@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { InvalidArgument } from '../errors.js';
 import type { AsyncJournal, Journal } from '../journal/index.js';
-import { openPostgresJournal } from '../journal/index.js';
+import { openPostgresJournal, type PostgresJournal } from '../journal/index.js';
 import { dialectOfUrl, redactUrl } from '../sql/index.js';
 import { openJournalDir } from './journal-dir.js';
 
@@ -52,15 +52,27 @@ export async function openJournalSource(
   const url = opts.db ?? process.env.DATABASE_URL;
   if (!url)
     throw new InvalidArgument('give a journal directory, or a database with --db <url> or DATABASE_URL');
-  if (dialectOfUrl(url) !== 'postgres')
-    throw new InvalidArgument(
-      `a journal is kept in a directory or in PostgreSQL, not in ${JSON.stringify(redactUrl(url))}`,
-    );
-  const journal = await openPostgresJournal(url, { schema: opts.schema, migrate: 'verify' });
+  const journal = await openDatabaseJournal(url, opts.schema, 'verify');
   return {
     journal,
     embedded: null,
     label: { database: redactUrl(url), schema: opts.schema },
     close: () => journal.close(),
   };
+}
+
+/**
+ * The journal in the database at `url`, which must be PostgreSQL: a journal is kept in a directory
+ * or there. `verify` needs its schema to exist and be current; `auto` creates or updates it.
+ */
+export function openDatabaseJournal(
+  url: string,
+  schema: string,
+  migrate: 'auto' | 'verify',
+): Promise<PostgresJournal> {
+  if (dialectOfUrl(url) !== 'postgres')
+    throw new InvalidArgument(
+      `a journal is kept in a directory or in PostgreSQL, not in ${JSON.stringify(redactUrl(url))}`,
+    );
+  return openPostgresJournal(url, { schema, migrate });
 }

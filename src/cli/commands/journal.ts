@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { InvalidArgument } from '../../errors.js';
 import { type CopyEnd, copyJournal } from '../../journal/copy.js';
-import { open, openPostgresJournal } from '../../journal/index.js';
+import { open } from '../../journal/index.js';
 import { dialectOfUrl, redactUrl } from '../../sql/index.js';
 import { isJournalDir, openJournalDir } from '../journal-dir.js';
+import { openDatabaseJournal } from '../journal-source.js';
 
 interface CopyOptions {
   fromSchema: string;
@@ -63,9 +64,8 @@ Examples:
 }
 
 async function openSide(spec: string, schema: string, use: 'read' | 'write'): Promise<Side> {
-  const dialect = dialectOfUrl(spec);
-  if (dialect === 'postgres') {
-    const journal = await openPostgresJournal(spec, { schema, migrate: use === 'read' ? 'verify' : 'auto' });
+  if (dialectOfUrl(spec) !== undefined) {
+    const journal = await openDatabaseJournal(spec, schema, use === 'read' ? 'verify' : 'auto');
     return {
       end: journal,
       verify: () => journal.verify(),
@@ -73,10 +73,6 @@ async function openSide(spec: string, schema: string, use: 'read' | 'write'): Pr
       close: () => journal.close(),
     };
   }
-  if (dialect !== undefined)
-    throw new InvalidArgument(
-      `a journal is kept in a directory or in PostgreSQL, not in ${JSON.stringify(redactUrl(spec))}`,
-    );
   if (use === 'read') {
     const journal = openJournalDir(spec);
     return {
