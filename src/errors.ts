@@ -40,7 +40,8 @@ export type ErrorCode =
   | 'DATABASE_UNAVAILABLE'
   | 'DATABASE_ERROR'
   | 'DELIVERY_ENDED'
-  | 'DRIVER_MISSING';
+  | 'DRIVER_MISSING'
+  | 'SINK_PUBLISH_FAILED';
 
 /** Base class of every error Causeway throws on purpose. */
 export class CausewayError extends Error {
@@ -504,6 +505,30 @@ export class GuardRequired extends CausewayError {
       'GUARD_REQUIRED',
       `append to ${entity} needs gates, a guard receipt or a bypass reason (the journal requires gates)`,
       { entity },
+    );
+  }
+}
+
+/**
+ * A sink could not publish every record. The first `published` records were acknowledged by the
+ * broker; the rest were not (or it is not known). `permanent` says trying again cannot help (a record
+ * the broker refuses, a subject no template can build); otherwise the caller retries after a delay.
+ * `resumeAfter`, from a sink that keeps positions itself, is the last position it holds.
+ */
+export class SinkPublishFailed extends CausewayError {
+  constructor(
+    readonly sink: string,
+    readonly published: number,
+    readonly permanent: boolean,
+    reason: string,
+    cause?: unknown,
+    readonly resumeAfter?: number,
+  ) {
+    super(
+      'SINK_PUBLISH_FAILED',
+      `sink ${sink} failed after ${published} acknowledged record(s)${permanent ? ' (permanent)' : ''}: ${reason}`,
+      { sink, published, permanent, ...(resumeAfter !== undefined && { resumeAfter }) },
+      cause,
     );
   }
 }

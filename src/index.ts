@@ -7,5 +7,6 @@ export * from './gates/index.js';
 export * from './journal/index.js';
 export * from './logger.js';
 export * from './outbox/index.js';
+export type * from './sink.js';
 export * from './sql/index.js';
 export * from './worker/index.js';

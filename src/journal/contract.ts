@@ -1,4 +1,5 @@
 import type { ReceiptVerification, SignableReceipt } from '../gates/types.js';
+import type { Sink } from '../sink.js';
 import type {
   CursorWorkerConfig,
   CursorWorkerHandle,
@@ -7,6 +8,8 @@ import type {
   ProjectionState,
   ProjectOptions,
   ReactorOptions,
+  SinkRelayHandle,
+  SinkRelayOptions,
 } from './delivery/types.js';
 import type {
   AppendOptions,
@@ -65,6 +68,8 @@ export interface AsyncJournal<E extends JournalEvent = JournalEvent> {
     handler: CursorWorkerHandler<EventOfType<E, T>>,
   ): CursorWorkerHandle;
   reactor<T extends E['type']>(options: ReactorOptions<E, T>): CursorWorkerHandle;
+  /** Relays events to a broker through a sink, checkpointing after each acknowledged batch. */
+  sinkTo(sink: Sink, options?: SinkRelayOptions): SinkRelayHandle;
   project<S, T extends E['type'] = E['type']>(
     projection: Projection<S, E, T>,
     options?: ProjectOptions,
@@ -97,6 +102,7 @@ export interface SyncJournalMethods<E extends JournalEvent> {
   receiptFor(id: string): AppendReceipt;
   cursorWorker: AsyncJournal<E>['cursorWorker'];
   reactor: AsyncJournal<E>['reactor'];
+  sinkTo: AsyncJournal<E>['sinkTo'];
   project<S, T extends E['type'] = E['type']>(
     projection: Projection<S, E, T>,
     options?: ProjectOptions,
@@ -139,6 +145,7 @@ export function asyncView<E extends JournalEvent>(j: SyncJournalMethods<E>): Asy
     receiptFor: later((id: string) => j.receiptFor(id)),
     cursorWorker: (region, config, handler) => j.cursorWorker(region, config, handler),
     reactor: (options) => j.reactor(options),
+    sinkTo: (sink, options) => j.sinkTo(sink, options),
     project: later((projection, options) => j.project(projection, options)) as AsyncJournal<E>['project'],
     close: later(() => j.close()),
   };

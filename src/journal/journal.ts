@@ -16,6 +16,7 @@ import { type GuardReceipt, redeemGuardReceipt } from '../gates/guard-receipt.js
 import { ReceiptKeyring } from '../gates/keys.js';
 import type { Denial, ReceiptVerification, SignableReceipt } from '../gates/types.js';
 import { type Logger, silentLogger } from '../logger.js';
+import type { Sink } from '../sink.js';
 import { checkOptions, isTimerDelay, keys, MAX_TIMER_MS } from '../validation.js';
 import { type EventRecord, encodeBatchMarker, FrameKind } from './codec.js';
 import { type AsyncJournal, asyncView } from './contract.js';
@@ -26,6 +27,7 @@ import { startCursorWorker } from './delivery/cursor-worker.js';
 import type { LossySubscription } from './delivery/lossy-subscription.js';
 import { Projections } from './delivery/projections.js';
 import { startReactor } from './delivery/reactor.js';
+import { relayToSink } from './delivery/sink-relay.js';
 import { SubscriptionHub } from './delivery/subscription-hub.js';
 import type {
   CheckpointSummary,
@@ -38,6 +40,8 @@ import type {
   ProjectionState,
   ProjectOptions,
   ReactorOptions,
+  SinkRelayHandle,
+  SinkRelayOptions,
 } from './delivery/types.js';
 import { Durability } from './durability.js';
 import { encodeEventFrame } from './event-frame.js';
@@ -855,6 +859,18 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
   reactor<T extends E['type']>(options: ReactorOptions<E, T>): CursorWorkerHandle {
     this.readable();
     return startReactor(this, options as ReactorOptions);
+  }
+
+  /**
+   * Relays events to a broker through `sink` (see `causewayjs/sinks`), in global order: each batch is
+   * published and its checkpoint committed only once the broker has acknowledged all of it. A broker
+   * that is down or refuses is retried with backoff (each failure logged); nothing is skipped. After a
+   * crash, the batch in flight is published again (a NATS stream drops the repeats by message id). A
+   * sink that keeps positions itself (a NATS mirror) relays the whole journal and needs no checkpoint.
+   */
+  sinkTo(sink: Sink, options?: SinkRelayOptions): SinkRelayHandle {
+    this.readable();
+    return relayToSink({ ...this.async, logger: this.logger }, sink, options);
   }
 
   /**

@@ -7,4 +7,5 @@ export { OutboxProfile } from './profiles.js';
 export { type RelayOptions, relayToOutbox } from './relay.js';
 export { leased, leasedBatch, Result, transactional, transactionalBatch } from './results.js';
 export type { AppliedMigrations, SchemaAdminOptions } from './schema-admin.js';
+export { sink } from './sink-delivery.js';
 export type * from './types.js';

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { DriverMissing } from '../errors.js';
+import { optionalLocation, requireOptional } from '../optional-package.js';
 
 /**
  * The database drivers Causeway loads on first use. They are optional peer dependencies, so an
@@ -12,27 +11,13 @@ export const optionalDrivers = {
 
 export type OptionalDriver = keyof typeof optionalDrivers;
 
-// Both drivers are CommonJS packages: `require` keeps connecting synchronous.
-const require = createRequire(import.meta.url);
-
 /** The driver's module, or `DriverMissing` naming the package to install. */
 export function loadDriver<T>(driver: OptionalDriver): T {
   const { module, database } = optionalDrivers[driver];
-  try {
-    return require(module) as T;
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err?.code === 'MODULE_NOT_FOUND' && err.message.includes(`'${module}'`))
-      throw new DriverMissing(driver, database, e);
-    throw e;
-  }
+  return requireOptional<T>(module, database, driver);
 }
 
 /** Where the driver is installed (resolved from Causeway's own location), or undefined. */
 export function driverLocation(driver: OptionalDriver): string | undefined {
-  try {
-    return require.resolve(optionalDrivers[driver].module);
-  } catch {
-    return undefined;
-  }
+  return optionalLocation(optionalDrivers[driver].module);
 }

@@ -32,7 +32,7 @@ async function until(ready: () => Promise<boolean>, what: string): Promise<void>
 }
 
 /** A free TCP port, as the kernel hands them out. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const net = await import('node:net');
   return new Promise((resolve, reject) => {
     const server = net.createServer();

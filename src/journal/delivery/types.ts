@@ -240,3 +240,52 @@ export interface ProjectionState<S> {
   /** Global position of the last event the state has seen (0 = none). */
   readonly position: number;
 }
+
+/** Options of {@link Journal.sinkTo}. */
+export interface SinkRelayOptions {
+  /** The events relayed. Default: all. A sink that keeps positions itself (a NATS mirror) takes all. */
+  region?: Region;
+  /** The relay's durable checkpoint; required unless the sink keeps positions itself. */
+  checkpointId?: string;
+  /** Names the relay in logs. Default `sink:<checkpointId or sink name>`. */
+  name?: string;
+  /** Events per publish. Default 256. */
+  batchSize?: number;
+  /** Delay before retry n of a failed publish: `initialMs * multiplier^(n-1)` (±10%), at most `maxMs`. Default 100 ms, 30 s, 2. */
+  retryBackoff?: { initialMs?: number; maxMs?: number; multiplier?: number };
+  /** Called for each failed publish (before its retry, or before the relay stops). Keep it quick; what it throws is logged. */
+  onError?: (error: unknown, context: SinkFailureContext) => void;
+}
+
+/** Where a relay's publish failed. */
+export interface SinkFailureContext {
+  readonly sink: string;
+  readonly worker: string;
+  /** Which attempt at the batch failed (1 for the first). */
+  readonly attempt: number;
+  /** The first event not acknowledged. */
+  readonly position?: number;
+}
+
+/** A running relay from the journal to a sink. */
+export interface SinkRelayHandle extends CursorWorkerHandle {
+  /** How far the broker has acknowledged, and how far behind the journal that is. */
+  stats(): Promise<SinkRelayStats>;
+}
+
+/** A relay's progress, as {@link SinkRelayHandle.stats} reports it. */
+export interface SinkRelayStats {
+  readonly sink: string;
+  /** Events the broker acknowledged through this relay, since it started. */
+  readonly published: number;
+  /** Failed publishes tried again. */
+  readonly retries: number;
+  /** The last position acknowledged (or passed over, outside the region). */
+  readonly position: number;
+  /** Visible events after `position`: how far the broker is behind the journal. */
+  readonly lag: number;
+  /** True while the last publish failed and is being tried again. */
+  readonly failing: boolean;
+  readonly lastError: string | null;
+  readonly lastPublishedAt: Date | null;
+}

@@ -7,6 +7,7 @@ import { InvalidArgument, JournalClosed, WaitTimeout } from '../../errors.js';
 import { ReceiptKeyring } from '../../gates/keys.js';
 import type { ReceiptKeyInput, ReceiptVerification, SignableReceipt } from '../../gates/types.js';
 import { type Logger, silentLogger } from '../../logger.js';
+import type { Sink } from '../../sink.js';
 import {
   dialectOfUrl,
   loadDriver,
@@ -22,6 +23,7 @@ import type { EventRecord } from '../codec.js';
 import type { AsyncJournal } from '../contract.js';
 import { projectOptions, validateProjection } from '../delivery/projections.js';
 import { reactorWorker } from '../delivery/reactor.js';
+import { relayToSink } from '../delivery/sink-relay.js';
 import type {
   CursorWorkerHandle,
   CursorWorkerHandler,
@@ -30,6 +32,8 @@ import type {
   ProjectionState,
   ProjectOptions,
   ReactorOptions,
+  SinkRelayHandle,
+  SinkRelayOptions,
 } from '../delivery/types.js';
 import { idFromString, idToString, tryIdFromString } from '../ids.js';
 import { PayloadVersions } from '../payload-versions.js';
@@ -494,6 +498,21 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
       this.appendBatch(items as BatchItem<E>[]),
     );
     return this.consumer(startPostgresCursorWorker(this.feed(), region, config, handler));
+  }
+
+  /** Relays events to a broker through `sink`, as the embedded journal's `sinkTo`; the checkpoint lives in this database. */
+  sinkTo(sink: Sink, options?: SinkRelayOptions): SinkRelayHandle {
+    this.open();
+    const relay = relayToSink(
+      {
+        cursorWorker: (region, config, handler) => this.cursorWorker(region, config, handler),
+        watermarks: () => this.watermarks(),
+        logger: this.logger,
+      },
+      sink,
+      options,
+    );
+    return relay;
   }
 
   /**

@@ -1,0 +1,280 @@
+import path from 'node:path';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coordinate, InvalidArgument, Outbox, SinkPublishFailed, sink } from '../../src/index.js';
+import { connectNatsSink } from '../../src/sinks/index.js';
+import { freshJournal, recordingLogger, tempDir } from '../helpers.js';
+import {
+  brokerOrSkip,
+  createNats,
+  eventually,
+  NATS_URL,
+  natsReader,
+  streamMessages,
+  streamsToDelete,
+  uniqueName,
+} from './brokers.js';
+
+const available = await brokerOrSkip('nats');
+let nc: NatsConnection | undefined;
+const stream = streamsToDelete(() => nc);
+beforeAll(async () => {
+  if (available) nc = await natsReader();
+});
+
+const append = (journal: ReturnType<typeof freshJournal>['journal'], n: number, from = 0) => {
+  const ids: string[] = [];
+  for (let i = from; i < from + n; i++)
+    ids.push(
+      journal.append(coordinate(`order:${i % 5}`, 'shop'), { type: 'OrderStep', data: { step: i } }).id,
+    );
+  return ids;
+};
+
+describe.skipIf(!available)('NATS JetStream sink', () => {
+  it('publishes every event of the region once, in order, with its id as Nats-Msg-Id and a templated subject', async () => {
+    const { journal } = freshJournal();
+    const name = stream(uniqueName('events'));
+    const ids = append(journal, 120);
+    journal.append(coordinate('audit:1', 'ops'), { type: 'Audited', data: {} }); // outside the region
+    const s = await connectNatsSink({
+      servers: NATS_URL,
+      stream: name,
+      subject: `${name}.{scope}.{type}.{entity}`,
+    });
+    const relay = journal.sinkTo(s, { region: { scope: 'shop' }, checkpointId: 'nats', batchSize: 32 });
+    await eventually(async () => (await relay.stats()).position >= 120, 20_000, 'published events');
+    await relay.stopAndJoin();
+    await s.close();
+    const messages = await streamMessages(nc!, name);
+    expect(messages.map((m) => m.header.get('Nats-Msg-Id'))).toEqual(ids);
+    expect(messages[0].subject).toBe(`${name}.shop.OrderStep.order:0`);
+    expect(messages[3].json()).toEqual({ step: 3 });
+    expect(messages[3].header.get('causeway-position')).toBe('4');
+    expect(messages[3].header.get('Content-Type')).toBe('application/json');
+    // The checkpoint passes the event outside the region at the end.
+    expect(journal.checkpoints().find((c) => c.id === 'nats')?.position).toBe(121);
+  });
+
+  it('a relay started again from an older checkpoint publishes nothing twice within the duplicate window', async () => {
+    const { journal } = freshJournal();
+    const name = stream(uniqueName('replay'));
+    const ids = append(journal, 40);
+    const s = await connectNatsSink({ servers: NATS_URL, stream: name, subject: `${name}.{type}` });
+    const first = journal.sinkTo(s, { checkpointId: 'replay' });
+    await eventually(async () => (await first.stats()).position === 40);
+    await first.stopAndJoin();
+    journal.resetCheckpoint('replay', 10); // as if the process died before checkpointing
+    append(journal, 5, 40);
+    const again = journal.sinkTo(s, { checkpointId: 'replay' });
+    await eventually(async () => (await again.stats()).position === 45);
+    await again.stopAndJoin();
+    await s.close();
+    const messages = await streamMessages(nc!, name);
+    expect(messages).toHaveLength(45);
+    expect(messages.slice(0, 40).map((m) => m.header.get('Nats-Msg-Id'))).toEqual(ids);
+  });
+
+  it('in mirror mode the stream sequence equals the journal position, and a restarted relay resumes from the stream', async () => {
+    const { journal } = freshJournal();
+    const name = stream(uniqueName('mirror'));
+    append(journal, 50);
+    const s = await connectNatsSink({
+      servers: NATS_URL,
+      stream: name,
+      subject: `${name}.{type}`,
+      mirror: true,
+    });
+    const relay = journal.sinkTo(s, { batchSize: 16 });
+    await eventually(async () => (await relay.stats()).position === 50);
+    await relay.stopAndJoin();
+    append(journal, 30, 50);
+    // A second relay and a stale one run at once: the stream refuses what it already holds.
+    const a = journal.sinkTo(s, { batchSize: 7 });
+    const b = journal.sinkTo(s, { batchSize: 11 });
+    await eventually(async () => (await a.stats()).position === 80 && (await b.stats()).position === 80);
+    await Promise.all([a.stopAndJoin(), b.stopAndJoin()]);
+    await s.close();
+    const messages = await streamMessages(nc!, name);
+    const events = journal.readAll({ limit: 1000 }).events;
+    expect(messages.map((m) => m.seq)).toEqual(events.map((e) => e.position));
+    expect(messages.map((m) => m.header.get('Nats-Msg-Id'))).toEqual(events.map((e) => e.id));
+  });
+
+  it('a mirror refuses a region or a checkpoint, and a stream holding other messages stops the relay', async () => {
+    const { journal } = freshJournal();
+    const name = stream(uniqueName('foreign'));
+    append(journal, 3);
+    const s = await connectNatsSink({
+      servers: NATS_URL,
+      stream: name,
+      subject: `${name}.{type}`,
+      mirror: true,
+    });
+    expect(() => journal.sinkTo(s, { region: { scope: 'shop' } })).toThrow(InvalidArgument);
+    expect(() => journal.sinkTo(s, { checkpointId: 'x' })).toThrow(InvalidArgument);
+    await jetstream(nc!).publish(`${name}.Other`, 'x', { msgID: 'not-from-the-journal' });
+    const { logger, errors } = recordingLogger();
+    const { journal: other } = freshJournal({ logger });
+    append(other, 3);
+    const relay = other.sinkTo(s);
+    await expect(relay.join()).rejects.toMatchObject({ code: 'SINK_PUBLISH_FAILED', permanent: true });
+    expect(errors.map((e) => e.msg)).toContain('sink refused an event for good; the relay stops');
+    await s.close();
+  });
+
+  it('publishes an outbox queue through sink(): per-partition order, every message once', async () => {
+    const name = stream(uniqueName('outbox'));
+    const s = await connectNatsSink({
+      servers: NATS_URL,
+      stream: name,
+      subject: `${name}.{queue}.{partition}.{type}`,
+    });
+    const outbox = await Outbox.start(`sqlite:${path.join(tempDir(), 'outbox.db')}`, {
+      queues: { toNats: { partitions: 3, delivery: sink(s) } },
+    });
+    try {
+      const sent = [];
+      for (let i = 0; i < 60; i++)
+        sent.push(
+          ...(await outbox.enqueueAndCommit('toNats', [{ type: 'Step', key: `k${i % 6}`, payload: { i } }])),
+        );
+      await eventually(
+        async () => (await streamMessages(nc!, name)).length === 60,
+        20_000,
+        'published messages',
+      );
+      const messages = await streamMessages(nc!, name);
+      expect(new Set(messages.map((m) => m.header.get('Nats-Msg-Id')))).toEqual(
+        new Set(sent.map((m) => m.id)),
+      );
+      for (let k = 0; k < 6; k++) {
+        const steps = messages
+          .filter((m) => m.header.get('causeway-key') === `k${k}`)
+          .map((m) => m.json<{ i: number }>().i);
+        expect(steps).toEqual([...steps].sort((a, b) => a - b));
+      }
+      expect(messages[0].subject).toMatch(new RegExp(`^${name}\\.toNats\\.[0-2]\\.Step$`));
+    } finally {
+      await outbox.stop();
+      await s.close();
+    }
+  });
+
+  it('dead-letters an outbox message the stream refuses for good, and goes on', async () => {
+    const name = stream(uniqueName('small'));
+    const jsm = await jetstreamManager(nc!);
+    await jsm.streams.add({ name, subjects: [`${name}.>`], max_msg_size: 2000 });
+    const s = await connectNatsSink({ servers: NATS_URL, stream: name, subject: `${name}.{type}` });
+    const letters: string[] = [];
+    const outbox = await Outbox.start(`sqlite:${path.join(tempDir(), 'outbox.db')}`, {
+      queues: {
+        toNats: { partitions: 1, delivery: sink(s, { maxAttempts: 2, retryBackoff: { initialMs: 10 } }) },
+      },
+      onDeadLetter: (l) => letters.push(l.messageId),
+    });
+    try {
+      const [big] = await outbox.enqueueAndCommit('toNats', [
+        { type: 'Big', payload: { text: 'x'.repeat(5000) } },
+      ]);
+      await outbox.enqueueAndCommit('toNats', [{ type: 'Small', payload: {} }]);
+      await eventually(
+        async () => (await streamMessages(nc!, name)).length === 1,
+        20_000,
+        'the small message',
+      );
+      expect(letters).toEqual([big.id]);
+    } finally {
+      await outbox.stop();
+      await s.close();
+    }
+  });
+
+  it('rejects bad options with typed errors before connecting', async () => {
+    await expect(connectNatsSink({ stream: 'a.b' })).rejects.toThrow(InvalidArgument);
+    await expect(connectNatsSink({ stream: 'ok', subject: 'x.{nope}' })).rejects.toThrow(
+      /unknown field \{nope\}/,
+    );
+    await expect(connectNatsSink({ stream: 'ok', envelope: 'kafka' as never })).rejects.toThrow(
+      InvalidArgument,
+    );
+    await expect(connectNatsSink({ stream: 'ok', colour: 1 } as never)).rejects.toThrow(InvalidArgument);
+    const { journal } = freshJournal();
+    const s = { name: 'x', publish: async () => {}, close: async () => {} };
+    expect(() => journal.sinkTo(s, {})).toThrow(/checkpointId/);
+    expect(() => journal.sinkTo({} as never, { checkpointId: 'a' })).toThrow(InvalidArgument);
+  });
+});
+
+describe.skipIf(!available)('NATS sink with a broker that stops', () => {
+  let own: Awaited<ReturnType<typeof createNats>>;
+  beforeAll(async () => {
+    own = await createNats();
+  });
+  afterAll(() => own?.remove());
+
+  it('holds its batch while NATS is down, logs each retry, and loses nothing once it is back', async () => {
+    const { logger, warnings } = recordingLogger();
+    const { journal } = freshJournal({ logger });
+    const name = uniqueName('outage');
+    const s = await connectNatsSink({
+      servers: own.url,
+      stream: name,
+      subject: `${name}.{type}`,
+      mirror: true,
+      ackTimeoutMs: 500,
+    });
+    const relay = journal.sinkTo(s, { batchSize: 20, retryBackoff: { initialMs: 50, maxMs: 200 } });
+    append(journal, 100);
+    await eventually(async () => (await relay.stats()).position === 100);
+    await own.stop();
+    append(journal, 100, 100);
+    await eventually(async () => (await relay.stats()).failing, 20_000, 'the relay to notice');
+    const during = await relay.stats();
+    expect(during.lag).toBeGreaterThan(0);
+    await own.start();
+    await eventually(async () => (await relay.stats()).position === 200, 30_000, 'the relay to catch up');
+    await relay.stopAndJoin();
+    expect(
+      warnings.some(
+        (w) => w.msg === 'sink publish failed; it is tried again' && typeof w.obj.delayMs === 'number',
+      ),
+    ).toBe(true);
+    const reader = await natsReader(own.url);
+    const messages = await streamMessages(reader, name);
+    expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    await s.close();
+  });
+});
+
+describe('a sink that fails', () => {
+  it('a journal relay retries from the first unacknowledged event, never past it', async () => {
+    const { journal } = freshJournal();
+    append(journal, 10);
+    const seen: number[] = [];
+    let failures = 2;
+    const flaky = {
+      name: 'flaky',
+      async publish(records: readonly { position?: number }[]) {
+        if (failures-- > 0) {
+          seen.push(records[0].position!, records[1].position!);
+          throw new SinkPublishFailed('flaky', 2, false, 'broker busy');
+        }
+        seen.push(...records.map((r) => r.position!));
+      },
+      close: async () => {},
+    };
+    const errors: number[] = [];
+    const relay = journal.sinkTo(flaky, {
+      checkpointId: 'flaky',
+      retryBackoff: { initialMs: 1 },
+      onError: (_e, at) => errors.push(at.position!),
+    });
+    await eventually(async () => (await relay.stats()).position === 10);
+    await relay.stopAndJoin();
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(errors).toEqual([3, 5]);
+    expect((await relay.stats()).retries).toBe(2);
+  });
+});
