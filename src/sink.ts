@@ -3,6 +3,7 @@
  * broker. The journal and the outbox drive a sink; `causewayjs/sinks` has the NATS JetStream and
  * RabbitMQ ones. A sink of your own only has to keep this contract.
  */
+import { inSpan, messagingSpan } from './tracing.js';
 
 /** One journal event or outbox message, as a sink publishes it. */
 export interface SinkRecord {
@@ -51,4 +52,26 @@ export interface Sink {
   resumeAfter?(): Promise<number>;
   /** Closes the connection (waiting for what is in flight). */
   close(): Promise<void>;
+}
+
+/**
+ * `sink.publish(records)` in a PRODUCER span `send <sink>` linked to the records' trace contexts
+ * (when any has one), with the messaging system named by the sink's name (`nats:…` → `nats`).
+ */
+export function publishInSpan(
+  sink: Sink,
+  records: readonly SinkRecord[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const system = /^[a-z]+(?=:)/.exec(sink.name)?.[0] ?? 'causeway';
+  return inSpan(
+    `send ${sink.name}`,
+    {
+      kind: 'producer',
+      when: 'linked',
+      from: records.map((r) => r.headers),
+      attributes: messagingSpan('send', 'publish', sink.name, records.length, system),
+    },
+    () => sink.publish(records, signal),
+  );
 }

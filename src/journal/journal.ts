@@ -18,6 +18,7 @@ import type { Denial, ReceiptVerification, SignableReceipt } from '../gates/type
 import { type Logger, silentLogger } from '../logger.js';
 import type { Sink } from '../sink.js';
 import { checkOptions, isTimerDelay, keys, MAX_TIMER_MS } from '../validation.js';
+import { inAppendSpan } from './append-span.js';
 import { type EventRecord, encodeBatchMarker, FrameKind } from './codec.js';
 import { type AsyncJournal, asyncView } from './contract.js';
 import { validateEntity } from './coordinate.js';
@@ -361,6 +362,15 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
     options: AppendOptions<C> | undefined,
     grant: Grant | undefined,
   ): AppendReceipt {
+    return inAppendSpan([{ coordinate }], () => this.appendPlanned(coordinate, event, options, grant));
+  }
+
+  private appendPlanned<C>(
+    coordinate: Coordinate,
+    event: NewEvent,
+    options: AppendOptions<C> | undefined,
+    grant: Grant | undefined,
+  ): AppendReceipt {
     const w = this.writable();
     const planner = this.planner();
     const planned = planner.add(coordinate, event, options as AppendOptions, Date.now(), grant);
@@ -440,6 +450,10 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
   }
 
   private appendBatchUnsigned(items: readonly BatchItem[], options?: BatchOptions): AppendReceipt[] {
+    return inAppendSpan(items, () => this.appendBatchPlanned(items, options));
+  }
+
+  private appendBatchPlanned(items: readonly BatchItem[], options?: BatchOptions): AppendReceipt[] {
     const w = this.writable();
     checkOptions(options, BATCH_OPTIONS, 'batch option');
     validateBatch(items);

@@ -1,4 +1,5 @@
 import { type Plan, runPlan, runPlanSync, type SqlExecutor, type SyncSqlExecutor } from '../sql/index.js';
+import { inSpan, messagingSpan, withTraceContext } from '../tracing.js';
 import type { Statements } from './dialects/statements.js';
 import { type EncodedMessage, encodeMessage, incomingParams } from './message.js';
 import { chunks, type QueueInfo } from './registry.js';
@@ -17,7 +18,30 @@ export interface EnqueueSettings {
 
 /** Validates and encodes every message first, so bad input writes nothing. */
 export const encodeAll = (messages: readonly NewMessage[], queue: QueueInfo, maxPayloadBytes: number) =>
-  messages.map((m) => encodeMessage(m, queue.partitions, maxPayloadBytes));
+  messages.map((m) => encodeMessage(traced(m), queue.partitions, maxPayloadBytes));
+
+/** A message with the active trace context in its headers (see tracing.ts); bad input is left to the checks. */
+function traced(m: NewMessage): NewMessage {
+  if (m === null || typeof m !== 'object') return m;
+  const h = m.headers;
+  if (
+    h !== undefined &&
+    (h === null || typeof h !== 'object' || Object.getPrototypeOf(h) !== Object.prototype)
+  )
+    return m;
+  const headers = withTraceContext(h);
+  return headers === h ? m : { ...m, headers: headers as Record<string, string> };
+}
+
+/** Runs an enqueue of `count` messages to `queue` in a PRODUCER span when a traced request makes it. */
+export function inEnqueueSpan<T>(queue: string, count: number, fn: () => T): T {
+  const destination = typeof queue === 'string' ? queue : 'outbox';
+  return inSpan(
+    `send ${destination}`,
+    { kind: 'producer', when: 'active', attributes: messagingSpan('send', 'enqueue', destination, count) },
+    fn,
+  );
+}
 
 /** The statements of one enqueue; the same plan runs on synchronous and asynchronous executors. */
 export function* enqueuePlan(

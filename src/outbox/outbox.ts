@@ -13,7 +13,14 @@ import { mysql } from './dialects/mysql/index.js';
 import { postgres } from './dialects/postgres/index.js';
 import { sqlite } from './dialects/sqlite/index.js';
 import { buildStatements } from './dialects/statements.js';
-import { type EnqueueSettings, encodeAll, enqueueAsync, enqueuePlan, enqueueSync } from './enqueue.js';
+import {
+  type EnqueueSettings,
+  encodeAll,
+  enqueueAsync,
+  enqueuePlan,
+  enqueueSync,
+  inEnqueueSpan,
+} from './enqueue.js';
 import { SequencerHints } from './hints.js';
 import { checkColumns, migrate, migrationSql } from './migrations.js';
 import { type ResolvedOptions, resolveOptions, settingsFor } from './options.js';
@@ -172,6 +179,14 @@ export class Outbox {
 
   /** Enqueues several messages to one queue inside the caller's transaction, in order. */
   async enqueueBatch(tx: SqlTarget, queue: string, messages: readonly NewMessage[]): Promise<Enqueued[]> {
+    return inEnqueueSpan(queue, messages?.length, () => this.enqueueIn(tx, queue, messages));
+  }
+
+  private async enqueueIn(
+    tx: SqlTarget,
+    queue: string,
+    messages: readonly NewMessage[],
+  ): Promise<Enqueued[]> {
     this.checkOpen(messages);
     const ex = toSqlExecutor(tx, this.dialect);
     const info = await this.rt.registry.resolve(ex, queue);
@@ -190,6 +205,10 @@ export class Outbox {
 
   /** {@link enqueueSync} for several messages. */
   enqueueBatchSync(db: SqlTarget, queue: string, messages: readonly NewMessage[]): Enqueued[] {
+    return inEnqueueSpan(queue, messages?.length, () => this.enqueueInSync(db, queue, messages));
+  }
+
+  private enqueueInSync(db: SqlTarget, queue: string, messages: readonly NewMessage[]): Enqueued[] {
     this.checkOpen(messages);
     const ex = toSqlExecutor(db, this.dialect);
     if (!isSync(ex))
@@ -206,6 +225,10 @@ export class Outbox {
    * a retry harmless).
    */
   async enqueueAndCommit(queue: string, messages: readonly NewMessage[]): Promise<Enqueued[]> {
+    return inEnqueueSpan(queue, messages?.length, () => this.enqueueCommitted(queue, messages));
+  }
+
+  private async enqueueCommitted(queue: string, messages: readonly NewMessage[]): Promise<Enqueued[]> {
     this.checkOpen(messages);
     const info = await this.rt.registry.resolve(this.rt.conn.executor, queue);
     const encoded = encodeAll(messages, info, this.options.maxPayloadBytes);

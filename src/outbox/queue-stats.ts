@@ -41,6 +41,7 @@ export async function queueStats(
       rejected: c.rejected,
       leasesLost: c.leasesLost,
       throughputPerSec: c.throughput(),
+      handlerDuration: c.handlerDurations(),
     };
   });
 }

@@ -3,7 +3,7 @@
  * order, and acknowledged only once the broker has acknowledged it.
  */
 import { InvalidArgument, SinkPublishFailed } from '../errors.js';
-import type { Sink, SinkRecord } from '../sink.js';
+import { publishInSpan, type Sink, type SinkRecord } from '../sink.js';
 import { leasedBatch, Result } from './results.js';
 import type { BatchOutcome, Delivery, DeliveryOptions, Message } from './types.js';
 
@@ -33,7 +33,7 @@ export function sink(target: Sink, options: DeliveryOptions = {}): Delivery {
       }
     }
     try {
-      await target.publish(records, ctx.signal);
+      await publishInSpan(target, records, ctx.signal);
       return Result.ok();
     } catch (e) {
       const err =

@@ -259,6 +259,16 @@ export interface QueueStats {
   readonly leasesLost: number;
   /** This process: acknowledged messages per second over the last 10 seconds. */
   readonly throughputPerSec: number;
+  /** This process: how long handler calls (a message, or a batch) took. */
+  readonly handlerDuration: DurationHistogram;
+}
+
+/** A histogram of durations in seconds: cumulative counts per upper bound, as Prometheus has them. */
+export interface DurationHistogram {
+  /** Calls that took at most `le` seconds; a call past the last bound is only in `count`. */
+  readonly buckets: readonly { readonly le: number; readonly count: number }[];
+  readonly sum: number;
+  readonly count: number;
 }
 
 /** A dead letter: a message with where it was and why it failed. */

@@ -1,3 +1,4 @@
+import { inStatementSpan } from '../tracing.js';
 import { toNumberedPlaceholders } from './placeholders.js';
 import type { QueryResult, Row, SqlExecutor, SyncSqlExecutor } from './types.js';
 
@@ -50,9 +51,11 @@ export function pgExecutor(client: PgQueryable, prepared = false): SqlExecutor {
     async query(sql, params = []) {
       const text = toNumberedPlaceholders(sql);
       const values = params as unknown[];
-      const r = await client.query(
-        prepared ? { name: statementName(text), text, values } : text,
-        prepared ? undefined : values,
+      const r = await inStatementSpan('postgres', text, () =>
+        client.query(
+          prepared ? { name: statementName(text), text, values } : text,
+          prepared ? undefined : values,
+        ),
       );
       return { rows: r.rows ?? [], rowCount: r.rowCount ?? r.rows?.length ?? 0 };
     },
@@ -71,7 +74,7 @@ export function mysqlExecutor(conn: MysqlQueryable): SqlExecutor {
   return {
     dialect: 'mysql',
     async query(sql, params = []) {
-      const [result] = await conn.query(sql, params);
+      const [result] = await inStatementSpan('mysql', sql, () => conn.query(sql, params));
       return mysqlResult(result);
     },
   };
@@ -88,7 +91,7 @@ export function sqliteExecutor(db: SqliteDatabase): SyncSqlExecutor {
     statementCaches.set(db, cache);
   }
   const statements = cache;
-  const querySync = (sql: string, params: readonly unknown[] = []): QueryResult => {
+  const run = (sql: string, params: readonly unknown[]): QueryResult => {
     let stmt = statements.get(sql);
     if (!stmt) {
       stmt = db.prepare(sql);
@@ -101,6 +104,8 @@ export function sqliteExecutor(db: SqliteDatabase): SyncSqlExecutor {
     }
     return { rows: [], rowCount: stmt.run(...params).changes };
   };
+  const querySync = (sql: string, params: readonly unknown[] = []): QueryResult =>
+    inStatementSpan('sqlite', sql, () => run(sql, params));
   return {
     dialect: 'sqlite',
     querySync,

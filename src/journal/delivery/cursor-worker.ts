@@ -13,7 +13,7 @@ import type {
   CursorWorkerHandler,
   CursorWorkerOutcome,
 } from './types.js';
-import { checkOutcome, runCursorWorker } from './worker-run.js';
+import { checkOutcome, runCursorWorker, tracedHandler } from './worker-run.js';
 
 const WORKER_OPTIONS = keys('name', 'batchSize', 'checkpointId', 'after', 'restart', 'pollIntervalMs');
 
@@ -37,6 +37,7 @@ export function startCursorWorker(
   if (typeof handler !== 'function') throw new InvalidArgument('a cursor worker needs a handler function');
   const budget = new RestartBudget(validateRestartPolicy(config.restart ?? { kind: 'once' }));
   const name = config.name ?? checkpointId ?? 'cursor-worker';
+  const traced = tracedHandler(name, handler);
   const cursor = new Cursor(journal, region, { checkpointId, after });
   // A failed write stops the worker at once, even if no new event would have come to notice it.
   const writer =
@@ -64,7 +65,7 @@ export function startCursorWorker(
     const context: CursorWorkerContext = { durable: writer !== null, committed: cursor.committed, signal };
     let outcome: CursorWorkerOutcome;
     try {
-      outcome = await handler(batch, context);
+      outcome = await traced(batch, context);
     } catch (err) {
       if (!budget.take()) throw new RestartBudgetExhausted(name, budget.restarts, err);
       cursor.rollback();

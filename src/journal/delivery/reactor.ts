@@ -1,4 +1,5 @@
 import { InvalidArgument, JournalReadOnly } from '../../errors.js';
+import { inSpan, messagingSpan } from '../../tracing.js';
 import { checkOptions, keys } from '../../validation.js';
 import type { AppendReceipt, BatchItem, Region, StoredEvent } from '../types.js';
 import { validateCheckpointId } from './checkpoint-file.js';
@@ -55,12 +56,26 @@ export function reactorWorker(
     region: { ...region, types },
     config: { name: `reactor:${name}`, checkpointId: `reactor.${name}`, batchSize, restart },
     handler: async (batch) => {
-      for (const source of batch) {
-        const items = await reactionsTo(source);
-        if (items.length === 0) continue;
-        const receipts = await appendBatch(items);
-        onReactions?.(source, receipts);
-      }
+      for (const source of batch)
+        await inSpan(
+          `react ${name}`,
+          {
+            kind: 'consumer',
+            when: 'linked',
+            from: [source.metadata],
+            parentFromSingle: true,
+            attributes: {
+              ...messagingSpan('process', 'react', `reactor:${name}`, 1),
+              'messaging.message.id': source.id,
+            },
+          },
+          async () => {
+            const items = await reactionsTo(source);
+            if (items.length === 0) return;
+            const receipts = await appendBatch(items);
+            onReactions?.(source, receipts);
+          },
+        );
       return CursorWorkerAction.continue;
     },
   };

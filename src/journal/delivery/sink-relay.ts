@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgument, SinkPublishFailed } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { Sink, SinkRecord } from '../../sink.js';
+import { publishInSpan, type Sink, type SinkRecord } from '../../sink.js';
 import { checkOptions, keys } from '../../validation.js';
 import { Backoff } from '../../worker/schedule.js';
 import type { Region, StoredEvent, Watermarks } from '../types.js';
@@ -88,7 +88,7 @@ export function relayToSink(
     const delays = retryDelay();
     for (;;) {
       try {
-        await sink.publish(from === 0 ? records : records.slice(from), context.signal);
+        await publishInSpan(sink, from === 0 ? records : records.slice(from), context.signal);
         published(records.length - from, records[records.length - 1].position!);
         counts.failing = false;
         return CursorWorkerAction.continue;

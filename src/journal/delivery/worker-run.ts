@@ -3,9 +3,10 @@
  * the handle its caller gets, and the check of what its handler returned.
  */
 import { InvalidArgument } from '../../errors.js';
+import { inSpan, messagingSpan } from '../../tracing.js';
 import { type Directive, type Notifier, Worker } from '../../worker/index.js';
 import type { RestartBudget } from './restart-budget.js';
-import type { CursorWorkerHandle, CursorWorkerOutcome } from './types.js';
+import type { CursorWorkerHandle, CursorWorkerHandler, CursorWorkerOutcome } from './types.js';
 
 /** One cursor worker's parts, as its backend builds them. */
 export interface CursorWorkerRun {
@@ -58,4 +59,22 @@ export function checkOutcome(outcome: unknown, worker: string): CursorWorkerOutc
     `cursor worker handler returned ${JSON.stringify(outcome)}; expected continue, stop or stopWithRollback`,
     { worker },
   );
+}
+
+/**
+ * `handler` run in a CONSUMER span `process <worker>` linked to the trace contexts its batch's
+ * events were appended in (none when no event has one).
+ */
+export function tracedHandler(name: string, handler: CursorWorkerHandler): CursorWorkerHandler {
+  return (batch, context) =>
+    inSpan(
+      `process ${name}`,
+      {
+        kind: 'consumer',
+        when: 'linked',
+        from: batch.map((e) => e.metadata),
+        attributes: messagingSpan('process', 'deliver', name, batch.length),
+      },
+      () => handler(batch, context),
+    );
 }

@@ -23,6 +23,7 @@ import { checkGuardOptions, guardAppend } from '../write/guard.js';
 import {
   APPEND_OPTIONS,
   checkExpected,
+  packMetadata,
   validateEvent,
   validateExpected,
   validateKey,
@@ -71,7 +72,7 @@ function encode(ctx: AppendContext, items: readonly BatchItem[]): Encoded[] {
     refuseUnknownKeys(o, APPEND_OPTIONS, 'append option');
     if (o.expectedVersion !== undefined) validateExpected(o.expectedVersion);
     const payloadVersion = ctx.versions.versionForAppend(input.type, input.payloadVersion);
-    const metadata = input.metadata === undefined ? null : pack(input.metadata);
+    const metadata = packMetadata(input.metadata);
     const data = pack(input.data);
     let idemDigest: Buffer | null = null;
     if (o.idempotencyKey !== undefined) {

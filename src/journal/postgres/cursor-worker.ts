@@ -26,7 +26,7 @@ import type {
   CursorWorkerHandler,
   CursorWorkerOutcome,
 } from '../delivery/types.js';
-import { checkOutcome, runCursorWorker } from '../delivery/worker-run.js';
+import { checkOutcome, runCursorWorker, tracedHandler } from '../delivery/worker-run.js';
 import { validateRegion } from '../region.js';
 import type { ReadAllOptions, ReadPage, Region, StoredEvent } from '../types.js';
 import type { JournalStatements } from './statements.js';
@@ -93,6 +93,7 @@ export function startPostgresCursorWorker(
   validateRegion(region);
   const budget = new RestartBudget(validateRestartPolicy(config.restart ?? { kind: 'once' }));
   const name = config.name ?? checkpointId ?? 'cursor-worker';
+  const traced = tracedHandler(name, handler);
   const lease =
     checkpointId === undefined ? null : new Lease(feed, checkpointId, canonicalRegion(region), leaseMs);
 
@@ -150,7 +151,7 @@ export function startPostgresCursorWorker(
       };
       let outcome: CursorWorkerOutcome;
       try {
-        outcome = await handler(page.events as StoredEvent[], context);
+        outcome = await traced(page.events as StoredEvent[], context);
       } catch (err) {
         // Neither is the handler's fault: the lease is waited for, the database retried.
         if (err instanceof CheckpointLeaseLost || err instanceof DatabaseUnavailable) throw err;

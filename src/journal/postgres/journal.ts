@@ -19,6 +19,7 @@ import {
   typedErrors,
 } from '../../sql/index.js';
 import { checkOptions, keys } from '../../validation.js';
+import { inAppendSpan } from '../append-span.js';
 import type { EventRecord } from '../codec.js';
 import type { AsyncJournal } from '../contract.js';
 import { projectOptions, validateProjection } from '../delivery/projections.js';
@@ -246,14 +247,18 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
     options?: AppendOptions<C>,
   ): Promise<AppendReceipt> {
     const item = { coordinate, event, options } as BatchItem;
-    return this.tracked(async () => (await this.receipts(await this.appender.append([item])))[0]);
+    return inAppendSpan([item], () =>
+      this.tracked(async () => (await this.receipts(await this.appender.append([item])))[0]),
+    );
   }
 
   async appendBatch(items: readonly BatchItem<E>[], options?: BatchOptions): Promise<AppendReceipt[]> {
     this.open();
     validateBatch(items);
     if (options !== undefined) checkOptions(options, BATCH_OPTIONS, 'batch option');
-    return this.tracked(async () => this.receipts(await this.appender.append(items as readonly BatchItem[])));
+    return inAppendSpan(items, () =>
+      this.tracked(async () => this.receipts(await this.appender.append(items as readonly BatchItem[]))),
+    );
   }
 
   /**
@@ -273,6 +278,13 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
 
   /** {@link appendIn} for an atomic batch. */
   async appendBatchIn(tx: SqlTarget, items: readonly BatchItem<E>[]): Promise<PendingReceipt[]> {
+    return inAppendSpan(items, () => this.appendInTransaction(tx, items));
+  }
+
+  private async appendInTransaction(
+    tx: SqlTarget,
+    items: readonly BatchItem<E>[],
+  ): Promise<PendingReceipt[]> {
     this.open();
     validateBatch(items);
     const ex = toSqlExecutor(tx, 'postgres');

@@ -8,6 +8,7 @@
 import type pg from 'pg';
 import { CorruptData } from '../../errors.js';
 import { pgExecutor, type Row, translatingErrors, withPgClient } from '../../sql/index.js';
+import { inSpan } from '../../tracing.js';
 import type { EventRecord } from '../codec.js';
 import { computeEventHash } from '../event-hash.js';
 import { ZERO_HASH } from '../hash.js';
@@ -58,7 +59,9 @@ export function leadSequencing(
       try {
         let hashed: Hashed | null = null;
         for (;;) {
-          const taken: Row[] = (await ex.query(st.sequenceRound, [...logged(head, hashed), maxBatches])).rows;
+          const taken: Row[] = await inSequencingSpan(hashed?.records.size ?? 0, async () => {
+            return (await ex.query(st.sequenceRound, [...logged(head, hashed), maxBatches])).rows;
+          });
           if (hashed) {
             sequenced += hashed.records.size;
             leader.committed(hashed.records);
@@ -76,6 +79,24 @@ export function leadSequencing(
       }
       return { led: true, sequenced };
     }),
+  );
+}
+
+/** A round that positions `events` events runs in a span (when the application traces). */
+function inSequencingSpan<T>(events: number, fn: () => Promise<T>): Promise<T> {
+  if (events === 0) return fn();
+  return inSpan(
+    'sequence_round postgresql',
+    {
+      kind: 'client',
+      when: 'always',
+      attributes: {
+        'db.system.name': 'postgresql',
+        'db.operation.name': 'sequence_round',
+        'causeway.journal.events': events,
+      },
+    },
+    fn,
   );
 }
 

@@ -6,6 +6,7 @@ import {
   WrongExpectedVersion,
 } from '../../errors.js';
 import type { ReceiptExtensions } from '../../gates/types.js';
+import { withTraceContext } from '../../tracing.js';
 import { isPlainText, keys, refuseUnknownKeys } from '../../validation.js';
 import {
   assertSerializable,
@@ -96,7 +97,7 @@ export class AppendPlanner {
     const o = options ?? {};
     if (typeof o !== 'object') throw new InvalidArgument('append options must be an object');
     refuseUnknownKeys(o, APPEND_OPTIONS, 'append option');
-    const metadata = input.metadata === undefined ? null : pack(input.metadata);
+    const metadata = packMetadata(input.metadata);
     const data = pack(input.data);
     const guard = checkGuardOptions(o, grant);
     let idemDigest: Buffer | null = null;
@@ -298,4 +299,13 @@ export function validateBatch(items: readonly BatchItem[]): void {
       keys.add(key);
     }
   }
+}
+
+/**
+ * An event's metadata as stored: with the active trace context's `traceparent` when a traced
+ * request appends it (left out of the idempotency digest, so a retry from another trace matches).
+ */
+export function packMetadata(metadata: Record<string, unknown> | undefined): Buffer | null {
+  const traced = withTraceContext(metadata);
+  return traced === undefined ? null : pack(traced);
 }

@@ -1,5 +1,7 @@
 import type { SqlExecutor } from '../../sql/index.js';
+import { inSpan, messagingSpan, type SpanOptions } from '../../tracing.js';
 import { retryDelayProblem } from '../results.js';
+import type { QueueCounters } from '../stats.js';
 import type { BatchOutcome, Delivery, Message, Outcome } from '../types.js';
 import { handlerScope } from './handler-scope.js';
 
@@ -74,6 +76,8 @@ export interface HandlerCall {
   readonly timeoutMs: number;
   /** Transactional mode: the transaction's executor, for the savepoint around each call. */
   readonly savepoints?: SqlExecutor;
+  /** Where each call's duration is counted. */
+  readonly counters: Pick<QueueCounters, 'handled'>;
 }
 
 /**
@@ -102,7 +106,14 @@ export async function decide(
     await savepoints?.query('SAVEPOINT causeway_delivery');
     let decision: Decision;
     try {
-      decision = checkOutcome(await withDeadline(() => fn(ctx), call.scope, deadline, timeoutMs), size);
+      const handled = size === 1 ? [messages[index]] : messages;
+      const traced = () => inSpan(`process ${handled[0].queue}`, deliverySpan(handled), () => fn(ctx));
+      const start = performance.now();
+      try {
+        decision = checkOutcome(await withDeadline(traced, call.scope, deadline, timeoutMs), size);
+      } finally {
+        call.counters.handled(performance.now() - start);
+      }
     } catch (e) {
       if (e === TIMED_OUT) {
         const timedOut = new HandlerTimedOut(timeoutMs, index);
@@ -147,6 +158,22 @@ export async function decide(
     if (d.next) return { ...d, acked: i };
   }
   return { acked: messages.length };
+}
+
+/** A handler call's span: linked to the messages' trace contexts (the parent, for one message). */
+function deliverySpan(messages: readonly Message[]): SpanOptions {
+  const [first] = messages;
+  return {
+    kind: 'consumer',
+    when: 'linked',
+    from: messages.map((m) => m.headers),
+    parentFromSingle: true,
+    attributes: {
+      ...messagingSpan('process', 'deliver', first.queue, messages.length),
+      'messaging.destination.partition.id': String(first.partition),
+      'messaging.message.id': messages.length === 1 ? first.id : undefined,
+    },
+  };
 }
 
 const TIMED_OUT = Symbol('timed out');

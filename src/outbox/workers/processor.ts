@@ -176,6 +176,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
         }),
         timeoutMs: this.settings.handlerTimeoutMs,
         scope: this.rt,
+        counters: this.rt.counters.of(this.where.queue),
       };
       try {
         decision = await decide(this.delivery, messages, call, keeper.signal);
@@ -288,6 +289,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       timeoutMs: this.settings.handlerTimeoutMs,
       savepoints: tx,
       scope: this.rt,
+      counters: this.rt.counters.of(this.where.queue),
     };
     try {
       const decision = await decide(this.delivery, messages, call, signal);
