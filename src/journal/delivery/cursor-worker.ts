@@ -1,4 +1,4 @@
-import { InvalidArgument, RestartBudgetExhausted } from '../../errors.js';
+import { InvalidArgument } from '../../errors.js';
 import { checkOptions, isTimerDelay, keys, MAX_TIMER_MS } from '../../validation.js';
 import { Directive, Notifier } from '../../worker/index.js';
 import type { Region } from '../types.js';
@@ -13,7 +13,7 @@ import type {
   CursorWorkerHandler,
   CursorWorkerOutcome,
 } from './types.js';
-import { checkOutcome, runCursorWorker, tracedHandler } from './worker-run.js';
+import { checkOutcome, restartAfterThrow, runCursorWorker, tracedHandler } from './worker-run.js';
 
 const WORKER_OPTIONS = keys('name', 'batchSize', 'checkpointId', 'after', 'restart', 'pollIntervalMs');
 
@@ -45,7 +45,10 @@ export function startCursorWorker(
     new CheckpointWriter(
       (p) => cursor.save(p),
       cursor.committed,
-      () => handle.stop(),
+      (err) => {
+        journal.logger.error({ err, worker: name }, 'cursor worker could not write its checkpoint; it stops');
+        handle.stop();
+      },
     );
   // A durable worker's committed position is the one on disk, never one whose write failed.
   const committed = () => (writer ? writer.written : cursor.committed);
@@ -67,7 +70,7 @@ export function startCursorWorker(
     try {
       outcome = await traced(batch, context);
     } catch (err) {
-      if (!budget.take()) throw new RestartBudgetExhausted(name, budget.restarts, err);
+      restartAfterThrow({ name, logger: journal.logger, budget }, err, cursor.committed);
       cursor.rollback();
       return Directive.proceed();
     }
@@ -88,6 +91,7 @@ export function startCursorWorker(
 
   const handle = runCursorWorker({
     name,
+    logger: journal.logger,
     wake: commits,
     budget,
     committed,

@@ -2,7 +2,8 @@
  * What every cursor worker has in common, whatever keeps its journal: the worker loop it runs on,
  * the handle its caller gets, and the check of what its handler returned.
  */
-import { InvalidArgument } from '../../errors.js';
+import { InvalidArgument, RestartBudgetExhausted } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import { inSpan, messagingSpan } from '../../tracing.js';
 import { type Directive, type Notifier, Worker } from '../../worker/index.js';
 import type { RestartBudget } from './restart-budget.js';
@@ -11,6 +12,8 @@ import type { CursorWorkerHandle, CursorWorkerHandler, CursorWorkerOutcome } fro
 /** One cursor worker's parts, as its backend builds them. */
 export interface CursorWorkerRun {
   readonly name: string;
+  /** Where a worker that stops on an error says so. */
+  readonly logger: Logger;
   /** Wakes the worker: new events, a timer. */
   readonly wake: Notifier;
   readonly budget: RestartBudget;
@@ -34,7 +37,8 @@ export function runCursorWorker(run: CursorWorkerRun): CursorWorkerHandle {
   worker.start().wake();
   const stopSoon = () => worker.stop().catch(() => {}); // join() reports how it ended
   const finished = run.finish(worker.join());
-  finished.catch(() => {}); // reported through join(); never an unhandled rejection
+  // Reported through join() too; never an unhandled rejection.
+  finished.catch((err) => run.logger.error({ err, worker: run.name }, 'cursor worker stopped on an error'));
   return {
     name: run.name,
     get committed() {
@@ -50,6 +54,22 @@ export function runCursorWorker(run: CursorWorkerRun): CursorWorkerHandle {
       return finished;
     },
   };
+}
+
+/**
+ * After the handler threw: logged, and the batch is delivered again from the last checkpoint while
+ * the restart budget lasts; past it, throws `RestartBudgetExhausted`, which stops the worker.
+ */
+export function restartAfterThrow(
+  run: Pick<CursorWorkerRun, 'name' | 'logger' | 'budget'>,
+  err: unknown,
+  committed: number,
+): void {
+  if (!run.budget.take()) throw new RestartBudgetExhausted(run.name, run.budget.restarts, err);
+  run.logger.warn(
+    { err, worker: run.name, restarts: run.budget.restarts, committed },
+    'cursor worker handler threw; it restarts from its checkpoint',
+  );
 }
 
 /** The handler's outcome, or `InvalidArgument` naming the worker when it is none of the three. */

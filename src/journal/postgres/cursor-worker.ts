@@ -11,7 +11,6 @@ import {
   CheckpointRegionMismatch,
   DatabaseUnavailable,
   InvalidArgument,
-  RestartBudgetExhausted,
 } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { type SqlExecutor, type SqlTarget, toSqlExecutor } from '../../sql/index.js';
@@ -26,7 +25,7 @@ import type {
   CursorWorkerHandler,
   CursorWorkerOutcome,
 } from '../delivery/types.js';
-import { checkOutcome, runCursorWorker, tracedHandler } from '../delivery/worker-run.js';
+import { checkOutcome, restartAfterThrow, runCursorWorker, tracedHandler } from '../delivery/worker-run.js';
 import { validateRegion } from '../region.js';
 import type { ReadAllOptions, ReadPage, Region, StoredEvent } from '../types.js';
 import type { JournalStatements } from './statements.js';
@@ -155,7 +154,7 @@ export function startPostgresCursorWorker(
       } catch (err) {
         // Neither is the handler's fault: the lease is waited for, the database retried.
         if (err instanceof CheckpointLeaseLost || err instanceof DatabaseUnavailable) throw err;
-        if (!budget.take()) throw new RestartBudgetExhausted(name, budget.restarts, err);
+        restartAfterThrow({ name, logger: feed.logger, budget }, err, committed);
         return Directive.proceed(); // the batch again, from `committed`
       }
       if (checkOutcome(outcome, name) === 'stopWithRollback') {
@@ -182,6 +181,7 @@ export function startPostgresCursorWorker(
 
   const handle = runCursorWorker({
     name,
+    logger: feed.logger,
     wake,
     budget,
     committed: () => committed,

@@ -9,8 +9,13 @@ import {
   CursorWorkerAction,
   coordinate,
   generateReceiptKey,
+  type Logger,
+  RestartPolicy,
+  SinkPublishFailed,
+  type SinkRecord,
   type StoredEvent,
 } from '../../../src/index.js';
+import { recordingLogger } from '../../helpers.js';
 
 /** The contract without its consumers (cursor workers, reactors, projections). */
 export type JournalData = Omit<AsyncJournal, 'cursorWorker' | 'reactor' | 'project'>;
@@ -194,7 +199,7 @@ export function defineJournalConformance(backend: JournalBackend): void {
 export interface ConsumerBackend {
   readonly name: string;
   /** A fresh, empty journal, and the way to open it again once closed. */
-  open(): Promise<{ journal: AsyncJournal; reopen(): Promise<AsyncJournal> }>;
+  open(options?: { logger?: Logger }): Promise<{ journal: AsyncJournal; reopen(): Promise<AsyncJournal> }>;
 }
 
 /** Polls `condition` every 10 ms, failing after 10 s. */
@@ -211,10 +216,88 @@ export function defineConsumerConformance(backend: ConsumerBackend): void {
   describe(`journal consumers on ${backend.name}`, () => {
     const withJournal = async (
       fn: (j: AsyncJournal, reopen: () => Promise<AsyncJournal>) => Promise<void>,
+      logger?: Logger,
     ) => {
-      const { journal, reopen } = await backend.open();
+      const { journal, reopen } = await backend.open({ logger });
       await fn(journal, reopen);
     };
+
+    it('logs a cursor worker handler that throws and restarts it from the checkpoint; past its budget the worker stops, logged', () => {
+      const { logger, warnings, errors } = recordingLogger();
+      return withJournal(async (j) => {
+        await j.append(order(1), { type: 'Placed', data: {} });
+        let calls = 0;
+        const worker = j.cursorWorker(
+          {},
+          { name: 'flaky', restart: RestartPolicy.bounded(1, 60_000) },
+          () => {
+            calls++;
+            throw new Error('boom');
+          },
+        );
+        await expect(worker.join()).rejects.toMatchObject({ code: 'RESTART_BUDGET_EXHAUSTED' });
+        expect(calls).toBe(2);
+        expect(warnings).toContainEqual({
+          obj: expect.objectContaining({
+            worker: 'flaky',
+            restarts: 1,
+            committed: 0,
+            err: expect.any(Error),
+          }),
+          msg: 'cursor worker handler threw; it restarts from its checkpoint',
+        });
+        expect(errors).toContainEqual({
+          obj: expect.objectContaining({ worker: 'flaky' }),
+          msg: 'cursor worker stopped on an error',
+        });
+        await j.close();
+      }, logger);
+    });
+
+    it('relays its region to a sink in order, committing only acknowledged batches, and retries a failing sink with a log line', () => {
+      const { logger, warnings } = recordingLogger();
+      return withJournal(async (j, reopen) => {
+        for (let n = 1; n <= 6; n++)
+          await j.append(order(n), { type: n % 2 ? 'Placed' : 'Paid', data: { n } });
+        const published: SinkRecord[] = [];
+        let failures = 1;
+        const sink = {
+          name: 'mem:conformance',
+          async publish(records: readonly SinkRecord[]) {
+            if (failures-- > 0) throw new SinkPublishFailed('mem:conformance', 0, false, 'broker away');
+            published.push(...records);
+          },
+          close: async () => {},
+        };
+        const relay = j.sinkTo(sink, {
+          region: { types: ['Placed'] },
+          checkpointId: 'mem',
+          batchSize: 2,
+          retryBackoff: { initialMs: 1 },
+        });
+        await eventually(() => published.length === 3, 'published records');
+        await relay.stopAndJoin();
+        expect(published.map((r) => r.position)).toEqual([1, 3, 5]);
+        expect(published[0]).toMatchObject({
+          source: 'journal',
+          type: 'Placed',
+          aggregateType: 'shop',
+          aggregateId: 'order:1',
+        });
+        expect(JSON.parse(new TextDecoder().decode(published[1].payload))).toEqual({ n: 3 });
+        expect(warnings.map((w) => w.msg)).toContain('sink publish failed; it is tried again');
+        expect(await relay.stats()).toMatchObject({ published: 3, retries: 1, lag: 0, failing: false });
+        await j.append(order(7), { type: 'Placed', data: { n: 7 } });
+        await j.close();
+
+        const again = await reopen();
+        const resumed = again.sinkTo(sink, { region: { types: ['Placed'] }, checkpointId: 'mem' });
+        await eventually(() => published.length === 4, 'the event after the checkpoint');
+        await resumed.stopAndJoin();
+        expect(published[3].position).toBe(7);
+        await again.close();
+      }, logger);
+    });
 
     it('folds a projection over the events of its region, and again after more arrive', () =>
       withJournal(async (j) => {

@@ -8,8 +8,8 @@ defineJournalConformance({
 });
 defineConsumerConformance({
   name: 'the embedded journal',
-  open: async () => {
+  open: async (options) => {
     const dir = tempDir();
-    return { journal: open(dir).async, reopen: async () => open(dir).async };
+    return { journal: open(dir, options).async, reopen: async () => open(dir, options).async };
   },
 });

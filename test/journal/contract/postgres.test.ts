@@ -26,11 +26,11 @@ if (available) {
   });
   defineConsumerConformance({
     name: 'PostgreSQL',
-    open: async () => {
+    open: async (options) => {
       const schema = newSchema();
       return {
-        journal: await PostgresJournal.open(PG_URL, { schema }),
-        reopen: () => PostgresJournal.open(PG_URL, { schema }),
+        journal: await PostgresJournal.open(PG_URL, { schema, ...options }),
+        reopen: () => PostgresJournal.open(PG_URL, { schema, ...options }),
       };
     },
   });
