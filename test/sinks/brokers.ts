@@ -100,14 +100,18 @@ export async function rabbitQueue(
     headers: Record<string, unknown>;
     body: Buffer;
   }[] = [];
-  const consumer = rabbit.createConsumer({ queue: name, qos: { prefetchCount: 1000 } }, async (msg) => {
-    received.push({
-      messageId: msg.messageId ?? '',
-      routingKey: msg.routingKey,
-      headers: msg.headers ?? {},
-      body: msg.body as Buffer,
-    });
-  });
+  const consumer = rabbit.createConsumer(
+    { queue: name, queueOptions: { durable: true }, qos: { prefetchCount: 1000 } },
+    async (msg) => {
+      received.push({
+        messageId: msg.messageId ?? '',
+        routingKey: msg.routingKey,
+        headers: msg.headers ?? {},
+        // The client parses a JSON body itself.
+        body: Buffer.isBuffer(msg.body) ? msg.body : Buffer.from(JSON.stringify(msg.body)),
+      });
+    },
+  );
   return {
     name,
     received,

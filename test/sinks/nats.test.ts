@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coordinate, InvalidArgument, Outbox, SinkPublishFailed, sink } from '../../src/index.js';
 import { connectNatsSink } from '../../src/sinks/index.js';
+import { fixture, startChild } from '../children.js';
 import { freshJournal, recordingLogger, tempDir } from '../helpers.js';
 import {
   brokerOrSkip,
@@ -277,4 +278,29 @@ describe('a sink that fails', () => {
     expect(errors).toEqual([3, 5]);
     expect((await relay.stats()).retries).toBe(2);
   });
+});
+
+describe.skipIf(!available)('NATS relay killed mid-run', () => {
+  for (const mode of ['mirror', 'checkpoint'] as const) {
+    it(`${mode}: SIGKILLed while publishing and started again, the stream holds every event once, in order`, async () => {
+      const { journal, dir } = freshJournal();
+      const ids = append(journal, 1500);
+      journal.close();
+      const name = stream(uniqueName(`killed_${mode}`));
+      const first = startChild(fixture('sink-relay.ts'), [dir, NATS_URL, name, mode]);
+      await first.ready;
+      await eventually(
+        () => first.lines.some((l) => Number(l.split(' ')[1]) >= 300),
+        30_000,
+        'some progress',
+      );
+      first.proc.kill('SIGKILL');
+      await first.exited;
+      const second = startChild(fixture('sink-relay.ts'), [dir, NATS_URL, name, mode, 'exit']);
+      await second.exited;
+      const messages = await streamMessages(nc!, name);
+      expect(messages.map((m) => m.header.get('Nats-Msg-Id'))).toEqual(ids);
+      if (mode === 'mirror') expect(messages.map((m) => m.seq)).toEqual(ids.map((_, i) => i + 1));
+    });
+  }
 });

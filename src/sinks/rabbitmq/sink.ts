@@ -79,9 +79,10 @@ export async function connectRabbitMqSink(options: RabbitMqSinkOptions = {}): Pr
     // Retries belong to the relay or the outbox, which log them and back off.
     maxAttempts: 1,
     exchanges: declareExchange === false ? [] : [{ exchange, type: declareExchange, durable: true }],
-    onReturn: (msg: ReturnedMessage) => {
-      if (msg.messageId) returned.add(msg.messageId);
-    },
+  });
+  // The broker returns a mandatory message no queue takes before it confirms it.
+  publisher.on('basic.return', (msg: ReturnedMessage) => {
+    if (msg.messageId) returned.add(msg.messageId);
   });
   if (owned) {
     connection.on('error', (err) =>
