@@ -249,6 +249,59 @@ describe.skipIf(!available)('NATS sink with a broker that stops', () => {
   });
 });
 
+describe.skipIf(!available)('NATS mirror started while NATS is down', () => {
+  it('asks the stream for its position again until NATS answers, then relays everything', async () => {
+    const own = await createNats();
+    try {
+      const { logger, warnings } = recordingLogger();
+      const { journal } = freshJournal({ logger });
+      const name = uniqueName('late');
+      const s = await connectNatsSink({
+        servers: own.url,
+        stream: name,
+        subject: `${name}.{type}`,
+        mirror: true,
+      });
+      append(journal, 30);
+      await own.stop();
+      const relay = journal.sinkTo(s, { retryBackoff: { initialMs: 50, maxMs: 200 } });
+      await eventually(
+        () => warnings.some((w) => w.msg === 'sink position unknown; it is asked again'),
+        20_000,
+      );
+      await own.start();
+      await eventually(async () => (await relay.stats()).position === 30, 30_000, 'the relay to catch up');
+      await relay.stopAndJoin();
+      await s.close();
+    } finally {
+      await own.remove();
+    }
+  });
+
+  it('a relay stopped while it waits for NATS ends at once', async () => {
+    const own = await createNats();
+    try {
+      const { journal } = freshJournal();
+      const name = uniqueName('stopped');
+      const s = await connectNatsSink({
+        servers: own.url,
+        stream: name,
+        subject: `${name}.{type}`,
+        mirror: true,
+      });
+      await own.stop();
+      const relay = journal.sinkTo(s, { retryBackoff: { initialMs: 10_000, maxMs: 10_000 } });
+      await new Promise((r) => setTimeout(r, 300));
+      const started = Date.now();
+      await relay.stopAndJoin();
+      expect(Date.now() - started).toBeLessThan(8000);
+      await s.close().catch(() => {});
+    } finally {
+      await own.remove();
+    }
+  });
+});
+
 describe('a sink that fails', () => {
   it('a journal relay retries from the first unacknowledged event, never past it', async () => {
     const { journal } = freshJournal();

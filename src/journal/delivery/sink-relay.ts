@@ -71,8 +71,8 @@ export function relayToSink(
 
   const counts = { published: 0, retries: 0, position: 0, lastError: null as string | null, failing: false };
   let lastPublishedAt: Date | null = null;
-  /** Set when the sink says where it stands (mirror mode): the relay starts again after it. */
-  let resumeAt: number | undefined;
+  /** Set when the sink holds other positions than expected (mirror mode): the relay asks it again. */
+  let rewind = false;
   let fatal: SinkPublishFailed | undefined;
 
   const handler: CursorWorkerHandler = async (batch, context) => {
@@ -107,7 +107,7 @@ export function relayToSink(
           return CursorWorkerAction.stopWithRollback;
         }
         if (err.resumeAfter !== undefined) {
-          resumeAt = Math.max(0, err.resumeAfter - 1);
+          rewind = true;
           logger.warn(
             { err, worker: name, resumeAfter: err.resumeAfter },
             'sink holds other positions than the relay expected; it resumes from the sink',
@@ -133,18 +133,19 @@ export function relayToSink(
 
   const config = { name, batchSize };
   let current: CursorWorkerHandle | undefined;
-  let stopping = false;
+  const stopped = new AbortController();
   const run = async (): Promise<void> => {
     if (!mirror) {
       current = journal.cursorWorker(region, { ...config, checkpointId }, handler);
       await current.join();
     } else {
-      resumeAt = await mirrorStart();
-      while (resumeAt !== undefined && !stopping) {
-        counts.position = resumeAt;
-        current = journal.cursorWorker({}, { ...config, after: resumeAt }, handler);
-        resumeAt = undefined;
+      let after = await mirrorStart();
+      while (after !== undefined && !stopped.signal.aborted) {
+        counts.position = after;
+        rewind = false;
+        current = journal.cursorWorker({}, { ...config, after }, handler);
         await current.join();
+        after = rewind ? await mirrorStart() : undefined;
       }
     }
     if (fatal) throw fatal;
@@ -153,9 +154,13 @@ export function relayToSink(
    * Where a mirror resumes: one before the last position the sink holds, so that message is sent
    * again and the sink checks it is this journal's event.
    */
-  const mirrorStart = async (): Promise<number> => {
-    const held = await sink.resumeAfter!();
-    const { visible } = await journal.watermarks();
+  const mirrorStart = async (): Promise<number | undefined> => {
+    const answer = await untilAnswered(async () => ({
+      held: await sink.resumeAfter!(),
+      visible: (await journal.watermarks()).visible,
+    }));
+    if (answer === undefined) return undefined; // stopped meanwhile
+    const { held, visible } = answer;
     if (held > visible) {
       fatal = new SinkPublishFailed(
         sink.name,
@@ -168,10 +173,30 @@ export function relayToSink(
     }
     return Math.max(0, held - 1);
   };
+  /** `ask`, tried again after a logged backoff while it fails (a broker or database away) and the relay runs. */
+  const untilAnswered = async <T>(ask: () => Promise<T>): Promise<T | undefined> => {
+    const delays = retryDelay();
+    for (;;) {
+      try {
+        return await ask();
+      } catch (err) {
+        if (stopped.signal.aborted) return undefined;
+        const delayMs = Math.round(delays.fail());
+        counts.failing = true;
+        counts.lastError = (err as Error)?.message ?? String(err);
+        report(err, { attempt: delays.failures });
+        logger.warn(
+          { err, worker: name, attempt: delays.failures, delayMs },
+          'sink position unknown; it is asked again',
+        );
+        await sleep(delayMs, undefined, { signal: stopped.signal }).catch(() => {});
+      }
+    }
+  };
   const done = run();
   done.catch(() => {}); // reported through join()
   const stop = () => {
-    stopping = true;
+    stopped.abort();
     current?.stop();
   };
   return {
