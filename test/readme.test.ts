@@ -1,10 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { TSX_LOADER, tempDir } from './helpers.js';
 import { PG_URL, postgresKind } from './outbox/databases.js';
+import { brokerOrSkip, NATS_URL } from './sinks/brokers.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -19,7 +22,12 @@ function runTwice(heading: string, env: NodeJS.ProcessEnv = {}): [string, string
   )?.[1];
   expect(code, heading).toBeDefined();
   const file = path.join(root, 'test', `.readme-${process.pid}-${heading.replace(/\W+/g, '-')}.ts`);
-  fs.writeFileSync(file, code!.replace("from 'causewayjs'", "from '../src/index.js'"));
+  fs.writeFileSync(
+    file,
+    code!
+      .replace("from 'causewayjs'", "from '../src/index.js'")
+      .replace(/from 'causewayjs\/(\w+)'/g, "from '../src/$1/index.js'"),
+  );
   const cwd = tempDir();
   const run = () =>
     execFileSync(process.execPath, ['--import', TSX_LOADER, file], {
@@ -102,5 +110,21 @@ describe('README', () => {
     expect(first).toContain("[ 'OrderPlaced', 'OrderPaid' ]");
     expect(first.trim().endsWith('true')).toBe(true);
     expect(second).toBe(first);
+  });
+
+  it('broker example runs as written, and again going on with the same stream', async (ctx) => {
+    if (!(await brokerOrSkip('nats')) || !(await brokerOrSkip('rabbitmq'))) return ctx.skip();
+    const nc = await connect({ servers: NATS_URL });
+    const jsm = await jetstreamManager(nc);
+    const dropStream = () => jsm.streams.delete('CAUSEWAY_README').catch(() => {});
+    await dropStream();
+    try {
+      const [first, second] = runTwice('Into a broker: NATS JetStream and RabbitMQ');
+      expect(first).toContain('stream holds up to position 3');
+      expect(second).toContain('stream holds up to position 6');
+    } finally {
+      await dropStream();
+      await nc.close();
+    }
   });
 });
