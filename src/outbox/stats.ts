@@ -38,7 +38,10 @@ export class QueueCounters {
   handlerDurations(): DurationHistogram {
     let running = 0;
     return {
-      buckets: HANDLER_SECONDS_BUCKETS.map((le, i) => ({ le, count: (running += this.handlerCounts[i]) })),
+      buckets: HANDLER_SECONDS_BUCKETS.map((le, i) => {
+        running += this.handlerCounts[i];
+        return { le, count: running };
+      }),
       sum: this.handlerSum,
       count: this.handlerCount,
     };
