@@ -21,6 +21,7 @@ import { readPage1k, readStream1k } from './journal/read.js';
 import { collectGarbage } from './measure.js';
 import { batchE2e, drain, e2e } from './outbox/cases.js';
 import { type BenchResult, progress, Reporter } from './report.js';
+import { natsRelay, rabbitMqRelay } from './sinks/relay.js';
 import { workerNotify, workerProceed } from './worker/loop.js';
 import { cleanup } from './workload.js';
 
@@ -54,6 +55,8 @@ const CASES: [string, () => Promise<BenchResult>][] = [
     [`outbox.${d}.drain`, drain(d)],
     [`outbox.${d}.batch_e2e`, batchE2e(d)],
   ]),
+  ['sink.nats.relay', natsRelay],
+  ['sink.rabbitmq.relay', rabbitMqRelay],
 ];
 
 const { values } = parseArgs({

@@ -6,6 +6,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerEvents } from './commands/events.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerJournal } from './commands/journal.js';
+import { registerMetrics } from './commands/metrics.js';
 import { registerOutbox } from './commands/outbox.js';
 import { registerTail } from './commands/tail.js';
 import { registerVerify } from './commands/verify.js';
@@ -28,6 +29,7 @@ Examples:
   $ causeway demo                                   # writes ./causeway-demo (journal/ and outbox.db)
   $ causeway inspect ./causeway-demo/journal
   $ causeway verify ./causeway-demo/journal
+  $ causeway metrics ./causeway-demo/journal             # Prometheus text format
   $ causeway doctor --database sqlite:./causeway-demo/outbox.db --journal ./causeway-demo/journal
   $ causeway journal copy ./data/journal postgres://app@localhost/app
   $ causeway outbox migrate postgres://app@localhost/app
@@ -37,6 +39,7 @@ Examples:
   registerInspect(program);
   registerVerify(program);
   registerTail(program);
+  registerMetrics(program);
   registerEvents(program);
   registerCheckpoints(program);
   registerJournal(program);

@@ -62,6 +62,7 @@ describe('causeway --help', () => {
     ['tail'],
     ['events'],
     ['checkpoints'],
+    ['metrics'],
     ['outbox'],
     ['outbox', 'status'],
     ['outbox', 'dead-letters'],
@@ -73,7 +74,7 @@ describe('causeway --help', () => {
     ['bench'],
   ];
   /** Commands whose help ends with examples to copy. */
-  const withExamples = [[], ['inspect'], ['outbox'], ['outbox', 'migrate'], ['outbox', 'schema'], ['doctor']];
+  const withExamples = [[], ['inspect'], ['metrics'], ['outbox'], ['outbox', 'migrate'], ['outbox', 'schema'], ['doctor']];
   it('every command explains itself', () => {
     const top = cli(['--help']);
     expect(top.code).toBe(0);
@@ -84,6 +85,7 @@ describe('causeway --help', () => {
       'tail',
       'events',
       'checkpoints',
+      'metrics',
       'outbox',
       'doctor',
       'bench',

@@ -26,6 +26,7 @@ import { projectOptions, validateProjection } from '../delivery/projections.js';
 import { reactorWorker } from '../delivery/reactor.js';
 import { relayToSink } from '../delivery/sink-relay.js';
 import type {
+  CheckpointSummary,
   CursorWorkerHandle,
   CursorWorkerHandler,
   CursorWorkerOutcome,
@@ -510,6 +511,22 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
       this.appendBatch(items as BatchItem<E>[]),
     );
     return this.consumer(startPostgresCursorWorker(this.feed(), region, config, handler));
+  }
+
+  /**
+   * The consumer checkpoints kept in this journal's database (cursor workers, reactors as
+   * `reactor.<name>`, relays), whichever process runs them: region, position, and `ahead` when it
+   * covers events the journal does not have.
+   */
+  async checkpoints(): Promise<CheckpointSummary[]> {
+    this.open();
+    const { rows } = await this.ex.query(this.ctx.st.listCheckpoints);
+    return rows.map((r) => ({
+      id: String(r.id),
+      region: JSON.parse(String(r.region)) as Region,
+      position: Number(r.position),
+      status: Number(r.position) > Number(r.head) ? 'ahead' : 'ok',
+    }));
   }
 
   /** Relays events to a broker through `sink`, as the embedded journal's `sinkTo`; the checkpoint lives in this database. */

@@ -50,6 +50,9 @@ export function journalStatements(t: JournalTables) {
       WHERE id = ? AND lease_owner = ? RETURNING id`,
     releaseCheckpointLease: `UPDATE ${t.checkpoints} SET lease_owner = NULL, lease_expires_at = NULL
       WHERE id = ? AND lease_owner = ?`,
+    /** Every checkpoint, with the journal's head to tell one ahead of it. */
+    listCheckpoints: `SELECT c.id, c.region, c.position, h.position AS head
+      FROM ${t.checkpoints} c CROSS JOIN ${t.head} h WHERE h.id = 1 ORDER BY c.id`,
 
     // ---------------------------------------------------------------- copying in
     /** Events copied from another journal, kept as they were; each its own batch. */
