@@ -50,6 +50,10 @@ export function relayToSink(
     });
   if (!Number.isSafeInteger(batchSize) || batchSize < 1)
     throw new InvalidArgument('batchSize must be a positive integer', { batchSize });
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0))
+    throw new InvalidArgument('name must be a non-empty string', { name: options.name });
+  if (options.onError !== undefined && typeof options.onError !== 'function')
+    throw new InvalidArgument('onError must be a function');
   const backoff = options.retryBackoff ?? {};
   checkOptions(backoff, keys('initialMs', 'maxMs', 'multiplier'), 'retryBackoff option');
   const retryDelay = () =>
