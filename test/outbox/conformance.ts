@@ -182,6 +182,39 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       await waitFor(async () => (await o.stats())[0].depth === 0);
     });
 
+    it('after a retried message succeeds, the messages behind it follow at once, not one per poll', async () => {
+      const seen: number[] = [];
+      let failed = false;
+      const o = await start({
+        queues: {
+          q: {
+            partitions: 1,
+            delivery: leased(
+              async (m) => {
+                if (!failed) {
+                  failed = true;
+                  return Result.retry({ delayMs: 10 });
+                }
+                seen.push((m.payload as { i: number }).i);
+                return Result.ok();
+              },
+              { batchSize: 20 },
+            ),
+          },
+        },
+        tuning: { pollIntervalMs: 60_000 }, // no poll comes to the rescue
+      });
+      await db.transaction((tx) =>
+        o.enqueueBatch(
+          tx,
+          'q',
+          Array.from({ length: 20 }, (_, i) => ({ type: 'T', payload: { i } })),
+        ),
+      );
+      await waitFor(() => seen.length === 20, 5_000, 'every message');
+      expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    });
+
     it('dead-letters a rejected message and goes on with the partition', async () => {
       const seen: string[] = [];
       const o = await start({

@@ -249,6 +249,65 @@ describe.skipIf(!available)('NATS sink with a broker that stops', () => {
   });
 });
 
+describe.skipIf(!available)('an outbox queue published to NATS that stops', () => {
+  it('retries through the outage with the outbox backoff, logs it, and publishes every message once, in order per key', async () => {
+    const own = await createNats();
+    const { logger, warnings } = recordingLogger();
+    const name = uniqueName('outbox_outage');
+    const s = await connectNatsSink({
+      servers: own.url,
+      stream: name,
+      subject: `${name}.{type}`,
+      ackTimeoutMs: 500,
+    });
+    const outbox = await Outbox.start(`sqlite:${path.join(tempDir(), 'outbox.db')}`, {
+      queues: {
+        toNats: {
+          partitions: 2,
+          delivery: sink(s, { retryBackoff: { initialMs: 50, maxMs: 200 }, maxAttempts: Infinity }),
+        },
+      },
+      logger,
+    });
+    try {
+      const enqueue = (from: number) =>
+        outbox.enqueueAndCommit(
+          'toNats',
+          Array.from({ length: 50 }, (_, i) => ({
+            type: 'Step',
+            key: `k${(from + i) % 5}`,
+            payload: { i: from + i },
+          })),
+        );
+      await enqueue(0);
+      await eventually(async () => (await outbox.stats())[0].depth === 0, 20_000, 'the first messages');
+      await own.stop();
+      await enqueue(50);
+      await eventually(
+        () => warnings.some((w) => w.msg === 'outbox delivery failed; it is tried again'),
+        20_000,
+        'a logged retry',
+      );
+      await own.start();
+      await eventually(async () => (await outbox.stats())[0].depth === 0, 30_000, 'the rest');
+      const reader = await natsReader(own.url);
+      const messages = await streamMessages(reader, name);
+      expect(new Set(messages.map((m) => m.header.get('Nats-Msg-Id'))).size).toBe(100);
+      expect(messages).toHaveLength(100);
+      for (let k = 0; k < 5; k++) {
+        const steps = messages
+          .filter((m) => m.header.get('causeway-key') === `k${k}`)
+          .map((m) => m.json<{ i: number }>().i);
+        expect(steps).toEqual([...steps].sort((a, b) => a - b));
+      }
+    } finally {
+      await outbox.stop();
+      await s.close().catch(() => {});
+      await own.remove();
+    }
+  });
+});
+
 describe.skipIf(!available)('NATS mirror started while NATS is down', () => {
   it('asks the stream for its position again until NATS answers, then relays everything', async () => {
     const own = await createNats();

@@ -185,7 +185,15 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       }
       if (keeper.lost) throw new LeaseLost(this.where.queue, this.where.partition);
     }
-    const applied = await this.apply(decision, messages, held.acked, earlier, conn.executor, held);
+    const applied = await this.apply(
+      decision,
+      messages,
+      rows.length,
+      held.acked,
+      earlier,
+      conn.executor,
+      held,
+    );
     this.count(applied);
     return applied.directive;
   }
@@ -268,7 +276,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     const { earlier, alone } = started;
     const messages = this.messages(alone ? rows.slice(0, 1) : rows, earlier);
     if (earlier >= this.settings.maxAttempts)
-      return this.apply(unfinished(earlier), messages, acked, earlier, tx, null);
+      return this.apply(unfinished(earlier), messages, rows.length, acked, earlier, tx, null);
     // The handler's executor works only while its delivery runs: a handler past its deadline may
     // still try to use it after the transaction has been rolled back.
     let ended = false;
@@ -293,7 +301,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     };
     try {
       const decision = await decide(this.delivery, messages, call, signal);
-      return await this.apply(decision, messages, acked, earlier, tx, null);
+      return await this.apply(decision, messages, rows.length, acked, earlier, tx, null);
     } finally {
       ended = true;
     }
@@ -329,7 +337,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       const rows = (await tx.query(sql.selectMessages, [this.partitionId, acked, 1])).rows;
       if (rows.length === 0) return null;
       const retry = { acked: 0, next: { kind: 'retry' as const, reason: timedOut.message }, error: timedOut };
-      return this.apply(retry, this.messages(rows, earlier), acked, earlier, tx, null);
+      return this.apply(retry, this.messages(rows, earlier), rows.length, acked, earlier, tx, null);
     });
     if (!applied) return Directive.proceed<ProcessorReport>({ delivered: 0 });
     this.count(applied);
@@ -368,6 +376,8 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
   private async apply(
     d: Decision,
     messages: Message[],
+    /** Rows read for the run: more than `messages` when the first went alone. */
+    fetched: number,
     acked: number,
     headAttempts: number,
     ex: SqlExecutor,
@@ -393,7 +403,8 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     }
     if (!d.next) {
       if (d.acked > 0) await runPlan(acknowledge(messages[d.acked - 1].seq), ex);
-      const more = d.acked < messages.length || messages.length === batchSize;
+      // More is waiting when the read was full, or the first message went alone ahead of the rest.
+      const more = d.acked < messages.length || fetched === batchSize || fetched > messages.length;
       const report = { delivered: d.acked };
       return {
         directive: more ? Directive.proceed(report) : Directive.idle(report),
