@@ -884,7 +884,11 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
    */
   sinkTo(sink: Sink, options?: SinkRelayOptions): SinkRelayHandle {
     this.readable();
-    return relayToSink({ ...this.async, logger: this.logger }, sink, options);
+    return relayToSink(
+      { ...this.async, makeDurable: (position) => this.makeDurable(position), logger: this.logger },
+      sink,
+      options,
+    );
   }
 
   /**

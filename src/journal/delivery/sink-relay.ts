@@ -23,6 +23,8 @@ import { CursorWorkerAction } from './types.js';
 export interface SinkRelayJournal {
   cursorWorker(region: Region, config: CursorWorkerConfig, handler: CursorWorkerHandler): CursorWorkerHandle;
   watermarks(): Promise<Watermarks>;
+  /** Resolves once the events up to `position` are durable (before a broker may hold them). */
+  makeDurable(position: number): Promise<void>;
   readonly logger: Logger;
 }
 
@@ -88,6 +90,8 @@ export function relayToSink(
       logger.error({ err, worker: name, position: counts.position + 1 }, 'journal event cannot be published');
       return CursorWorkerAction.stopWithRollback;
     }
+    // A broker must never hold an event a power cut could take from the journal.
+    await journal.makeDurable(records[records.length - 1].position!);
     let from = 0;
     const delays = retryDelay();
     for (;;) {

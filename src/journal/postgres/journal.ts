@@ -536,6 +536,8 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
       {
         cursorWorker: (region, config, handler) => this.cursorWorker(region, config, handler),
         watermarks: () => this.watermarks(),
+        // Events are visible once the sequencing round that positioned them committed durably.
+        makeDurable: async () => {},
         logger: this.logger,
       },
       sink,
