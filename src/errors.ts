@@ -41,7 +41,8 @@ export type ErrorCode =
   | 'DATABASE_ERROR'
   | 'DELIVERY_ENDED'
   | 'DRIVER_MISSING'
-  | 'SINK_PUBLISH_FAILED';
+  | 'SINK_PUBLISH_FAILED'
+  | 'BROKER_UNAVAILABLE';
 
 /** Base class of every error Causeway throws on purpose. */
 export class CausewayError extends Error {
@@ -530,5 +531,19 @@ export class SinkPublishFailed extends CausewayError {
       { sink, published, permanent, ...(resumeAfter !== undefined && { resumeAfter }) },
       cause,
     );
+  }
+}
+
+/**
+ * A sink could not connect to its broker (refused, unreachable, timed out, credentials refused) or
+ * the broker's set-up does not fit (a stream or exchange of another kind). `cause` is the client's error.
+ */
+export class BrokerUnavailable extends CausewayError {
+  constructor(
+    readonly broker: string,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super('BROKER_UNAVAILABLE', `${broker}: ${reason}`, { broker }, cause);
   }
 }

@@ -1,5 +1,6 @@
 import { CausewayError } from '../errors.js';
 import type { ChainBreak, StoredEvent } from '../journal/index.js';
+import { journalJson } from '../journal/json.js';
 
 /**
  * An error as one line, `CODE: message`: Causeway's own code (what to search for), `IO_ERROR` for a
@@ -13,17 +14,7 @@ export function describeError(err: unknown): string {
 }
 
 /** JSON that survives what MessagePack payloads may hold: bigints as strings, bytes as base64. */
-export function toJson(value: unknown, indent?: number): string {
-  return JSON.stringify(
-    value,
-    (_key, v) => {
-      if (typeof v === 'bigint') return v.toString();
-      if (v instanceof Uint8Array) return { base64: Buffer.from(v).toString('base64') };
-      return v;
-    },
-    indent,
-  );
-}
+export const toJson = journalJson;
 
 /** One event as a line: position, time, stream and version, type, data. */
 export function eventLine(e: StoredEvent): string {

@@ -25,18 +25,19 @@ export function compileRoute(template: string, clean: (value: string) => string)
   if (typeof template !== 'string' || template.length === 0)
     throw new InvalidArgument('a route template must be a non-empty string', { template });
   const parts = template.split(/(\{[^{}]*\})/);
+  const isField = (part: string) => /^\{[^{}]*\}$/.test(part);
   for (const part of parts) {
-    if (part.startsWith('{') && !FIELDS.has(part.slice(1, -1)))
+    if (isField(part) && !FIELDS.has(part.slice(1, -1)))
       throw new InvalidArgument(`unknown field ${part} in route template; use ${[...FIELDS].join(', ')}`, {
         template,
       });
-    if (!part.startsWith('{') && /[{}]/.test(part))
+    if (!isField(part) && /[{}]/.test(part))
       throw new InvalidArgument('unbalanced braces in route template', { template });
   }
   return (record) =>
     parts
       .map((part) => {
-        if (!part.startsWith('{')) return part;
+        if (!isField(part)) return part;
         const name = part.slice(1, -1);
         const value = fieldOf(record, name);
         if (value === undefined)

@@ -16,6 +16,7 @@ import type { SinkRelayStats } from '../journal/delivery/types.js';
 import type { JournalStats, Watermark, Watermarks } from '../journal/types.js';
 import { requireOptional } from '../optional-package.js';
 import type { QueueStats } from '../outbox/types.js';
+import { checkOptions, keys } from '../validation.js';
 
 /**
  * Where metrics are registered and read from: a prom-client `Registry` (or anything with its shape).
@@ -160,6 +161,7 @@ export function requirePromClient(): void {
 export function prometheusMetrics<R extends MetricsRegistry = MetricsRegistry>(
   options: PrometheusMetricsOptions<R> = {},
 ): PrometheusMetrics<R> {
+  checkOptions(options, keys('registry', 'prefix', 'outbox', 'journal', 'relays'), 'metrics option');
   const prefix = options.prefix ?? 'causeway_';
   if (typeof prefix !== 'string' || !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix))
     throw new InvalidArgument(

@@ -74,7 +74,15 @@ describe('causeway --help', () => {
     ['bench'],
   ];
   /** Commands whose help ends with examples to copy. */
-  const withExamples = [[], ['inspect'], ['metrics'], ['outbox'], ['outbox', 'migrate'], ['outbox', 'schema'], ['doctor']];
+  const withExamples = [
+    [],
+    ['inspect'],
+    ['metrics'],
+    ['outbox'],
+    ['outbox', 'migrate'],
+    ['outbox', 'schema'],
+    ['doctor'],
+  ];
   it('every command explains itself', () => {
     const top = cli(['--help']);
     expect(top.code).toBe(0);

@@ -208,6 +208,119 @@ describe.skipIf(!available)('NATS JetStream sink', () => {
   });
 });
 
+describe.skipIf(!available)('NATS sink and records it cannot send', () => {
+  it('a record too large for the stream stops the relay before anything after it is sent, and says which', async () => {
+    const name = stream(uniqueName('toolarge'));
+    await (await jetstreamManager(nc!)).streams.add({ name, subjects: [`${name}.>`], max_msg_size: 2000 });
+    const { logger, errors } = recordingLogger();
+    const { journal } = freshJournal({ logger });
+    append(journal, 2);
+    journal.append(coordinate('order:big', 'shop'), { type: 'OrderStep', data: { text: 'x'.repeat(5000) } });
+    append(journal, 2, 3);
+    const s = await connectNatsSink({ servers: NATS_URL, stream: name, subject: `${name}.{type}` });
+    const failures: (number | undefined)[] = [];
+    const relay = journal.sinkTo(s, { checkpointId: 'big', onError: (_e, at) => failures.push(at.position) });
+    await expect(relay.join()).rejects.toMatchObject({ code: 'SINK_PUBLISH_FAILED', permanent: true });
+    await s.close();
+    const messages = await streamMessages(nc!, name);
+    expect(messages.map((m) => m.header.get('causeway-position'))).toEqual(['1', '2']);
+    expect(failures).toEqual([3]);
+    expect(
+      errors.find((e) => e.msg === 'sink refused an event for good; the relay stops')?.obj.position,
+    ).toBe(3);
+    expect(await relay.stats()).toMatchObject({
+      position: 2,
+      failing: true,
+      lastError: expect.stringMatching(/larger than NATS takes/),
+    });
+  });
+
+  it('a record larger than the connection takes is refused for good, not sent again and again', async () => {
+    const name = stream(uniqueName('maxpayload'));
+    const { journal } = freshJournal({ maxEventBytes: 4 << 20 });
+    append(journal, 1);
+    journal.append(coordinate('order:huge', 'shop'), {
+      type: 'OrderStep',
+      data: { text: 'x'.repeat(1_500_000) },
+    });
+    append(journal, 1, 2);
+    const s = await connectNatsSink({ servers: NATS_URL, stream: name, subject: `${name}.{type}` });
+    const relay = journal.sinkTo(s, { checkpointId: 'huge', retryBackoff: { initialMs: 1 } });
+    await expect(relay.join()).rejects.toMatchObject({ permanent: true });
+    expect((await relay.stats()).retries).toBe(0);
+    await s.close();
+    expect((await streamMessages(nc!, name)).map((m) => m.header.get('causeway-position'))).toEqual(['1']);
+  });
+
+  it('a trace context with a line break in the metadata stays behind; the event is published', async () => {
+    const name = stream(uniqueName('crlf'));
+    const { journal } = freshJournal();
+    journal.append(coordinate('order:1', 'shop'), {
+      type: 'OrderStep',
+      data: {},
+      metadata: { traceparent: 'x\r\nNats-Msg-Id: evil' },
+    });
+    const s = await connectNatsSink({ servers: NATS_URL, stream: name, subject: `${name}.{type}` });
+    const relay = journal.sinkTo(s, { checkpointId: 'crlf' });
+    await eventually(async () => (await relay.stats()).position === 1);
+    await relay.stopAndJoin();
+    await s.close();
+    const [m] = await streamMessages(nc!, name);
+    expect(m.header.get('traceparent')).toBe('');
+    expect(m.header.get('Nats-Msg-Id')).toBe(journal.readAll().events[0].id);
+  });
+
+  it('a mirror whose last message expired or was deleted goes on after a restart', async () => {
+    const name = stream(uniqueName('deleted'));
+    // A short duplicate window, so the stream checks the restarted relay's first message itself.
+    await (await jetstreamManager(nc!)).streams.add({
+      name,
+      subjects: [`${name}.>`],
+      duplicate_window: 100_000_000,
+    });
+    const { journal } = freshJournal();
+    append(journal, 5);
+    const s = await connectNatsSink({
+      servers: NATS_URL,
+      stream: name,
+      subject: `${name}.{type}`,
+      mirror: true,
+    });
+    const first = journal.sinkTo(s);
+    await eventually(async () => (await first.stats()).position === 5);
+    await first.stopAndJoin();
+    await (await jetstreamManager(nc!)).streams.purge(name); // as a max_age or max_msgs limit would
+    await new Promise((r) => setTimeout(r, 300));
+    append(journal, 2, 5);
+    const again = journal.sinkTo(s);
+    await eventually(async () => (await again.stats()).position === 7, 10_000, 'the relay to go on');
+    await again.stopAndJoin();
+    await s.close();
+    expect((await streamMessages(nc!, name)).map((m) => m.seq)).toEqual([6, 7]);
+  });
+
+  it('refuses bad options and an unreachable server with typed errors', async () => {
+    await expect(connectNatsSink(undefined as never)).rejects.toThrow(InvalidArgument);
+    await expect(connectNatsSink({ stream: 'ok', servers: 5 as never })).rejects.toThrow(InvalidArgument);
+    await expect(connectNatsSink({ stream: 'ok', mirror: 'yes' as never })).rejects.toThrow(InvalidArgument);
+    await expect(connectNatsSink({ stream: 'ok', logger: 'x' as never })).rejects.toThrow(InvalidArgument);
+    for (const subject of ['a.>', 'a.*.{type}', 'a..{type}', '.', 'a b.{type}', '{type'])
+      await expect(connectNatsSink({ stream: 'ok', subject }), subject).rejects.toThrow(InvalidArgument);
+    await expect(connectNatsSink({ stream: 'ok', servers: '127.0.0.1:1' })).rejects.toMatchObject({
+      code: 'BROKER_UNAVAILABLE',
+    });
+    const { journal } = freshJournal();
+    const s = { name: 'x', publish: async () => {}, close: async () => {} };
+    for (const bad of [
+      { checkpointId: '' },
+      { checkpointId: 5 },
+      { checkpointId: '../x' },
+      { checkpointId: 'a', region: 'abc' },
+    ])
+      expect(() => journal.sinkTo(s, bad as never), JSON.stringify(bad)).toThrow(InvalidArgument);
+  });
+});
+
 describe.skipIf(!available)('NATS sink with a broker that stops', () => {
   let own: Awaited<ReturnType<typeof createNats>>;
   beforeAll(async () => {
@@ -332,6 +445,20 @@ describe.skipIf(!available)('NATS mirror started while NATS is down', () => {
       await eventually(async () => (await relay.stats()).position === 30, 30_000, 'the relay to catch up');
       await relay.stopAndJoin();
       await s.close();
+    } finally {
+      await own.remove();
+    }
+  });
+
+  it('close() while NATS is down returns promptly, leaving nothing to keep the process alive', async () => {
+    const own = await createNats();
+    try {
+      const name = uniqueName('closing');
+      const s = await connectNatsSink({ servers: own.url, stream: name, subject: `${name}.{type}` });
+      await own.stop();
+      const started = Date.now();
+      await s.close();
+      expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       await own.remove();
     }

@@ -8,7 +8,10 @@ import type { Logger } from '../../logger.js';
 import { publishInSpan, type Sink, type SinkRecord } from '../../sink.js';
 import { checkOptions, keys } from '../../validation.js';
 import { Backoff } from '../../worker/schedule.js';
+import { journalJson } from '../json.js';
+import { validateRegion } from '../region.js';
 import type { Region, StoredEvent, Watermarks } from '../types.js';
+import { validateCheckpointId } from './checkpoint-file.js';
 import type {
   CursorWorkerConfig,
   CursorWorkerHandle,
@@ -40,6 +43,8 @@ export function relayToSink(
   if (typeof sink?.publish !== 'function' || typeof sink.name !== 'string')
     throw new InvalidArgument('sinkTo needs a Sink (a name and a publish function)');
   const { region = {}, checkpointId, batchSize = 256 } = options;
+  validateRegion(region);
+  if (checkpointId !== undefined) validateCheckpointId(checkpointId);
   const mirror = typeof sink.resumeAfter === 'function';
   if (mirror && (checkpointId !== undefined || Object.keys(region).length > 0))
     throw new InvalidArgument(
@@ -82,14 +87,7 @@ export function relayToSink(
   let fatal: SinkPublishFailed | undefined;
 
   const handler: CursorWorkerHandler = async (batch, context) => {
-    let records: SinkRecord[];
-    try {
-      records = batch.map(sinkRecordOf);
-    } catch (err) {
-      fatal = new SinkPublishFailed(sink.name, 0, true, (err as Error).message, err);
-      logger.error({ err, worker: name, position: counts.position + 1 }, 'journal event cannot be published');
-      return CursorWorkerAction.stopWithRollback;
-    }
+    const records = batch.map(sinkRecordOf);
     // A broker must never hold an event a power cut could take from the journal.
     await journal.makeDurable(records[records.length - 1].position!);
     let from = 0;
@@ -239,8 +237,17 @@ export function relayToSink(
 }
 
 const utf8 = new TextEncoder();
+/** What a stored trace context must look like to travel on as a header (W3C Trace Context). */
+const TRACE_HEADERS: Record<string, RegExp> = {
+  traceparent: /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/,
+  tracestate: /^[\x20-\x7e]{1,512}$/,
+};
 
-/** A journal event as a sink publishes it: its data as JSON (bytes as they are) and `causeway-*` headers. */
+/**
+ * A journal event as a sink publishes it: its data as JSON (bigints as decimal strings, nested bytes
+ * as `{ base64 }`; data that is bytes, as they are) and `causeway-*` headers, with the trace context
+ * it was appended in.
+ */
 export function sinkRecordOf(e: StoredEvent): SinkRecord {
   const bytes = e.data instanceof Uint8Array;
   const headers: Record<string, string> = {
@@ -254,8 +261,10 @@ export function sinkRecordOf(e: StoredEvent): SinkRecord {
     'causeway-hash': e.hash,
   };
   if (e.causationId !== null) headers['causeway-causation-id'] = e.causationId;
-  for (const key of ['traceparent', 'tracestate'])
-    if (typeof e.metadata?.[key] === 'string') headers[key] = e.metadata[key] as string;
+  for (const [key, form] of Object.entries(TRACE_HEADERS)) {
+    const value = e.metadata?.[key];
+    if (typeof value === 'string' && form.test(value)) headers[key] = value;
+  }
   return {
     id: e.id,
     type: e.type,
@@ -264,17 +273,9 @@ export function sinkRecordOf(e: StoredEvent): SinkRecord {
     aggregateId: e.entity,
     position: e.position,
     fields: { type: e.type, entity: e.entity, scope: e.scope },
-    payload: bytes ? (e.data as Uint8Array) : utf8.encode(jsonOf(e.data, e.id)),
+    payload: bytes ? (e.data as Uint8Array) : utf8.encode(journalJson(e.data ?? null)),
     contentType: bytes ? 'application/octet-stream' : 'application/json',
     headers,
     time: new Date(e.timestamp),
   };
-}
-
-function jsonOf(data: unknown, id: string): string {
-  try {
-    return JSON.stringify(data ?? null);
-  } catch (err) {
-    throw new InvalidArgument(`event ${id} has data JSON cannot express (${(err as Error).message})`, { id });
-  }
 }

@@ -1,11 +1,12 @@
 import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream';
-import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
-import { InvalidArgument, SinkPublishFailed } from '../../errors.js';
+import type { ConnectionOptions, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import { BrokerUnavailable, InvalidArgument, SinkPublishFailed } from '../../errors.js';
 import { type Logger, silentLogger } from '../../logger.js';
 import { requireOptional } from '../../optional-package.js';
 import type { Sink, SinkRecord } from '../../sink.js';
 import { checkOptions, keys } from '../../validation.js';
 import { checkEnvelope, defaultRoute, type Envelope, headersOf } from '../envelope.js';
+import { checkKinds } from '../options.js';
 import { compileRoute, type Route } from '../route.js';
 
 /** Options of {@link connectNatsSink}. */
@@ -39,7 +40,7 @@ export interface NatsSinkOptions {
   ackTimeoutMs?: number;
   /** Names the sink in logs and stats. Default `nats:<stream>`. */
   name?: string;
-  /** Where reconnections and refused messages are reported. */
+  /** Where reconnections are reported. */
   logger?: Logger;
 }
 
@@ -66,11 +67,18 @@ interface NatsModules {
 const WRONG_LAST_SEQUENCE = 10071;
 /** JetStream errors no retry can fix: a message larger than the stream allows. */
 const REFUSED_FOR_GOOD = new Set([10054]);
+/** How long `close()` lets the connection drain before closing it (a broker that is away never answers). */
+const DRAIN_MS = 2000;
 
 /**
  * Connects a sink that publishes to a NATS JetStream stream, each message with `Nats-Msg-Id` = the
  * record id (the stream drops a repeat within its duplicate window), and resolves each batch once
  * the stream has acknowledged all of it. Needs `@nats-io/transport-node` and `@nats-io/jetstream`.
+ *
+ * A record that cannot be sent at all (too large for the connection or the stream, a header the
+ * protocol cannot carry) is found before anything after it is sent: the batch is published up to
+ * it, and it fails for good. Outside mirror mode, a message the stream loses while later ones are
+ * stored (a timeout, say) is stored after them when retried; mirror mode never reorders.
  *
  * @example
  * const sink = await connectNatsSink({ stream: 'ORDERS', subject: 'orders.{type}' });
@@ -78,48 +86,83 @@ const REFUSED_FOR_GOOD = new Set([10054]);
  */
 export async function connectNatsSink(options: NatsSinkOptions): Promise<Sink> {
   checkOptions(options, OPTIONS, 'NATS sink option');
-  const { stream, mirror = false, createStream = true, ackTimeoutMs = 5000 } = options;
+  const o = options ?? ({} as NatsSinkOptions);
+  checkKinds(
+    o,
+    {
+      servers: 'strings',
+      connectOptions: 'object',
+      connection: 'object',
+      subject: 'string',
+      mirror: 'boolean',
+      createStream: 'boolean',
+      ackTimeoutMs: 'positive integer',
+      name: 'string',
+    },
+    'NATS sink option',
+  );
+  const { stream, mirror = false, createStream = true, ackTimeoutMs = 5000 } = o;
   if (typeof stream !== 'string' || !/^[^\s.*>/\\]{1,255}$/.test(stream))
     throw new InvalidArgument('stream must be a JetStream stream name (no spaces, ., *, >, / or \\)', {
       stream,
     });
-  if (!Number.isSafeInteger(ackTimeoutMs) || ackTimeoutMs < 1)
-    throw new InvalidArgument('ackTimeoutMs must be a positive integer', { ackTimeoutMs });
-  const envelope = checkEnvelope(options.envelope);
-  const template = options.subject ?? defaultRoute(envelope, 'causeway');
+  const envelope = checkEnvelope(o.envelope);
+  const template = o.subject ?? defaultRoute(envelope, 'causeway');
+  checkSubjectTemplate(template);
   const subjectOf = compileRoute(template, subjectToken);
   const nats: NatsModules = {
     transport: requireOptional('@nats-io/transport-node', 'The NATS sink'),
     jetstream: requireOptional('@nats-io/jetstream', 'The NATS sink'),
   };
-  const logger = options.logger ?? silentLogger;
-  const name = options.name ?? `nats:${stream}`;
-  const owned = options.connection === undefined;
-  const nc =
-    options.connection ??
-    (await nats.transport.connect({
-      ...options.connectOptions,
-      servers: options.servers ?? '127.0.0.1:4222',
-      // A broker that restarts is waited for, however long: the relay holds its batch meanwhile.
-      maxReconnectAttempts: -1,
-    }));
+  const logger = o.logger ?? silentLogger;
+  const name = o.name ?? `nats:${stream}`;
+  const owned = o.connection === undefined;
+  const servers = o.servers ?? '127.0.0.1:4222';
+  let nc: NatsConnection;
+  try {
+    nc =
+      o.connection ??
+      (await nats.transport.connect({
+        ...o.connectOptions,
+        servers,
+        // A broker that restarts is waited for, however long: the relay holds its batch meanwhile.
+        maxReconnectAttempts: -1,
+      }));
+  } catch (err) {
+    throw new BrokerUnavailable(`NATS at ${String(servers)}`, (err as Error)?.message ?? String(err), err);
+  }
   try {
     const jsm = await nats.jetstream.jetstreamManager(nc);
-    await ensureStream(jsm, stream, template, createStream, nats);
+    const maxMessageBytes = await ensureStream(jsm, stream, template, createStream, nats);
     const sink = new NatsSink(name, nc, owned, jsm, nats.jetstream.jetstream(nc), {
       stream,
       subjectOf,
       envelope,
       mirror,
       ackTimeoutMs,
+      maxMessageBytes,
       headers: nats.transport.headers,
     });
     void watchConnection(nc, name, logger);
     return sink;
   } catch (err) {
     if (owned) await nc.close().catch(() => {});
-    throw err;
+    if (err instanceof InvalidArgument) throw err;
+    throw new BrokerUnavailable(`NATS stream ${stream}`, (err as Error)?.message ?? String(err), err);
   }
+}
+
+/** A subject template must give a subject a message can be published to: no empty token, no wildcard, no space. */
+function checkSubjectTemplate(template: string): void {
+  const sample = template.replace(/\{[^{}]*\}/g, 'x');
+  if (
+    !sample
+      .split('.')
+      .every((token) => token.length > 0 && token !== '*' && token !== '>' && !/\s/.test(token))
+  )
+    throw new InvalidArgument('subject must be tokens joined by "." with no empty token, wildcard or space', {
+      subject: template,
+    });
 }
 
 /** One subject token from a field's value. */
@@ -127,21 +170,24 @@ function subjectToken(value: string): string {
   return value.length === 0 ? '_' : value.replace(/[\s.*>]/g, '_');
 }
 
+/** Checks or creates the stream; returns the largest message it takes (Infinity: no limit of its own). */
 async function ensureStream(
   jsm: JetStreamManager,
   stream: string,
   template: string,
   create: boolean,
   nats: NatsModules,
-): Promise<void> {
+): Promise<number> {
   try {
-    await jsm.streams.info(stream);
+    const info = await jsm.streams.info(stream);
+    return info.config.max_msg_size > 0 ? info.config.max_msg_size : Number.POSITIVE_INFINITY;
   } catch (err) {
     if ((err as { code?: unknown })?.code !== nats.jetstream.JetStreamApiCodes.StreamNotFound || !create)
       throw err;
     // Every field is one token, so the template's wildcard is exact: `causeway.*.*`.
     const subject = template.replace(/\{[^{}]*\}/g, '*');
     await jsm.streams.add({ name: stream, subjects: [subject] });
+    return Number.POSITIVE_INFINITY;
   }
 }
 
@@ -165,7 +211,16 @@ interface NatsSinkSettings {
   envelope: Envelope;
   mirror: boolean;
   ackTimeoutMs: number;
+  /** The stream's own limit on a message, as read at connection. */
+  maxMessageBytes: number;
   headers: NatsModules['transport']['headers'];
+}
+
+/** A record ready to send: its subject and headers, checked against the protocol's limits. */
+interface Outgoing {
+  readonly record: SinkRecord;
+  readonly subject: string;
+  readonly headers: MsgHdrs;
 }
 
 class NatsSink implements Sink {
@@ -183,14 +238,46 @@ class NatsSink implements Sink {
   }
 
   async publish(records: readonly SinkRecord[]): Promise<void> {
+    const ready: Outgoing[] = [];
+    let unsendable: { index: number; error: unknown } | undefined;
+    for (let i = 0; i < records.length && !unsendable; i++) {
+      try {
+        ready.push(this.prepare(records[i]));
+      } catch (error) {
+        unsendable = { index: i, error };
+      }
+    }
+    await this.publishReady(ready);
+    if (unsendable) throw this.failure(unsendable.index, unsendable.error);
+  }
+
+  async close(): Promise<void> {
+    if (!this.owned) return;
+    // A broker that is away never answers a drain: close without it after a moment.
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.nc.drain().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), DRAIN_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!drained) await this.nc.close().catch(() => {});
+  }
+
+  /** Publishes checked records in order; in mirror mode, goes on from what the stream holds. */
+  private async publishReady(ready: readonly Outgoing[]): Promise<void> {
     if (!this.settings.mirror) {
-      const failed = await this.sendAll(records, 0);
+      const failed = await this.sendAll(ready, 0);
       if (failed) throw this.failure(failed.index, failed.error);
       return;
     }
     let from = 0;
-    while (from < records.length) {
-      const failed = await this.sendAll(records, from);
+    while (from < ready.length) {
+      const failed = await this.sendAll(ready, from);
       if (!failed) return;
       if ((failed.error as { code?: unknown })?.code !== WRONG_LAST_SEQUENCE)
         throw this.failure(failed.index, failed.error);
@@ -198,12 +285,12 @@ class NatsSink implements Sink {
       // crash) published some of it, or the stream lost messages. Go on from what the stream holds.
       const last = await this.lastSequence();
       const next = failed.index;
-      const position = records[next].position!;
+      const position = ready[next].record.position!;
       if (last >= position) {
-        await this.checkHeld(records[next], position);
+        await this.checkHeld(ready[next].record, position);
         from = next + 1;
-        while (from < records.length && records[from].position! <= last) from++;
-        if (from < records.length && records[from].position! !== last + 1)
+        while (from < ready.length && ready[from].record.position! <= last) from++;
+        if (from < ready.length && ready[from].record.position! !== last + 1)
           throw this.failure(from, failed.error, last);
       } else if (last !== position - 1) {
         throw this.failure(next, failed.error, last);
@@ -213,51 +300,57 @@ class NatsSink implements Sink {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.owned) await this.nc.drain();
-  }
-
-  /** Sends `records[from..]` at once (in order on the connection); the first failure, if any. */
+  /** Sends `ready[from..]` at once (in order on the connection); the first failure, if any. */
   private async sendAll(
-    records: readonly SinkRecord[],
+    ready: readonly Outgoing[],
     from: number,
   ): Promise<{ index: number; error: unknown } | undefined> {
+    const { mirror, ackTimeoutMs } = this.settings;
     const sends: Promise<PubAck>[] = [];
-    for (let i = from; i < records.length; i++) {
-      try {
-        sends.push(this.send(records[i]));
-      } catch (error) {
-        // A record that cannot be routed: the ones before it are still sent and awaited.
-        const failed = await this.firstFailure(sends, from);
-        return failed ?? { index: i, error };
-      }
+    for (let i = from; i < ready.length; i++) {
+      const { record, subject, headers } = ready[i];
+      sends.push(
+        this.js.publish(subject, record.payload, {
+          msgID: record.id,
+          headers,
+          timeout: ackTimeoutMs,
+          ...(mirror && { expect: { lastSequence: record.position! - 1 } }),
+        }),
+      );
     }
-    return this.firstFailure(sends, from);
-  }
-
-  private async firstFailure(
-    sends: Promise<PubAck>[],
-    from: number,
-  ): Promise<{ index: number; error: unknown } | undefined> {
     const settled = await Promise.allSettled(sends);
     const k = settled.findIndex((s) => s.status === 'rejected');
     return k < 0 ? undefined : { index: from + k, error: (settled[k] as PromiseRejectedResult).reason };
   }
 
-  private send(record: SinkRecord): Promise<PubAck> {
-    const { subjectOf, envelope, mirror, ackTimeoutMs } = this.settings;
-    const subject = subjectOf(record);
-    const h = this.settings.headers();
-    for (const [k, v] of Object.entries(headersOf(record, envelope))) h.set(k, v);
-    h.set('Content-Type', record.contentType);
+  /** A record's subject and headers; throws `InvalidArgument` for one that cannot be sent at all. */
+  private prepare(record: SinkRecord): Outgoing {
+    const { subjectOf, envelope, mirror, maxMessageBytes } = this.settings;
     if (mirror && record.position === undefined)
       throw new InvalidArgument('a NATS mirror publishes journal events only', { id: record.id });
-    return this.js.publish(subject, record.payload, {
-      msgID: record.id,
-      headers: h,
-      timeout: ackTimeoutMs,
-      ...(mirror && { expect: { lastSequence: record.position! - 1 } }),
-    });
+    const subject = subjectOf(record);
+    const headers = this.settings.headers();
+    let headerBytes = 12; // NATS/1.0 and the blank line that ends the headers
+    for (const [k, v] of [
+      ...Object.entries(headersOf(record, envelope)),
+      ['Content-Type', record.contentType],
+    ]) {
+      if (/[\r\n]/.test(k) || /[\r\n]/.test(v))
+        throw new InvalidArgument(`header ${JSON.stringify(k)} holds a line break, which NATS cannot carry`, {
+          id: record.id,
+        });
+      headers.set(k, v);
+      headerBytes += Buffer.byteLength(k) + Buffer.byteLength(v) + 4;
+    }
+    const size = headerBytes + record.payload.byteLength;
+    const limit = Math.min(this.nc.info?.max_payload ?? Number.POSITIVE_INFINITY, maxMessageBytes);
+    if (size > limit)
+      throw new InvalidArgument(`message of ${size} bytes is larger than NATS takes (${limit})`, {
+        id: record.id,
+        size,
+        limit,
+      });
+    return { record, subject, headers };
   }
 
   private async lastSequence(): Promise<number> {
@@ -265,23 +358,33 @@ class NatsSink implements Sink {
     return info.state.last_seq;
   }
 
-  /** The stream's message at `position` must be this record, or the stream is not a mirror of this journal. */
+  /**
+   * The stream's message at `position` must be this record, or the stream is not a mirror of this
+   * journal. A message no longer there (expired under the stream's limits, or deleted) cannot be
+   * checked and is taken as held.
+   */
   private async checkHeld(record: SinkRecord, position: number): Promise<void> {
-    const held = await this.jsm.streams.getMessage(this.settings.stream, { seq: position });
+    const held = await this.jsm.streams.getMessage(this.settings.stream, { seq: position }).catch((err) => {
+      if ((err as { code?: unknown })?.code === 10037) return null; // no message found
+      throw err;
+    });
     const id = held?.header?.get('Nats-Msg-Id');
-    if (id !== record.id)
+    if (held && id !== record.id)
       throw new SinkPublishFailed(
         this.name,
         0,
         true,
-        `stream ${this.settings.stream} holds message ${id ?? '(none)'} at sequence ${position}, where the journal has event ${record.id}: it is not a mirror of this journal`,
+        `stream ${this.settings.stream} holds message ${id || '(without an id)'} at sequence ${position}, where the journal has event ${record.id}: it is not a mirror of this journal`,
       );
   }
 
   private failure(published: number, error: unknown, resumeAfter?: number): SinkPublishFailed {
+    if (error instanceof SinkPublishFailed) return error;
     const code = (error as { code?: unknown })?.code;
     const permanent =
-      error instanceof InvalidArgument || (typeof code === 'number' && REFUSED_FOR_GOOD.has(code));
+      error instanceof InvalidArgument ||
+      (typeof code === 'number' && REFUSED_FOR_GOOD.has(code)) ||
+      ['InvalidArgumentError', 'InvalidSubjectError'].includes((error as Error)?.name);
     return new SinkPublishFailed(
       this.name,
       published,

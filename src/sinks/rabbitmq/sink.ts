@@ -1,10 +1,11 @@
 import type { Connection, ConnectionOptions, Publisher, ReturnedMessage } from 'rabbitmq-client';
-import { InvalidArgument, SinkPublishFailed } from '../../errors.js';
+import { BrokerUnavailable, InvalidArgument, SinkPublishFailed } from '../../errors.js';
 import { type Logger, silentLogger } from '../../logger.js';
 import { requireOptional } from '../../optional-package.js';
 import type { Sink, SinkRecord } from '../../sink.js';
 import { checkOptions, keys } from '../../validation.js';
 import { checkEnvelope, defaultRoute, type Envelope, headersOf } from '../envelope.js';
+import { checkKinds } from '../options.js';
 import { compileRoute, type Route } from '../route.js';
 
 /** Options of {@link connectRabbitMqSink}. */
@@ -29,6 +30,8 @@ export interface RabbitMqSinkOptions {
    * (retried, so a binding added later gets it). Default true; false lets the broker drop it.
    */
   mandatory?: boolean;
+  /** How long a batch may wait for the broker's confirmations (or for a channel, while it is away). Default 5,000 ms. */
+  ackTimeoutMs?: number;
   /** Names the sink in logs and stats. Default `rabbitmq:<exchange>`. */
   name?: string;
   /** Where reconnections and returned messages are reported. */
@@ -43,12 +46,15 @@ const OPTIONS = keys(
   'routingKey',
   'envelope',
   'mandatory',
+  'ackTimeoutMs',
   'name',
   'logger',
 );
 
-/** Longest AMQP routing key, in bytes. */
-const MAX_ROUTING_KEY = 255;
+const EXCHANGE_TYPES = new Set(['topic', 'direct', 'fanout', 'headers']);
+
+/** Longest AMQP routing key and exchange name, in bytes. */
+const MAX_SHORT_STRING = 255;
 
 /**
  * Connects a sink that publishes to a RabbitMQ exchange on a confirm channel: persistent messages,
@@ -62,17 +68,60 @@ const MAX_ROUTING_KEY = 255;
  */
 export async function connectRabbitMqSink(options: RabbitMqSinkOptions = {}): Promise<Sink> {
   checkOptions(options, OPTIONS, 'RabbitMQ sink option');
-  const { exchange = 'causeway', declareExchange = 'topic', mandatory = true } = options;
-  if (typeof exchange !== 'string' || exchange.length > 127)
-    throw new InvalidArgument('exchange must be a string of at most 127 characters', { exchange });
-  const envelope = checkEnvelope(options.envelope);
-  const routeOf = compileRoute(options.routingKey ?? defaultRoute(envelope, 'causeway'), (v) => v);
-  const logger = options.logger ?? silentLogger;
-  const name = options.name ?? `rabbitmq:${exchange}`;
+  const o = options ?? {};
+  checkKinds(
+    o,
+    {
+      connection: 'object',
+      routingKey: 'string',
+      mandatory: 'boolean',
+      ackTimeoutMs: 'positive integer',
+      name: 'string',
+    },
+    'RabbitMQ sink option',
+  );
+  const { exchange = 'causeway', declareExchange = 'topic', mandatory = true, ackTimeoutMs = 5000 } = o;
+  if (typeof exchange !== 'string' || Buffer.byteLength(exchange) > MAX_SHORT_STRING)
+    throw new InvalidArgument(`exchange must be a string of at most ${MAX_SHORT_STRING} bytes`, { exchange });
+  if (declareExchange !== false && !EXCHANGE_TYPES.has(declareExchange))
+    throw new InvalidArgument(`declareExchange must be false or one of ${[...EXCHANGE_TYPES].join(', ')}`, {
+      declareExchange,
+    });
+  if (o.url !== undefined && typeof o.url !== 'string' && (o.url === null || typeof o.url !== 'object'))
+    throw new InvalidArgument('url must be an AMQP URL or connection options', { url: String(o.url) });
+  const envelope = checkEnvelope(o.envelope);
+  const routeOf = compileRoute(o.routingKey ?? defaultRoute(envelope, 'causeway'), (v) => v);
+  const logger = o.logger ?? silentLogger;
+  const name = o.name ?? `rabbitmq:${exchange}`;
   const rabbit = requireOptional<typeof import('rabbitmq-client')>('rabbitmq-client', 'The RabbitMQ sink');
-  const owned = options.connection === undefined;
+  const owned = o.connection === undefined;
+  const url = o.url ?? 'amqp://guest:guest@127.0.0.1:5672';
   const connection =
-    options.connection ?? new rabbit.Connection(options.url ?? 'amqp://guest:guest@127.0.0.1:5672');
+    o.connection ??
+    new rabbit.Connection(
+      typeof url === 'string'
+        ? { url, acquireTimeout: ackTimeoutMs }
+        : { acquireTimeout: ackTimeoutMs, ...url },
+    );
+  let lastError: unknown;
+  if (owned) {
+    connection.on('error', (err) => {
+      lastError = err;
+      logger.warn({ sink: name, err }, 'RabbitMQ sink connection failed; it reconnects');
+    });
+    connection.on('connection', () => logger.info({ sink: name }, 'RabbitMQ sink connected'));
+  }
+  const where = `RabbitMQ exchange ${exchange}`;
+  try {
+    await connection.onConnect(10_000, true);
+    // The exchange is checked (or declared) now, so a misfit is refused here, not retried forever.
+    if (declareExchange === false) await connection.exchangeDeclare({ exchange, passive: true });
+    else await connection.exchangeDeclare({ exchange, type: declareExchange, durable: true });
+  } catch (err) {
+    if (owned) await connection.close().catch(() => {});
+    const cause = lastError ?? err;
+    throw new BrokerUnavailable(where, (cause as Error)?.message ?? String(cause), cause);
+  }
   const returned = new Set<string>();
   const publisher = connection.createPublisher({
     confirm: true,
@@ -84,24 +133,12 @@ export async function connectRabbitMqSink(options: RabbitMqSinkOptions = {}): Pr
   publisher.on('basic.return', (msg: ReturnedMessage) => {
     if (msg.messageId) returned.add(msg.messageId);
   });
-  if (owned) {
-    connection.on('error', (err) =>
-      logger.warn({ sink: name, err }, 'RabbitMQ sink connection failed; it reconnects'),
-    );
-    connection.on('connection', () => logger.info({ sink: name }, 'RabbitMQ sink connected'));
-  }
-  try {
-    await connection.onConnect(10_000, true);
-  } catch (err) {
-    await publisher.close().catch(() => {});
-    if (owned) await connection.close().catch(() => {});
-    throw err;
-  }
   return new RabbitMqSink(name, connection, owned, publisher, returned, {
     exchange,
     routeOf,
     envelope,
     mandatory,
+    ackTimeoutMs,
   });
 }
 
@@ -110,6 +147,7 @@ interface RabbitMqSettings {
   routeOf: Route;
   envelope: Envelope;
   mandatory: boolean;
+  ackTimeoutMs: number;
 }
 
 class RabbitMqSink implements Sink {
@@ -122,7 +160,7 @@ class RabbitMqSink implements Sink {
     private readonly settings: RabbitMqSettings,
   ) {}
 
-  async publish(records: readonly SinkRecord[]): Promise<void> {
+  async publish(records: readonly SinkRecord[], signal?: AbortSignal): Promise<void> {
     const sends: Promise<void>[] = [];
     let unroutable: { index: number; error: unknown } | undefined;
     for (let i = 0; i < records.length; i++) {
@@ -133,7 +171,7 @@ class RabbitMqSink implements Sink {
         break;
       }
     }
-    const settled = await Promise.allSettled(sends);
+    const settled = await this.settle(sends, signal);
     let k = settled.findIndex((s) => s.status === 'rejected');
     let error: unknown = k < 0 ? undefined : (settled[k] as PromiseRejectedResult).reason;
     if (k < 0 && unroutable) ({ index: k, error } = unroutable);
@@ -154,6 +192,38 @@ class RabbitMqSink implements Sink {
     );
   }
 
+  /**
+   * The sends' outcomes, each cut short by `ackTimeoutMs` or the signal: a broker that is away is a
+   * failure to retry, not a wait. A send cut short may still be confirmed later (a duplicate then).
+   */
+  private async settle(sends: Promise<void>[], signal?: AbortSignal): Promise<PromiseSettledResult<void>[]> {
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const cut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no confirmation within ${this.settings.ackTimeoutMs} ms`)),
+        this.settings.ackTimeoutMs,
+      );
+      onAbort = () => reject(new Error('stopped before the broker confirmed'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+    });
+    cut.catch(() => {});
+    try {
+      return await Promise.all(
+        sends.map((send) =>
+          Promise.race([send, cut]).then(
+            (value): PromiseSettledResult<void> => ({ status: 'fulfilled', value }),
+            (reason): PromiseSettledResult<void> => ({ status: 'rejected', reason }),
+          ),
+        ),
+      );
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   async close(): Promise<void> {
     await this.publisher.close();
     if (this.owned) await this.connection.close();
@@ -162,8 +232,8 @@ class RabbitMqSink implements Sink {
   private send(record: SinkRecord): Promise<void> {
     const { exchange, routeOf, envelope, mandatory } = this.settings;
     const routingKey = routeOf(record);
-    if (Buffer.byteLength(routingKey) > MAX_ROUTING_KEY)
-      throw new InvalidArgument(`routing key longer than ${MAX_ROUTING_KEY} bytes`, { id: record.id });
+    if (Buffer.byteLength(routingKey) > MAX_SHORT_STRING)
+      throw new InvalidArgument(`routing key longer than ${MAX_SHORT_STRING} bytes`, { id: record.id });
     return this.publisher.send(
       {
         exchange,

@@ -278,7 +278,8 @@ export function defineConsumerConformance(backend: ConsumerBackend): void {
         await eventually(() => published.length === 3, 'published records');
         // The relay also passes the event outside its region after the last one it published.
         const deadline = Date.now() + 10_000;
-        while ((await relay.stats()).lag > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        while ((await relay.stats()).lag > 0 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 10));
         await relay.stopAndJoin();
         expect(published.map((r) => r.position)).toEqual([1, 3, 5]);
         expect(published[0]).toMatchObject({

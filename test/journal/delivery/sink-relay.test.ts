@@ -17,11 +17,33 @@ describe('relay from the embedded journal to a sink', () => {
       },
       close: async () => {},
     };
-    for (let i = 0; i < 10; i++) journal.append(coordinate(`order:${i}`, 'shop'), { type: 'Placed', data: { i } });
+    for (let i = 0; i < 10; i++)
+      journal.append(coordinate(`order:${i}`, 'shop'), { type: 'Placed', data: { i } });
     expect(journal.watermarks().durable).toBe(0);
     const relay = journal.sinkTo(sink, { checkpointId: 'durable', batchSize: 4 });
     await eventually(() => published === 10, 10_000, 'published events');
     await relay.stopAndJoin();
     expect(undurable).toEqual([]);
+  });
+});
+
+describe('journal events as sink records', () => {
+  it('carry bigints as decimal strings and nested bytes as base64, so no event is beyond publishing', async () => {
+    const { journal } = freshJournal();
+    journal.append(coordinate('order:1', 'shop'), {
+      type: 'Placed',
+      data: { total: 12345678901234567890n, blob: new Uint8Array([1, 2, 3]) },
+    });
+    const records: SinkRecord[] = [];
+    const relay = journal.sinkTo(
+      { name: 'mem:json', publish: async (r) => void records.push(...r), close: async () => {} },
+      { checkpointId: 'json' },
+    );
+    await eventually(() => records.length === 1, 10_000, 'the record');
+    await relay.stopAndJoin();
+    expect(JSON.parse(new TextDecoder().decode(records[0].payload))).toEqual({
+      total: '12345678901234567890',
+      blob: { base64: 'AQID' },
+    });
   });
 });

@@ -1,0 +1,36 @@
+import { InvalidArgument } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+type Kind = 'string' | 'boolean' | 'object' | 'positive integer' | 'strings';
+
+const fits: Record<Kind, (v: unknown) => boolean> = {
+  string: (v) => typeof v === 'string' && v.length > 0,
+  boolean: (v) => typeof v === 'boolean',
+  object: (v) => v !== null && typeof v === 'object',
+  'positive integer': (v) => Number.isSafeInteger(v) && (v as number) > 0,
+  strings: (v) =>
+    (typeof v === 'string' && v.length > 0) ||
+    (Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string' && s.length > 0)),
+};
+
+/** Checks the kind of each option given (undefined ones are left to their defaults). */
+export function checkKinds(options: object, kinds: Record<string, Kind>, what: string): void {
+  for (const [key, kind] of Object.entries(kinds)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined && !fits[kind](value))
+      throw new InvalidArgument(
+        `${what} ${key} must be a ${kind === 'strings' ? 'string or strings' : kind}`,
+        {
+          [key]: typeof value === 'object' ? String(value) : value,
+        },
+      );
+  }
+  const logger = (options as { logger?: unknown }).logger;
+  if (logger !== undefined && !isLogger(logger))
+    throw new InvalidArgument(`${what} logger must have debug, info, warn and error methods`);
+}
+
+const isLogger = (l: unknown): l is Logger =>
+  l !== null &&
+  typeof l === 'object' &&
+  ['debug', 'info', 'warn', 'error'].every((m) => typeof (l as Record<string, unknown>)[m] === 'function');
