@@ -129,9 +129,31 @@ describe.skipIf(!available)('RabbitMQ sink', () => {
     }
   });
 
+  it('refuses at connect an exchange of another type, a missing one it may not declare, and bad credentials', async () => {
+    const exchange = uniqueName('direct');
+    await rabbit.exchangeDeclare({ exchange, type: 'direct', durable: true });
+    try {
+      await expect(connectRabbitMqSink({ url: RABBITMQ_URL, exchange })).rejects.toMatchObject({
+        code: 'BROKER_UNAVAILABLE',
+      });
+    } finally {
+      await rabbit.exchangeDelete({ exchange });
+    }
+    await expect(
+      connectRabbitMqSink({ url: RABBITMQ_URL, exchange: uniqueName('missing'), declareExchange: false }),
+    ).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE' });
+    await expect(connectRabbitMqSink({ url: 'amqp://guest:wrong@127.0.0.1:5672' })).rejects.toMatchObject({
+      code: 'BROKER_UNAVAILABLE',
+      message: expect.stringMatching(/ACCESS_REFUSED|auth|credentials|password/i),
+    });
+  }, 30_000);
+
   it('rejects bad options with typed errors', async () => {
+    await expect(connectRabbitMqSink({ declareExchange: 'bogus' as never })).rejects.toThrow(InvalidArgument);
+    await expect(connectRabbitMqSink({ mandatory: 'no' as never })).rejects.toThrow(InvalidArgument);
+    await expect(connectRabbitMqSink({ logger: 'x' as never })).rejects.toThrow(InvalidArgument);
     await expect(connectRabbitMqSink({ routingKey: '{nope}' })).rejects.toThrow(InvalidArgument);
-    await expect(connectRabbitMqSink({ exchange: 'x'.repeat(200) })).rejects.toThrow(InvalidArgument);
+    await expect(connectRabbitMqSink({ exchange: 'x'.repeat(256) })).rejects.toThrow(InvalidArgument);
     await expect(connectRabbitMqSink({ colour: 1 } as never)).rejects.toThrow(InvalidArgument);
   });
 });
@@ -142,6 +164,24 @@ describe.skipIf(!available || !canCreateRabbitMq())('RabbitMQ sink with a broker
     own = await createRabbitMq();
   }, 120_000);
   afterAll(() => own?.remove(), 60_000);
+
+  it('a batch sent while RabbitMQ is down fails within ackTimeoutMs, and a relay stops promptly', async () => {
+    const exchange = uniqueName('down');
+    const { journal } = freshJournal();
+    const s = await connectRabbitMqSink({ url: own.url, exchange, ackTimeoutMs: 1000, mandatory: false });
+    await own.stop();
+    try {
+      append(journal, 5);
+      const relay = journal.sinkTo(s, { checkpointId: 'down', retryBackoff: { initialMs: 100, maxMs: 100 } });
+      await eventually(async () => (await relay.stats()).failing, 5000, 'the first failure');
+      const started = Date.now();
+      await relay.stopAndJoin();
+      expect(Date.now() - started).toBeLessThan(3000);
+      await s.close().catch(() => {});
+    } finally {
+      await own.start();
+    }
+  }, 60_000);
 
   it('holds its batch while RabbitMQ is down and loses nothing once it is back', async () => {
     const { logger, warnings } = recordingLogger();

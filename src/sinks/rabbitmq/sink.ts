@@ -172,6 +172,9 @@ class RabbitMqSink implements Sink {
       }
     }
     const settled = await this.settle(sends, signal);
+    // The broker returns an unroutable message before confirming it, but the client hands the return
+    // on a turn of the event loop later.
+    if (this.settings.mandatory) await new Promise(setImmediate);
     let k = settled.findIndex((s) => s.status === 'rejected');
     let error: unknown = k < 0 ? undefined : (settled[k] as PromiseRejectedResult).reason;
     if (k < 0 && unroutable) ({ index: k, error } = unroutable);
