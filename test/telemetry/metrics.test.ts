@@ -256,6 +256,7 @@ describe('prometheusMetrics of an embedded journal and its relays', () => {
     m.unregister();
     expect(registry.getMetricsAsArray()).toHaveLength(0);
     expect(() => prometheusMetrics({ prefix: '9bad', journal })).toThrow(/metrics prefix/);
+    expect(() => prometheusMetrics({ journal, bogus: 1 } as never)).toThrow(/unknown metrics option/);
     expect(() => prometheusMetrics({ journal: [journal, journal] })).toThrow(/two metrics journals/);
   });
 });
