@@ -885,7 +885,12 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
   sinkTo(sink: Sink, options?: SinkRelayOptions): SinkRelayHandle {
     this.readable();
     return relayToSink(
-      { ...this.async, makeDurable: (position) => this.makeDurable(position), logger: this.logger },
+      {
+        ...this.async,
+        makeDurable: (position) => this.makeDurable(position),
+        checkpoints: async () => this.checkpoints(),
+        logger: this.logger,
+      },
       sink,
       options,
     );

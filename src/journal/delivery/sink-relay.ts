@@ -28,6 +28,8 @@ export interface SinkRelayJournal {
   watermarks(): Promise<Watermarks>;
   /** Resolves once the events up to `position` are durable (before a broker may hold them). */
   makeDurable(position: number): Promise<void>;
+  /** The saved checkpoints (a relay waiting for another's lease reports the saved position). */
+  checkpoints(): Promise<readonly { readonly id: string; readonly position: number }[]>;
   readonly logger: Logger;
 }
 
@@ -221,7 +223,11 @@ export function relayToSink(
     },
     stats: async (): Promise<SinkRelayStats> => {
       const { visible } = await journal.watermarks();
-      const position = Math.max(counts.position, current?.committed ?? 0);
+      const saved =
+        checkpointId === undefined
+          ? 0
+          : ((await journal.checkpoints()).find((c) => c.id === checkpointId)?.position ?? 0);
+      const position = Math.max(counts.position, current?.committed ?? 0, saved);
       return {
         sink: sink.name,
         published: counts.published,

@@ -538,6 +538,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
         watermarks: () => this.watermarks(),
         // Events are visible once the sequencing round that positioned them committed durably.
         makeDurable: async () => {},
+        checkpoints: () => this.checkpoints(),
         logger: this.logger,
       },
       sink,

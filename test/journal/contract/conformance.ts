@@ -296,6 +296,8 @@ export function defineConsumerConformance(backend: ConsumerBackend): void {
 
         const again = await reopen();
         const resumed = again.sinkTo(sink, { region: { types: ['Placed'] }, checkpointId: 'mem' });
+        // Before it has published anything, it reports the position saved in its checkpoint.
+        expect((await resumed.stats()).position).toBeGreaterThanOrEqual(5);
         await eventually(() => published.length === 4, 'the event after the checkpoint');
         await resumed.stopAndJoin();
         expect(published[3].position).toBe(7);
