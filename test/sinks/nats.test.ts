@@ -2,7 +2,15 @@ import path from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coordinate, InvalidArgument, Outbox, SinkPublishFailed, sink } from '../../src/index.js';
+import {
+  coordinate,
+  InvalidArgument,
+  Outbox,
+  SinkPublishFailed,
+  type SinkRecord,
+  sink,
+} from '../../src/index.js';
+import { sinkRecordOf } from '../../src/journal/delivery/sink-relay.js';
 import { connectNatsSink } from '../../src/sinks/index.js';
 import { fixture, startChild } from '../children.js';
 import { freshJournal, recordingLogger, tempDir } from '../helpers.js';
@@ -235,6 +243,76 @@ describe.skipIf(!available)('NATS sink and records it cannot send', () => {
     });
   });
 
+  it('counts the headers the client adds when it checks a record against the stream limit', async () => {
+    const name = stream(uniqueName('boundary'));
+    await (await jetstreamManager(nc!)).streams.add({ name, subjects: [`${name}.>`], max_msg_size: 2000 });
+    // Event 3's body and its own headers come to exactly the limit; its Nats-Msg-Id header does not fit.
+    const sizeOf = (r: SinkRecord) =>
+      12 +
+      r.payload.byteLength +
+      [...Object.entries(r.headers), ['Content-Type', r.contentType]].reduce(
+        (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 4,
+        0,
+      );
+    const probe = freshJournal().journal;
+    probe.append(coordinate('o:1', 'shop'), { type: 'T', data: { blob: '' } });
+    const pad = 2000 - sizeOf(sinkRecordOf(probe.readAll().events[0]));
+    const { journal } = freshJournal();
+    for (let i = 1; i <= 6; i++)
+      journal.append(coordinate('o:1', 'shop'), {
+        type: 'T',
+        data: { blob: i === 3 ? 'x'.repeat(pad) : '' },
+      });
+    const s = await connectNatsSink({ servers: NATS_URL, stream: name, subject: `${name}.{type}` });
+    const relay = journal.sinkTo(s, { checkpointId: 'boundary' });
+    await expect(relay.join()).rejects.toMatchObject({ permanent: true });
+    await s.close();
+    expect((await streamMessages(nc!, name)).map((m) => m.header.get('causeway-position'))).toEqual([
+      '1',
+      '2',
+    ]);
+  });
+
+  it('reads the stream limit again before refusing a record for it, so a raised limit lets it through', async () => {
+    const name = stream(uniqueName('raised'));
+    const jsm = await jetstreamManager(nc!);
+    await jsm.streams.add({ name, subjects: [`${name}.>`], max_msg_size: 2000 });
+    const s = await connectNatsSink({ servers: NATS_URL, stream: name, subject: `${name}.{type}` });
+    const info = await jsm.streams.info(name);
+    await jsm.streams.update(name, { ...info.config, max_msg_size: 100_000 });
+    const { journal } = freshJournal();
+    journal.append(coordinate('o:1', 'shop'), { type: 'T', data: { blob: 'x'.repeat(5000) } });
+    const relay = journal.sinkTo(s, { checkpointId: 'raised' });
+    await eventually(async () => (await relay.stats()).position === 1, 10_000, 'the large event');
+    await relay.stopAndJoin();
+    await s.close();
+  });
+
+  it('refuses for good a message header NATS would act on (Nats-Rollup, Nats-Expected-Stream ...)', async () => {
+    const name = stream(uniqueName('reserved'));
+    const s = await connectNatsSink({ servers: NATS_URL, stream: name, subject: `${name}.{type}` });
+    const letters: string[] = [];
+    const outbox = await Outbox.start(`sqlite:${path.join(tempDir(), 'outbox.db')}`, {
+      queues: { toNats: { partitions: 1, delivery: sink(s) } },
+      onDeadLetter: (l) => letters.push(l.messageId),
+    });
+    try {
+      const [bad] = await outbox.enqueueAndCommit('toNats', [
+        { type: 'T', payload: {}, headers: { 'Nats-Rollup': 'all' } },
+      ]);
+      await outbox.enqueueAndCommit('toNats', [{ type: 'T', payload: {} }]);
+      await eventually(
+        async () => (await streamMessages(nc!, name)).length === 1,
+        10_000,
+        'the good message',
+      );
+      expect(letters).toEqual([bad.id]);
+    } finally {
+      await outbox.stop();
+      await s.close();
+    }
+  });
+
   it('a record larger than the connection takes is refused for good, not sent again and again', async () => {
     const name = stream(uniqueName('maxpayload'));
     const { journal } = freshJournal({ maxEventBytes: 4 << 20 });
@@ -304,6 +382,11 @@ describe.skipIf(!available)('NATS sink and records it cannot send', () => {
     await expect(connectNatsSink({ stream: 'ok', servers: 5 as never })).rejects.toThrow(InvalidArgument);
     await expect(connectNatsSink({ stream: 'ok', mirror: 'yes' as never })).rejects.toThrow(InvalidArgument);
     await expect(connectNatsSink({ stream: 'ok', logger: 'x' as never })).rejects.toThrow(InvalidArgument);
+    await expect(connectNatsSink({ stream: 'ok', ackTimeoutMs: 2 ** 31 })).rejects.toThrow(InvalidArgument);
+    await expect(connectNatsSink({ stream: 'ok', connection: {} as never })).rejects.toThrow(InvalidArgument);
+    await expect(
+      connectNatsSink({ servers: NATS_URL, stream: uniqueName('absent'), createStream: false }),
+    ).rejects.toThrow(/does not exist/);
     for (const subject of ['a.>', 'a.*.{type}', 'a..{type}', '.', 'a b.{type}', '{type'])
       await expect(connectNatsSink({ stream: 'ok', subject }), subject).rejects.toThrow(InvalidArgument);
     await expect(connectNatsSink({ stream: 'ok', servers: '127.0.0.1:1' })).rejects.toMatchObject({

@@ -152,6 +152,9 @@ describe.skipIf(!available)('RabbitMQ sink', () => {
     await expect(connectRabbitMqSink({ declareExchange: 'bogus' as never })).rejects.toThrow(InvalidArgument);
     await expect(connectRabbitMqSink({ mandatory: 'no' as never })).rejects.toThrow(InvalidArgument);
     await expect(connectRabbitMqSink({ logger: 'x' as never })).rejects.toThrow(InvalidArgument);
+    await expect(connectRabbitMqSink({ url: 'http://127.0.0.1:5672' })).rejects.toThrow(InvalidArgument);
+    await expect(connectRabbitMqSink({ connection: {} as never })).rejects.toThrow(InvalidArgument);
+    await expect(connectRabbitMqSink({ ackTimeoutMs: 2 ** 31 })).rejects.toThrow(InvalidArgument);
     await expect(connectRabbitMqSink({ routingKey: '{nope}' })).rejects.toThrow(InvalidArgument);
     await expect(connectRabbitMqSink({ exchange: 'x'.repeat(256) })).rejects.toThrow(InvalidArgument);
     await expect(connectRabbitMqSink({ colour: 1 } as never)).rejects.toThrow(InvalidArgument);
@@ -178,6 +181,32 @@ describe.skipIf(!available || !canCreateRabbitMq())('RabbitMQ sink with a broker
       await relay.stopAndJoin();
       expect(Date.now() - started).toBeLessThan(3000);
       await s.close().catch(() => {});
+    } finally {
+      await own.start();
+    }
+  }, 60_000);
+
+  it('close() after a publish cut short while RabbitMQ is down closes the connection', async () => {
+    const exchange = uniqueName('closing');
+    const s = await connectRabbitMqSink({ url: own.url, exchange, mandatory: false });
+    await own.stop();
+    try {
+      const record = {
+        id: 'r1',
+        type: 'T',
+        source: 'outbox' as const,
+        aggregateType: 'q',
+        aggregateId: 'k',
+        fields: {},
+        payload: new Uint8Array([1]),
+        contentType: 'application/octet-stream' as const,
+        headers: {},
+        time: new Date(),
+      };
+      await expect(s.publish([record], AbortSignal.timeout(200))).rejects.toMatchObject({
+        code: 'SINK_PUBLISH_FAILED',
+      });
+      await expect(s.close()).resolves.toBeUndefined();
     } finally {
       await own.start();
     }

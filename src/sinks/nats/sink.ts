@@ -69,6 +69,13 @@ const WRONG_LAST_SEQUENCE = 10071;
 const REFUSED_FOR_GOOD = new Set([10054]);
 /** How long `close()` lets the connection drain before closing it (a broker that is away never answers). */
 const DRAIN_MS = 2000;
+/** How long the stream's message size limit, once read, is trusted. */
+const LIMIT_TTL_MS = 1000;
+/**
+ * The longest subject sent: a publish's protocol line (subject, reply inbox, sizes) must stay within
+ * the server's control line limit, 4,096 bytes by default.
+ */
+const MAX_SUBJECT_BYTES = 3584;
 
 /**
  * Connects a sink that publishes to a NATS JetStream stream, each message with `Nats-Msg-Id` = the
@@ -96,11 +103,13 @@ export async function connectNatsSink(options: NatsSinkOptions): Promise<Sink> {
       subject: 'string',
       mirror: 'boolean',
       createStream: 'boolean',
-      ackTimeoutMs: 'positive integer',
+      ackTimeoutMs: 'timer',
       name: 'string',
     },
     'NATS sink option',
   );
+  if (o.connection !== undefined && typeof (o.connection as { request?: unknown }).request !== 'function')
+    throw new InvalidArgument('connection must be a NatsConnection from @nats-io/transport-node');
   const { stream, mirror = false, createStream = true, ackTimeoutMs = 5000 } = o;
   if (typeof stream !== 'string' || !/^[^\s.*>/\\]{1,255}$/.test(stream))
     throw new InvalidArgument('stream must be a JetStream stream name (no spaces, ., *, >, / or \\)', {
@@ -133,14 +142,13 @@ export async function connectNatsSink(options: NatsSinkOptions): Promise<Sink> {
   }
   try {
     const jsm = await nats.jetstream.jetstreamManager(nc);
-    const maxMessageBytes = await ensureStream(jsm, stream, template, createStream, nats);
+    await ensureStream(jsm, stream, template, createStream, nats);
     const sink = new NatsSink(name, nc, owned, jsm, nats.jetstream.jetstream(nc), {
       stream,
       subjectOf,
       envelope,
       mirror,
       ackTimeoutMs,
-      maxMessageBytes,
       headers: nats.transport.headers,
     });
     void watchConnection(nc, name, logger);
@@ -170,24 +178,23 @@ function subjectToken(value: string): string {
   return value.length === 0 ? '_' : value.replace(/[\s.*>]/g, '_');
 }
 
-/** Checks or creates the stream; returns the largest message it takes (Infinity: no limit of its own). */
+/** Checks or creates the stream. */
 async function ensureStream(
   jsm: JetStreamManager,
   stream: string,
   template: string,
   create: boolean,
   nats: NatsModules,
-): Promise<number> {
+): Promise<void> {
   try {
-    const info = await jsm.streams.info(stream);
-    return info.config.max_msg_size > 0 ? info.config.max_msg_size : Number.POSITIVE_INFINITY;
+    await jsm.streams.info(stream);
   } catch (err) {
-    if ((err as { code?: unknown })?.code !== nats.jetstream.JetStreamApiCodes.StreamNotFound || !create)
-      throw err;
+    if ((err as { code?: unknown })?.code !== nats.jetstream.JetStreamApiCodes.StreamNotFound) throw err;
+    if (!create)
+      throw new InvalidArgument(`stream ${stream} does not exist (createStream: false)`, { stream });
     // Every field is one token, so the template's wildcard is exact: `causeway.*.*`.
     const subject = template.replace(/\{[^{}]*\}/g, '*');
     await jsm.streams.add({ name: stream, subjects: [subject] });
-    return Number.POSITIVE_INFINITY;
   }
 }
 
@@ -211,8 +218,6 @@ interface NatsSinkSettings {
   envelope: Envelope;
   mirror: boolean;
   ackTimeoutMs: number;
-  /** The stream's own limit on a message, as read at connection. */
-  maxMessageBytes: number;
   headers: NatsModules['transport']['headers'];
 }
 
@@ -225,6 +230,8 @@ interface Outgoing {
 
 class NatsSink implements Sink {
   readonly resumeAfter?: () => Promise<number>;
+  private streamLimit = Number.POSITIVE_INFINITY;
+  private limitReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly name: string,
@@ -238,17 +245,38 @@ class NatsSink implements Sink {
   }
 
   async publish(records: readonly SinkRecord[]): Promise<void> {
+    let limit = await this.messageLimit(false);
     const ready: Outgoing[] = [];
     let unsendable: { index: number; error: unknown } | undefined;
     for (let i = 0; i < records.length && !unsendable; i++) {
       try {
-        ready.push(this.prepare(records[i]));
+        ready.push(this.prepare(records[i], limit));
       } catch (error) {
-        unsendable = { index: i, error };
+        if (!(error instanceof TooLarge)) {
+          unsendable = { index: i, error };
+          continue;
+        }
+        // The stream's limit may have been raised since it was read.
+        limit = await this.messageLimit(true);
+        try {
+          ready.push(this.prepare(records[i], limit));
+        } catch (again) {
+          unsendable = { index: i, error: again };
+        }
       }
     }
     await this.publishReady(ready);
     if (unsendable) throw this.failure(unsendable.index, unsendable.error);
+  }
+
+  /** The largest message the connection and the stream take, read again when `fresh` or stale. */
+  private async messageLimit(fresh: boolean): Promise<number> {
+    if (fresh || Date.now() - this.limitReadAt > LIMIT_TTL_MS) {
+      const info = await this.jsm.streams.info(this.settings.stream);
+      this.streamLimit = info.config.max_msg_size > 0 ? info.config.max_msg_size : Number.POSITIVE_INFINITY;
+      this.limitReadAt = Date.now();
+    }
+    return Math.min(this.nc.info?.max_payload ?? Number.POSITIVE_INFINITY, this.streamLimit);
   }
 
   async close(): Promise<void> {
@@ -323,33 +351,38 @@ class NatsSink implements Sink {
     return k < 0 ? undefined : { index: from + k, error: (settled[k] as PromiseRejectedResult).reason };
   }
 
-  /** A record's subject and headers; throws `InvalidArgument` for one that cannot be sent at all. */
-  private prepare(record: SinkRecord): Outgoing {
-    const { subjectOf, envelope, mirror, maxMessageBytes } = this.settings;
+  /**
+   * A record's subject and headers; throws `InvalidArgument` for one that cannot be sent at all
+   * (`TooLarge` for one over `limit`, counting the headers the client adds).
+   */
+  private prepare(record: SinkRecord, limit: number): Outgoing {
+    const { subjectOf, envelope, mirror } = this.settings;
     if (mirror && record.position === undefined)
       throw new InvalidArgument('a NATS mirror publishes journal events only', { id: record.id });
     const subject = subjectOf(record);
+    if (Buffer.byteLength(subject) > MAX_SUBJECT_BYTES)
+      throw new InvalidArgument(`subject longer than ${MAX_SUBJECT_BYTES} bytes`, { id: record.id });
     const headers = this.settings.headers();
-    let headerBytes = 12; // NATS/1.0 and the blank line that ends the headers
-    for (const [k, v] of [
+    const fields: [string, string][] = [
       ...Object.entries(headersOf(record, envelope)),
       ['Content-Type', record.contentType],
-    ]) {
+    ];
+    for (const [k, v] of fields) {
+      // A header JetStream acts on (Nats-Rollup purges a stream) is the sink's to set, never a message's.
+      if (/^nats-/i.test(k))
+        throw new InvalidArgument(`header ${JSON.stringify(k)} is reserved by NATS`, { id: record.id });
       if (/[\r\n]/.test(k) || /[\r\n]/.test(v))
         throw new InvalidArgument(`header ${JSON.stringify(k)} holds a line break, which NATS cannot carry`, {
           id: record.id,
         });
       headers.set(k, v);
-      headerBytes += Buffer.byteLength(k) + Buffer.byteLength(v) + 4;
     }
+    // What the client adds: the message id, and in mirror mode the expected last sequence.
+    fields.push(['Nats-Msg-Id', record.id]);
+    if (mirror) fields.push(['Nats-Expected-Last-Sequence', String(record.position! - 1)]);
+    const headerBytes = fields.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 4, 12);
     const size = headerBytes + record.payload.byteLength;
-    const limit = Math.min(this.nc.info?.max_payload ?? Number.POSITIVE_INFINITY, maxMessageBytes);
-    if (size > limit)
-      throw new InvalidArgument(`message of ${size} bytes is larger than NATS takes (${limit})`, {
-        id: record.id,
-        size,
-        limit,
-      });
+    if (size > limit) throw new TooLarge(record.id, size, limit);
     return { record, subject, headers };
   }
 
@@ -393,5 +426,12 @@ class NatsSink implements Sink {
       error,
       resumeAfter,
     );
+  }
+}
+
+/** A record larger than NATS takes (the connection's `max_payload` or the stream's `max_msg_size`). */
+class TooLarge extends InvalidArgument {
+  constructor(id: string, size: number, limit: number) {
+    super(`message of ${size} bytes is larger than NATS takes (${limit})`, { id, size, limit });
   }
 }

@@ -75,7 +75,7 @@ export async function connectRabbitMqSink(options: RabbitMqSinkOptions = {}): Pr
       connection: 'object',
       routingKey: 'string',
       mandatory: 'boolean',
-      ackTimeoutMs: 'positive integer',
+      ackTimeoutMs: 'timer',
       name: 'string',
     },
     'RabbitMQ sink option',
@@ -87,8 +87,19 @@ export async function connectRabbitMqSink(options: RabbitMqSinkOptions = {}): Pr
     throw new InvalidArgument(`declareExchange must be false or one of ${[...EXCHANGE_TYPES].join(', ')}`, {
       declareExchange,
     });
-  if (o.url !== undefined && typeof o.url !== 'string' && (o.url === null || typeof o.url !== 'object'))
-    throw new InvalidArgument('url must be an AMQP URL or connection options', { url: String(o.url) });
+  if (
+    o.url !== undefined &&
+    !(typeof o.url === 'string' && /^amqps?:\/\//.test(o.url)) &&
+    (o.url === null || typeof o.url !== 'object')
+  )
+    throw new InvalidArgument('url must be an amqp:// or amqps:// URL, or connection options', {
+      url: typeof o.url === 'string' ? o.url.replace(/\/\/[^@/]*@/, '//***@') : String(o.url),
+    });
+  if (
+    o.connection !== undefined &&
+    typeof (o.connection as { createPublisher?: unknown }).createPublisher !== 'function'
+  )
+    throw new InvalidArgument('connection must be a Connection from rabbitmq-client');
   const envelope = checkEnvelope(o.envelope);
   const routeOf = compileRoute(o.routingKey ?? defaultRoute(envelope, 'causeway'), (v) => v);
   const logger = o.logger ?? silentLogger;
@@ -228,7 +239,9 @@ class RabbitMqSink implements Sink {
   }
 
   async close(): Promise<void> {
-    await this.publisher.close();
+    // A publisher whose channel never came back (the broker away) cannot close cleanly: the
+    // connection is closed all the same, or it would go on reconnecting and keep the process alive.
+    await this.publisher.close().catch(() => {});
     if (this.owned) await this.connection.close();
   }
 
