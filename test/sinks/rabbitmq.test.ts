@@ -186,7 +186,7 @@ describe.skipIf(!available || !canCreateRabbitMq())('RabbitMQ sink with a broker
     }
   }, 60_000);
 
-  it('close() after a publish cut short while RabbitMQ is down closes the connection', async () => {
+  it('close() after a publish that timed out while RabbitMQ is down closes the connection', async () => {
     const exchange = uniqueName('closing');
     const s = await connectRabbitMqSink({ url: own.url, exchange, mandatory: false });
     await own.stop();

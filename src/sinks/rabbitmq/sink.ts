@@ -171,7 +171,7 @@ class RabbitMqSink implements Sink {
     private readonly settings: RabbitMqSettings,
   ) {}
 
-  async publish(records: readonly SinkRecord[], signal?: AbortSignal): Promise<void> {
+  async publish(records: readonly SinkRecord[]): Promise<void> {
     const sends: Promise<void>[] = [];
     let unroutable: { index: number; error: unknown } | undefined;
     for (let i = 0; i < records.length; i++) {
@@ -182,7 +182,7 @@ class RabbitMqSink implements Sink {
         break;
       }
     }
-    const settled = await this.settle(sends, signal);
+    const settled = await this.settle(sends);
     // The broker returns an unroutable message before confirming it, but the client hands the return
     // on a turn of the event loop later.
     if (this.settings.mandatory) await new Promise(setImmediate);
@@ -207,20 +207,17 @@ class RabbitMqSink implements Sink {
   }
 
   /**
-   * The sends' outcomes, each cut short by `ackTimeoutMs` or the signal: a broker that is away is a
-   * failure to retry, not a wait. A send cut short may still be confirmed later (a duplicate then).
+   * The sends' outcomes, each cut short by `ackTimeoutMs`: a broker that is away is a failure to
+   * retry, not a wait. A send cut short may still be confirmed later (a duplicate then). A stop
+   * waits for this too, so the batch in flight is confirmed and checkpointed when it can be.
    */
-  private async settle(sends: Promise<void>[], signal?: AbortSignal): Promise<PromiseSettledResult<void>[]> {
+  private async settle(sends: Promise<void>[]): Promise<PromiseSettledResult<void>[]> {
     let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
     const cut = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`no confirmation within ${this.settings.ackTimeoutMs} ms`)),
         this.settings.ackTimeoutMs,
       );
-      onAbort = () => reject(new Error('stopped before the broker confirmed'));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (signal?.aborted) onAbort();
     });
     cut.catch(() => {});
     try {
@@ -234,7 +231,6 @@ class RabbitMqSink implements Sink {
       );
     } finally {
       clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 
