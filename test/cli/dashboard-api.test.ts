@@ -1,0 +1,194 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDashboardServer } from '../../src/cli/dashboard/server.js';
+import { coordinate, leased, type Message, Outbox, Result } from '../../src/index.js';
+import { freshJournal, recordingLogger, tempDir } from '../helpers.js';
+import { eventually } from '../sinks/brokers.js';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+/** An outbox whose `mail` queue dead-letters `Bad` messages and delivers the rest; `fixed` heals it. */
+async function outboxWithDeadLetters() {
+  const delivered: Message[] = [];
+  const healed = { fixed: false };
+  const outbox = await Outbox.start(`sqlite:${path.join(tempDir(), 'outbox.db')}`, {
+    queues: {
+      mail: {
+        partitions: 2,
+        delivery: leased(async (m) => {
+          if (m.type === 'Bad' && !healed.fixed) return Result.reject('bad address');
+          delivered.push(m);
+          return Result.ok();
+        }),
+      },
+      archive: { partitions: 1 },
+    },
+    tuning: { pollIntervalMs: 50 },
+  });
+  closers.push(() => outbox.stop());
+  await outbox.enqueueAndCommit(
+    'mail',
+    [0, 1, 2, 3].map((i) => ({ type: i < 3 ? 'Bad' : 'Good', key: `k${i}`, payload: { i } })),
+  );
+  await eventually(async () => (await outbox.stats())[1]?.deadLetters === 3 && delivered.length === 1);
+  return { outbox, delivered, healed };
+}
+
+async function serve(...args: Parameters<typeof startDashboardServer>) {
+  const server = await startDashboardServer(...args);
+  closers.push(() => server.close());
+  const base = server.url.replace(/\/\?token=.*/, '');
+  const call = async (method: string, route: string, body?: unknown, token: string | null = server.token) => {
+    const res = await fetch(`${base}/api/${route}`, {
+      method,
+      headers: {
+        ...(token !== null && { authorization: `Bearer ${token}` }),
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> & unknown[] };
+  };
+  return { server, call, base };
+}
+
+describe('dashboard API', () => {
+  it('refuses every request without the token, or with another', async () => {
+    const { call, base, server } = await serve({});
+    expect((await call('GET', 'overview', undefined, null)).status).toBe(401);
+    expect((await call('GET', 'overview', undefined, 'x'.repeat(server.token.length))).json.code).toBe(
+      'UNAUTHORIZED',
+    );
+    expect((await fetch(`${base}/api/overview?token=${server.token}`)).status).toBe(200);
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+  });
+
+  it('shows the queues as stats() has them, and the dead letters by filter', async () => {
+    const { outbox } = await outboxWithDeadLetters();
+    const { call } = await serve({ outbox });
+    const overview = await call('GET', 'overview');
+    expect(overview.status).toBe(200);
+    const queues = (
+      overview.json.outbox as { queues: { queue: string; deadLetters: number; depth: number }[] }
+    ).queues;
+    const stats = await outbox.stats();
+    expect(queues.map((q) => [q.queue, q.deadLetters, q.depth])).toEqual(
+      stats.map((q) => [q.queue, q.deadLetters, q.depth]),
+    );
+    expect(overview.json.journal).toBeNull();
+    const letters = await call('GET', 'dead-letters?queue=mail&type=Bad&limit=2');
+    expect(letters.json).toHaveLength(2);
+    expect(letters.json[0]).toMatchObject({ queue: 'mail', type: 'Bad', lastError: 'bad address' });
+    expect((await call('GET', 'dead-letters?queue=archive')).json).toEqual([]);
+  });
+
+  it('redrives a dead letter, which is then delivered, discards and purges, and logs each action', async () => {
+    const { outbox, delivered, healed } = await outboxWithDeadLetters();
+    const { logger, infos } = recordingLogger();
+    const { call } = await serve({ outbox }, { logger });
+    const letters = (await call('GET', 'dead-letters?queue=mail')).json as {
+      deadLetterId: number;
+      id: string;
+    }[];
+    healed.fixed = true;
+    expect((await call('POST', 'dead-letters/redrive', { ids: [letters[0].deadLetterId] })).json).toEqual({
+      redriven: 1,
+    });
+    await eventually(() => delivered.some((m) => m.id === letters[0].id), 10_000, 'the redriven message');
+    expect((await call('POST', 'dead-letters/discard', { ids: [letters[1].deadLetterId] })).json).toEqual({
+      discarded: 1,
+    });
+    expect((await call('POST', 'dead-letters/purge', {})).status).toBe(400); // a purge needs a filter
+    expect((await call('POST', 'dead-letters/purge', { queue: 'mail' })).json).toEqual({ purged: 1 });
+    expect((await outbox.stats()).find((q) => q.queue === 'mail')?.deadLetters).toBe(0);
+    expect(infos.filter((i) => i.msg === 'dashboard action').map((i) => i.obj.action)).toEqual([
+      'dead-letters/redrive',
+      'dead-letters/discard',
+      'dead-letters/purge',
+    ]);
+  });
+
+  it('refuses actions when read-only, and malformed input with a typed error, changing nothing', async () => {
+    const { outbox } = await outboxWithDeadLetters();
+    const readOnly = await serve({ outbox, readOnly: true });
+    expect((await readOnly.call('POST', 'dead-letters/purge', { queue: 'mail' })).status).toBe(403);
+    const { call } = await serve({ outbox });
+    for (const [method, route, body] of [
+      ['GET', 'dead-letters?limit=0'],
+      ['GET', 'dead-letters?limit=abc'],
+      ['GET', 'dead-letters?partition=-1'],
+      ['GET', 'dead-letters?colour=red'],
+      ['POST', 'dead-letters/redrive', { ids: ['1'] }],
+      ['POST', 'dead-letters/redrive', { ids: [1], toQueue: 'Bad Name' }],
+      ['POST', 'dead-letters/discard', { ids: [] }],
+      ['POST', 'dead-letters/discard', '{not json'],
+      ['POST', 'dead-letters/purge', [1]],
+    ] as const) {
+      const r = await call(method, route, body);
+      expect(r.status, `${method} ${route} ${JSON.stringify(body)}`).toBe(400);
+      expect(r.json.code).toBe('INVALID_ARGUMENT');
+    }
+    expect((await call('GET', 'no/such/route')).status).toBe(404);
+    expect((await call('GET', 'journal/streams')).status).toBe(404); // no journal given
+    expect((await outbox.stats()).find((q) => q.queue === 'mail')?.deadLetters).toBe(3);
+  });
+
+  it('shows journal counts, streams by prefix, a stream, an event with its checked receipt, and its causal graph', async () => {
+    const { journal } = freshJournal();
+    const placed = journal.append(coordinate('order:1', 'shop'), { type: 'OrderPlaced', data: { total: 5 } });
+    const paid = journal.append(
+      coordinate('order:1', 'shop'),
+      { type: 'OrderPaid', data: {} },
+      { causedBy: placed.id },
+    );
+    const shipped = journal.append(
+      coordinate('ship:1', 'shop'),
+      { type: 'Shipped', data: {} },
+      { causedBy: paid.id },
+    );
+    journal.append(
+      coordinate('invoice:1', 'billing'),
+      { type: 'Invoiced', data: {} },
+      { causedBy: placed.id },
+    );
+    journal.append(coordinate('other:1', 'shop'), { type: 'Unrelated', data: {} });
+    const { call } = await serve({ journal: journal.async });
+    const overview = await call('GET', 'overview');
+    expect((overview.json.journal as { stats: { events: number } }).stats.events).toBe(5);
+    expect((await call('GET', 'journal/streams?prefix=order')).json).toEqual([
+      { entity: 'order:1', scope: 'shop', events: 2 },
+    ]);
+    const stream = (await call('GET', `journal/streams/${encodeURIComponent('order:1')}`)).json as {
+      type: string;
+    }[];
+    expect(stream.map((e) => e.type)).toEqual(['OrderPlaced', 'OrderPaid']);
+    const event = await call('GET', `journal/events/${paid.id}`);
+    expect(event.json).toMatchObject({
+      event: { id: paid.id, causationId: placed.id },
+      verification: { status: 'unsigned' },
+    });
+    const graph = (await call('GET', `journal/events/${paid.id}/graph`)).json as unknown as {
+      nodes: { id: string }[];
+      edges: { from: string; to: string }[];
+      truncated: boolean;
+    };
+    expect(graph.nodes.map((n) => n.id).sort()).toEqual([placed.id, paid.id, shipped.id].sort());
+    expect(graph.edges).toEqual(
+      expect.arrayContaining([
+        { from: placed.id, to: paid.id },
+        { from: paid.id, to: shipped.id },
+      ]),
+    );
+    const small = (await call('GET', `journal/events/${placed.id}/graph?limit=2`)).json as unknown as {
+      nodes: unknown[];
+      truncated: boolean;
+    };
+    expect(small).toMatchObject({ truncated: true });
+    expect(small.nodes).toHaveLength(2);
+    expect((await call('GET', 'journal/events/not-an-id')).status).toBe(400);
+    expect((await call('GET', 'journal/events/0190a7d8-0000-7000-8000-000000000000')).status).toBe(404);
+  });
+});
