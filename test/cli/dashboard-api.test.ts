@@ -85,6 +85,21 @@ describe('dashboard API', () => {
     expect((await call('GET', 'dead-letters?queue=archive')).json).toEqual([]);
   });
 
+  it('keeps the queue figures over time for the charts, dropping the oldest', async () => {
+    const { outbox } = await outboxWithDeadLetters();
+    const { call } = await serve({ outbox }, { history: { intervalMs: 40, keepMs: 400 } });
+    await new Promise((r) => setTimeout(r, 1000));
+    const history = (await call('GET', 'history')).json as unknown as {
+      intervalMs: number;
+      samples: { at: number; queues: { queue: string; deadLetters: number }[] }[];
+    };
+    expect(history.intervalMs).toBe(40);
+    expect(history.samples.length).toBeGreaterThanOrEqual(3);
+    expect(history.samples.length).toBeLessThanOrEqual(12);
+    expect(history.samples.at(-1)!.at - history.samples[0].at).toBeLessThanOrEqual(400);
+    expect(history.samples.at(-1)!.queues.find((q) => q.queue === 'mail')?.deadLetters).toBe(3);
+  });
+
   it('redrives a dead letter, which is then delivered, discards and purges, and logs each action', async () => {
     const { outbox, delivered, healed } = await outboxWithDeadLetters();
     const { logger, infos } = recordingLogger();

@@ -6,10 +6,13 @@ import { CausewayError, EventNotFound, InvalidArgument } from '../../errors.js';
 import type { StoredEvent } from '../../journal/index.js';
 import type { DeadLetterFilter, Outbox } from '../../outbox/index.js';
 import type { SourceJournal } from '../journal-source.js';
+import type { QueueHistory } from './history.js';
 
 /** What the dashboard shows: an outbox, a journal, or both. */
 export interface DashboardSources {
   readonly outbox?: Outbox;
+  /** The outbox's figures over time, for the charts. */
+  readonly history?: QueueHistory;
   readonly journal?: SourceJournal;
   /** Refuse the actions (redrive, discard, purge). */
   readonly readOnly?: boolean;
@@ -91,6 +94,14 @@ const ROUTES: readonly Route[] = [
         ? { stats: await s.journal.stats(), watermarks: await s.journal.watermarks() }
         : null,
     }),
+  },
+  {
+    method: 'GET',
+    path: ['history'],
+    run: async (s) => {
+      if (!s.history) throw new Missing('this dashboard shows no outbox');
+      return { intervalMs: s.history.intervalMs, samples: s.history.samples() };
+    },
   },
   {
     method: 'GET',

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { journalJson } from '../../journal/json.js';
 import { type Logger, silentLogger } from '../../logger.js';
 import { type ApiRequest, answer, type DashboardSources } from './api.js';
+import { QueueHistory, type QueueHistoryOptions } from './history.js';
 
 export interface DashboardServerOptions {
   /** Default 127.0.0.1: the dashboard is for this machine unless asked otherwise. */
@@ -18,6 +19,8 @@ export interface DashboardServerOptions {
   readonly token?: string;
   /** Where actions (redrive, discard, purge) and failures are recorded. */
   readonly logger?: Logger;
+  /** How the outbox's figures are sampled for the charts. */
+  readonly history?: QueueHistoryOptions;
 }
 
 export interface DashboardServer {
@@ -36,6 +39,8 @@ export async function startDashboardServer(
 ): Promise<DashboardServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const logger = options.logger ?? silentLogger;
+  const history = sources.outbox && new QueueHistory(sources.outbox, logger, options.history);
+  const served: DashboardSources = { ...sources, history };
   const expected = Buffer.from(token);
   const authorized = (req: http.IncomingMessage, url: URL) => {
     const given = Buffer.from(
@@ -82,7 +87,7 @@ export async function startDashboardServer(
       query: url.searchParams,
       body: parsed.body,
     };
-    const response = await answer(sources, request);
+    const response = await answer(served, request);
     if (req.method === 'POST' && response.status === 200)
       logger.info(
         { action: path.join('/'), request: parsed.body, result: response.json },
@@ -92,7 +97,10 @@ export async function startDashboardServer(
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => {
+      history?.stop();
+      reject(err);
+    });
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const { address, port } = server.address() as AddressInfo;
@@ -102,6 +110,7 @@ export async function startDashboardServer(
     token,
     close: () =>
       new Promise<void>((resolve) => {
+        history?.stop();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
