@@ -204,6 +204,18 @@ describe('dashboard API', () => {
     expect(small).toMatchObject({ truncated: true });
     expect(small.nodes).toHaveLength(2);
     expect((await call('GET', 'journal/events/not-an-id')).status).toBe(400);
+    expect((await call('GET', 'journal/verify')).json).toMatchObject({ running: false, result: null });
+    await call('POST', 'journal/verify');
+    await eventually(
+      async () => (await call('GET', 'journal/verify')).json.result !== null,
+      10_000,
+      'verify',
+    );
+    expect((await call('GET', 'journal/verify')).json).toMatchObject({
+      running: false,
+      checked: 5,
+      result: { ok: true, events: 5 },
+    });
     expect((await call('GET', 'journal/events/0190a7d8-0000-7000-8000-000000000000')).status).toBe(404);
   });
 });

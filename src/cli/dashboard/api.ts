@@ -7,12 +7,15 @@ import type { StoredEvent } from '../../journal/index.js';
 import type { DeadLetterFilter, Outbox } from '../../outbox/index.js';
 import type { SourceJournal } from '../journal-source.js';
 import type { QueueHistory } from './history.js';
+import type { Verifier } from './verifier.js';
 
 /** What the dashboard shows: an outbox, a journal, or both. */
 export interface DashboardSources {
   readonly outbox?: Outbox;
   /** The outbox's figures over time, for the charts. */
   readonly history?: QueueHistory;
+  /** Verification of the journal's hash chains, one at a time. */
+  readonly verifier?: Verifier;
   readonly journal?: SourceJournal;
   /** Refuse the actions (redrive, discard, purge). */
   readonly readOnly?: boolean;
@@ -81,6 +84,11 @@ const outboxOf = (s: DashboardSources): Outbox => {
 const journalOf = (s: DashboardSources): SourceJournal => {
   if (!s.journal) throw new Missing('this dashboard shows no journal');
   return s.journal;
+};
+
+const verifierOf = (s: DashboardSources): Verifier => {
+  if (!s.verifier) throw new Missing('this dashboard shows no journal');
+  return s.verifier;
 };
 
 const ROUTES: readonly Route[] = [
@@ -175,6 +183,17 @@ const ROUTES: readonly Route[] = [
       const receipt = await journal.receiptFor(event.id);
       return { event, receipt, verification: await journal.verifyReceipt(receipt) };
     },
+  },
+  {
+    method: 'GET',
+    path: ['journal', 'verify'],
+    run: async (s) => verifierOf(s).current(),
+  },
+  {
+    // Verifying only reads: allowed on a read-only dashboard.
+    method: 'POST',
+    path: ['journal', 'verify'],
+    run: async (s) => verifierOf(s).start(),
   },
   {
     method: 'GET',

@@ -9,6 +9,7 @@ import { journalJson } from '../../journal/json.js';
 import { type Logger, silentLogger } from '../../logger.js';
 import { type ApiRequest, answer, type DashboardSources } from './api.js';
 import { QueueHistory, type QueueHistoryOptions } from './history.js';
+import { Verifier } from './verifier.js';
 
 export interface DashboardServerOptions {
   /** Default 127.0.0.1: the dashboard is for this machine unless asked otherwise. */
@@ -40,7 +41,8 @@ export async function startDashboardServer(
   const token = options.token ?? randomBytes(24).toString('base64url');
   const logger = options.logger ?? silentLogger;
   const history = sources.outbox && new QueueHistory(sources.outbox, logger, options.history);
-  const served: DashboardSources = { ...sources, history };
+  const verifier = sources.journal && new Verifier(sources.journal, logger);
+  const served: DashboardSources = { ...sources, history, verifier };
   const expected = Buffer.from(token);
   const authorized = (req: http.IncomingMessage, url: URL) => {
     const given = Buffer.from(
