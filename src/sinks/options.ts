@@ -27,12 +27,9 @@ export function checkKinds(options: object, kinds: Record<string, Kind>, what: s
   for (const [key, kind] of Object.entries(kinds)) {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined && !fits[kind](value))
-      throw new InvalidArgument(
-        `${what} ${key} must be a ${kind === 'strings' ? 'string or strings' : kind}`,
-        {
-          [key]: typeof value === 'object' ? String(value) : value,
-        },
-      );
+      throw new InvalidArgument(`${what} ${key} must be ${DESCRIBED[kind]}`, {
+        [key]: typeof value === 'object' ? String(value) : value,
+      });
   }
   const logger = (options as { logger?: unknown }).logger;
   if (logger !== undefined && !isLogger(logger))
