@@ -15,46 +15,18 @@ import {
   sqliteKind,
   type TestDatabase,
 } from '../outbox/databases.js';
+import { type Exposition, fillAndSettle, parseExposition, value } from '../telemetry/fixtures.js';
 import { cli } from './run-cli.js';
 
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The samples of a text exposition; fails on a line that is neither a comment nor a sample. */
-function parse(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || /^# (HELP|TYPE) \S+ .+$/.test(line)) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) throw new Error(`not an exposition line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
-    samples.push({ name: m[1], labels, value: m[3] === '+Inf' ? Infinity : Number(m[3]) });
-  }
-  return samples;
-}
-
-/** The one value of `name` whose labels include `labels`. */
-function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  const found = samples.filter(
-    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
-  );
-  expect(found, `${name} ${JSON.stringify(labels)}`).toHaveLength(1);
-  return found[0].value;
-}
-
-const has = (samples: Sample[], prefix: string) => samples.some((s) => s.name.startsWith(prefix));
+const has = (e: Exposition, prefix: string) => e.samples.some((s) => s.name.startsWith(prefix));
 
 /** Runs `causeway metrics <args>`; expects success and returns the parsed samples. */
-function metrics(...args: string[]): Sample[] {
+function metrics(...args: string[]): Exposition {
   const r = cli(['metrics', ...args]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/^# HELP causeway_/);
-  return parse(r.stdout);
+  return parseExposition(r.stdout);
 }
 
 /** Runs `causeway metrics <args>`; expects exit 1 with one line on stderr and returns it. */
@@ -83,26 +55,14 @@ async function settledOutbox(db: TestDatabase) {
     tuning: { pollIntervalMs: 50 },
   });
   try {
-    await db.transaction(async (tx) => {
-      for (let i = 0; i < 5; i++)
-        await outbox.enqueue(tx, 'mail', { type: i < 2 ? 'Bad' : 'Good', key: `k${i}`, payload: { i } });
-      for (let i = 0; i < 3; i++) await outbox.enqueue(tx, 'archive', { type: 'Doc', payload: { i } });
-    });
-    await waitFor(
-      async () => {
-        const s = Object.fromEntries((await outbox.stats()).map((q) => [q.queue, q]));
-        return s.mail?.depth === 0 && s.mail.deadLetters === 2 && s.archive?.lag === 3;
-      },
-      20_000,
-      'the queues to settle',
-    );
+    await fillAndSettle(db, outbox);
   } finally {
     await outbox.stop();
   }
 }
 
 /** The outbox series of the settled outbox, as a process that delivered nothing itself sees them. */
-function expectSettledOutbox(samples: Sample[], prefix: string): void {
+function expectSettledOutbox(samples: Exposition, prefix: string): void {
   const mail = { outbox: prefix, queue: 'mail' };
   const archive = { outbox: prefix, queue: 'archive' };
   expect(value(samples, 'causeway_outbox_depth', mail)).toBe(0);
