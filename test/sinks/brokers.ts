@@ -12,6 +12,7 @@ import { jetstreamManager, type StoredMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Connection } from 'rabbitmq-client';
 import { afterAll } from 'vitest';
+import { coordinate, type Journal } from '../../src/index.js';
 import { freePort } from '../outbox/own-servers.js';
 
 export const NATS_URL = process.env.CAUSEWAY_NATS_URL ?? '127.0.0.1:4222';
@@ -216,3 +217,16 @@ export async function createRabbitMq(): Promise<OwnBroker> {
 }
 
 export { Connection as RabbitConnection };
+
+/**
+ * Appends `n` `OrderStep` events (data `{ step }`, steps `from` onwards) over `streams` streams
+ * `order:<step % streams>` in scope `shop`; returns their ids in order.
+ */
+export function appendSteps(journal: Journal, n: number, from: number, streams: number): string[] {
+  const ids: string[] = [];
+  for (let i = from; i < from + n; i++)
+    ids.push(
+      journal.append(coordinate(`order:${i % streams}`, 'shop'), { type: 'OrderStep', data: { step: i } }).id,
+    );
+  return ids;
+}

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   coordinate,
   InvalidArgument,
+  type Journal,
   Outbox,
   SinkPublishFailed,
   type SinkRecord,
@@ -15,6 +16,7 @@ import { connectNatsSink } from '../../src/sinks/index.js';
 import { fixture, startChild } from '../children.js';
 import { freshJournal, recordingLogger, tempDir } from '../helpers.js';
 import {
+  appendSteps,
   brokerOrSkip,
   createNats,
   eventually,
@@ -32,14 +34,7 @@ beforeAll(async () => {
   if (available) nc = await natsReader();
 });
 
-const append = (journal: ReturnType<typeof freshJournal>['journal'], n: number, from = 0) => {
-  const ids: string[] = [];
-  for (let i = from; i < from + n; i++)
-    ids.push(
-      journal.append(coordinate(`order:${i % 5}`, 'shop'), { type: 'OrderStep', data: { step: i } }).id,
-    );
-  return ids;
-};
+const append = (journal: Journal, n: number, from = 0) => appendSteps(journal, n, from, 5);
 
 describe.skipIf(!available)('NATS JetStream sink', () => {
   it('publishes every event of the region once, in order, with its id as Nats-Msg-Id and a templated subject', async () => {

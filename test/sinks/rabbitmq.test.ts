@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coordinate, InvalidArgument, Outbox, sink } from '../../src/index.js';
+import { InvalidArgument, type Journal, Outbox, sink } from '../../src/index.js';
 import { connectRabbitMqSink } from '../../src/sinks/index.js';
 import { freshJournal, recordingLogger, tempDir } from '../helpers.js';
 import {
+  appendSteps,
   brokerOrSkip,
   canCreateRabbitMq,
   createRabbitMq,
@@ -21,14 +22,7 @@ beforeAll(() => {
 });
 afterAll(() => rabbit?.close());
 
-const append = (journal: ReturnType<typeof freshJournal>['journal'], n: number, from = 0) => {
-  const ids: string[] = [];
-  for (let i = from; i < from + n; i++)
-    ids.push(
-      journal.append(coordinate(`order:${i % 4}`, 'shop'), { type: 'OrderStep', data: { step: i } }).id,
-    );
-  return ids;
-};
+const append = (journal: Journal, n: number, from = 0) => appendSteps(journal, n, from, 4);
 
 describe.skipIf(!available)('RabbitMQ sink', () => {
   it('publishes every event persistently, in order, with its id as messageId and a templated routing key', async () => {
