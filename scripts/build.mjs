@@ -1,4 +1,5 @@
-// Compiles src/ to a fresh dist/ (no stale files from renamed sources end up in the package).
+// Compiles src/ to a fresh dist/ (no stale files from renamed sources end up in the package) and
+// bundles the dashboard's page into it.
 // `--if-installed` (the prepare script) does nothing when TypeScript is not installed yet: npx run in
 // a fresh clone before `npm ci` installs the project without its dependencies, and a failing
 // prepare there would leave npx's cache broken; the command then says to run `npm ci`.
@@ -15,3 +16,5 @@ try {
 }
 fs.rmSync('dist', { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+const { buildDashboard } = await import('./build-dashboard.mjs');
+await buildDashboard();

@@ -26,9 +26,12 @@ export function journalInSubdir(dir: string): InvalidArgument | null {
   return new InvalidArgument(`not a journal: ${dir} (did you mean ${sub}?)`, { dir, journal: sub });
 }
 
-/** Opens `dir` read-only, first pointing at its `journal/` subdirectory when that is the journal. */
-export function openJournalDir(dir: string): Journal {
+/**
+ * Opens `dir` read-only, first pointing at its `journal/` subdirectory when that is the journal;
+ * `receiptKeys` sign and check the receipts it derives.
+ */
+export function openJournalDir(dir: string, receiptKeys?: readonly string[]): Journal {
   const misplaced = journalInSubdir(dir);
   if (misplaced) throw misplaced;
-  return openReadOnly(dir);
+  return openReadOnly(dir, receiptKeys ? { receiptKeys } : undefined);
 }

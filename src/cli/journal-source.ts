@@ -13,6 +13,8 @@ import { openJournalDir } from './journal-dir.js';
 export interface JournalSourceOptions {
   db?: string;
   schema: string;
+  /** Ed25519 keys (PEM) that sign and check the receipts this command derives. */
+  receiptKeys?: readonly string[];
 }
 
 /** The journal as both backends offer it to a command (consumers aside). */
@@ -46,13 +48,13 @@ export async function openJournalSource(
   if (dir !== undefined && opts.db !== undefined)
     throw new InvalidArgument('give a journal directory or --db <url>, not both');
   if (dir !== undefined) {
-    const embedded = openJournalDir(dir);
+    const embedded = openJournalDir(dir, opts.receiptKeys);
     return { journal: embedded.async, embedded, label: { dir }, close: async () => embedded.close() };
   }
   const url = opts.db ?? process.env.DATABASE_URL;
   if (!url)
     throw new InvalidArgument('give a journal directory, or a database with --db <url> or DATABASE_URL');
-  const journal = await openDatabaseJournal(url, opts.schema, 'verify');
+  const journal = await openDatabaseJournal(url, opts.schema, 'verify', opts.receiptKeys);
   return {
     journal,
     embedded: null,
@@ -69,10 +71,11 @@ export function openDatabaseJournal(
   url: string,
   schema: string,
   migrate: 'auto' | 'verify',
+  receiptKeys?: readonly string[],
 ): Promise<PostgresJournal> {
   if (dialectOfUrl(url) !== 'postgres')
     throw new InvalidArgument(
       `a journal is kept in a directory or in PostgreSQL, not in ${JSON.stringify(redactUrl(url))}`,
     );
-  return openPostgresJournal(url, { schema, migrate });
+  return openPostgresJournal(url, { schema, migrate, receiptKeys });
 }

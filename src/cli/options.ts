@@ -34,6 +34,13 @@ export function parseCount(value: string): number {
   return n;
 }
 
+/** Parses a TCP port option (0: any free port). */
+export function parsePort(value: string): number {
+  const n = parseCount(value);
+  if (n > 65_535) throw new InvalidArgumentError('expected a port from 0 to 65535');
+  return n;
+}
+
 /** Parses a positive integer option. */
 export function parsePositive(value: string): number {
   const n = parseCount(value);

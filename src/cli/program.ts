@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench.js';
 import { registerCheckpoints } from './commands/checkpoints.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEvents } from './commands/events.js';
@@ -30,6 +31,7 @@ Examples:
   $ causeway inspect ./causeway-demo/journal
   $ causeway verify ./causeway-demo/journal
   $ causeway metrics ./causeway-demo/journal             # Prometheus text format
+  $ causeway dashboard --db sqlite:./causeway-demo/outbox.db --journal ./causeway-demo/journal
   $ causeway doctor --database sqlite:./causeway-demo/outbox.db --journal ./causeway-demo/journal
   $ causeway journal copy ./data/journal postgres://app@localhost/app
   $ causeway outbox migrate postgres://app@localhost/app
@@ -45,6 +47,7 @@ Examples:
   registerJournal(program);
   registerOutbox(program);
   registerDoctor(program);
+  registerDashboard(program);
   registerBench(program);
   return program;
 }

@@ -24,13 +24,21 @@ import {
 import { SequencerHints } from './hints.js';
 import { checkColumns, migrate, migrationSql } from './migrations.js';
 import { type ResolvedOptions, resolveOptions, settingsFor } from './options.js';
+import { partitionStates } from './partition-states.js';
 import { queueStats } from './queue-stats.js';
 import { type QueueInfo, QueueRegistry } from './registry.js';
 import { Reporter } from './reporter.js';
 import type { Runtime } from './runtime.js';
 import { type AppliedMigrations, applyMigrations, type SchemaAdminOptions } from './schema-admin.js';
 import { Counters } from './stats.js';
-import type { Enqueued, NewMessage, OutboxOptions, QueueStats } from './types.js';
+import type {
+  Enqueued,
+  NewMessage,
+  OutboxOptions,
+  PartitionState,
+  PartitionStateOptions,
+  QueueStats,
+} from './types.js';
 import { WakeupListener } from './wakeups.js';
 import { handlerScope } from './workers/handler-scope.js';
 import { PartitionProcessor } from './workers/processor.js';
@@ -247,6 +255,14 @@ export class Outbox {
   /** Depth, lag, oldest age and dead letters of every queue, with this process's counters. */
   stats(): Promise<QueueStats[]> {
     return queueStats(this.rt.conn, this.rt.sql, this.rt.counters);
+  }
+
+  /**
+   * One queue's partitions, in order: how far each is sequenced and delivered, who holds its lease,
+   * its retries and last error, and whether it is stuck. An unknown queue lists none.
+   */
+  partitions(queue: string, options?: PartitionStateOptions): Promise<PartitionState[]> {
+    return partitionStates(this.rt.conn, this.rt.sql, queue, options);
   }
 
   /**

@@ -35,6 +35,7 @@ export async function queueStats(
       oldestAgeMs: oldest.length === 0 ? 0 : Math.max(0, now - Math.min(...oldest)),
       retryingPartitions: num(u?.retrying),
       cursorsAhead: num(u?.ahead),
+      acknowledgedPosition: num(u?.acked),
       deadLetters: num(dead.get(name)?.n),
       delivered: c.delivered,
       retries: c.retries,

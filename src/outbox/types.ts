@@ -251,6 +251,12 @@ export interface QueueStats {
    * sequence catches up. Should be 0; each is also logged as an error.
    */
   readonly cursorsAhead: number;
+  /**
+   * The sum of the partitions' acknowledged positions. It grows by one for each message delivered
+   * or dead-lettered by any process, so its rate of change is the queue's throughput across all of
+   * them (where `throughputPerSec` counts this process only).
+   */
+  readonly acknowledgedPosition: number;
   readonly deadLetters: number;
   /** This process: messages acknowledged, retries scheduled, messages dead-lettered, lost leases. */
   readonly delivered: number;
@@ -261,6 +267,49 @@ export interface QueueStats {
   readonly throughputPerSec: number;
   /** This process: how long handler calls (a message, or a batch) took. */
   readonly handlerDuration: DurationHistogram;
+}
+
+/** Options of {@link Outbox.partitions}. */
+export interface PartitionStateOptions {
+  /** The first partition listed. Default 0. */
+  readonly from?: number;
+  /** Most partitions listed, 1 to 10,000. Default 1,000. */
+  readonly limit?: number;
+  /**
+   * A partition whose oldest waiting message is older than this is stuck, whatever its lease says.
+   * Default 60,000 ms.
+   */
+  readonly stuckAfterMs?: number;
+}
+
+/** One partition of a queue: how far it is sequenced and delivered, who holds it, whether it moves. */
+export interface PartitionState {
+  readonly partition: number;
+  /** The last sequence number given to a message (0 before the first). */
+  readonly sequenced: number;
+  /** The last sequence number delivered or dead-lettered. */
+  readonly acknowledged: number;
+  /** Enqueued here, not yet sequenced. */
+  readonly pending: number;
+  /** Sequenced, not yet acknowledged. */
+  readonly undelivered: number;
+  /** The process holding the partition's lease (leased delivery), or null when none holds it. */
+  readonly leaseOwner: string | null;
+  /** How long the lease has left, by the database clock; null when none is held. */
+  readonly leaseExpiresInMs: number | null;
+  /** Failed deliveries of the head message so far. */
+  readonly attempts: number;
+  /** When the head message is tried again, by the database clock; null when no retry waits. */
+  readonly retryInMs: number | null;
+  readonly lastError: string | null;
+  /** Age of the oldest message waiting here (pending or undelivered); 0 when none waits. */
+  readonly oldestAgeMs: number;
+  /**
+   * Why the partition is not moving, or null when it is: `retrying` (its head message has failed),
+   * `waiting` (a message has waited longer than `stuckAfterMs`), `ahead` (its acknowledged position
+   * is past its last message; see {@link QueueStats.cursorsAhead}).
+   */
+  readonly stuck: 'retrying' | 'waiting' | 'ahead' | null;
 }
 
 /** A histogram of durations in seconds: cumulative counts per upper bound, as Prometheus has them. */

@@ -113,6 +113,20 @@ const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    path: ['partitions'],
+    run: async (s, req) => {
+      const q = params(req.query, ['queue', 'from', 'limit', 'stuckAfterMs']);
+      const queue = q.text('queue');
+      if (queue === undefined) throw new InvalidArgument('partitions needs a queue');
+      return outboxOf(s).partitions(queue, {
+        from: q.integer('from', 0, 10_000),
+        limit: q.integer('limit', 1, MAX_LIMIT) ?? 200,
+        stuckAfterMs: q.integer('stuckAfterMs', 0, Number.MAX_SAFE_INTEGER),
+      });
+    },
+  },
+  {
+    method: 'GET',
     path: ['dead-letters'],
     run: async (s, req) => {
       const q = params(req.query, ['queue', 'type', 'partition', 'olderThanMs', 'limit']);

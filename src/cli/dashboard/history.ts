@@ -13,7 +13,9 @@ export interface QueueSample {
     readonly depth: number;
     readonly lag: number;
     readonly oldestAgeMs: number;
-    readonly throughputPerSec: number;
+    /** Messages acknowledged per second by all processes since the sample before; null in the first. */
+    readonly throughputPerSec: number | null;
+    readonly acknowledgedPosition: number;
     readonly deadLetters: number;
   }[];
 }
@@ -59,14 +61,23 @@ export class QueueHistory {
     this.sampling = true;
     try {
       const at = Date.now();
-      const queues = (await this.outbox.stats()).map((q) => ({
-        queue: q.queue,
-        depth: q.depth,
-        lag: q.lag,
-        oldestAgeMs: q.oldestAgeMs,
-        throughputPerSec: q.throughputPerSec,
-        deadLetters: q.deadLetters,
-      }));
+      const before = this.kept.at(-1);
+      const queues = (await this.outbox.stats()).map((q) => {
+        const previous = before?.queues.find((p) => p.queue === q.queue);
+        return {
+          queue: q.queue,
+          depth: q.depth,
+          lag: q.lag,
+          oldestAgeMs: q.oldestAgeMs,
+          throughputPerSec:
+            before && previous
+              ? Math.max(0, q.acknowledgedPosition - previous.acknowledgedPosition) /
+                ((at - before.at) / 1000)
+              : null,
+          acknowledgedPosition: q.acknowledgedPosition,
+          deadLetters: q.deadLetters,
+        };
+      });
       this.kept.push({ at, queues });
       while (this.kept.length > 0 && this.kept[0].at < at - this.keepMs) this.kept.shift();
     } catch (err) {

@@ -1,8 +1,10 @@
 /**
- * The dashboard's HTTP server: its JSON API under `/api`, on 127.0.0.1 by default, every request
- * guarded by a token printed at start.
+ * The dashboard's HTTP server: the page and its JSON API under `/api`, on 127.0.0.1 by default,
+ * every request guarded by a token printed at start. Opening the printed URL trades the token for a
+ * same-site cookie, so the page's own requests carry it and the address bar does not.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { journalJson } from '../../journal/json.js';
@@ -43,37 +45,74 @@ export async function startDashboardServer(
   const history = sources.outbox && new QueueHistory(sources.outbox, logger, options.history);
   const verifier = sources.journal && new Verifier(sources.journal, logger);
   const served: DashboardSources = { ...sources, history, verifier };
+  const page = readPage();
   const expected = Buffer.from(token);
-  const authorized = (req: http.IncomingMessage, url: URL) => {
-    const given = Buffer.from(
-      req.headers.authorization?.replace(/^Bearer /, '') ?? url.searchParams.get('token') ?? '',
-    );
-    return given.length === expected.length && timingSafeEqual(given, expected);
+  const same = (given: string | undefined) => {
+    const b = Buffer.from(given ?? '');
+    return b.length === expected.length && timingSafeEqual(b, expected);
   };
+  let cookieName = 'causeway_dashboard'; // with the port once listening: one cookie per dashboard
 
   const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://dashboard');
+    const viaQuery = same(url.searchParams.get('token') ?? undefined);
+    const authorized =
+      viaQuery || same(req.headers.authorization?.replace(/^Bearer /, '')) || same(cookieOf(req, cookieName));
+    if (!url.pathname.startsWith('/api/'))
+      return servePage(req, res, url, authorized && viaQuery, authorized);
     const send = (status: number, json: unknown) => {
-      res.writeHead(status, {
-        'content-type': 'application/json; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-content-type-options': 'nosniff',
-      });
+      res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8' });
       res.end(journalJson(json));
     };
-    handle(req)
+    if (!authorized) {
+      req.resume();
+      return send(401, { code: 'UNAUTHORIZED', message: 'a valid dashboard token is required' });
+    }
+    if (req.method === 'POST' && !sameOrigin(req)) {
+      req.resume();
+      return send(403, { code: 'FORBIDDEN', message: 'a request from another site' });
+    }
+    handle(req, url)
       .then(({ status, json }) => send(status, json))
       .catch((err) => {
-        logger.error({ err, url: req.url }, 'dashboard request failed');
+        logger.error({ err, url: url.pathname }, 'dashboard request failed');
         send(500, { code: 'UNEXPECTED', message: (err as Error)?.message ?? String(err) });
       });
   });
 
-  async function handle(req: http.IncomingMessage): Promise<{ status: number; json: unknown }> {
-    const url = new URL(req.url ?? '/', 'http://dashboard');
-    if (!authorized(req, url))
-      return { status: 401, json: { code: 'UNAUTHORIZED', message: 'a valid dashboard token is required' } };
-    if (!url.pathname.startsWith('/api/'))
-      return { status: 404, json: { code: 'NOT_FOUND', message: 'no such page' } };
+  /** The page and its two assets; opening it with the token sets the cookie and drops the token from the URL. */
+  function servePage(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    tokenInUrl: boolean,
+    authorized: boolean,
+  ) {
+    req.resume();
+    const text = (status: number, body: string, headers: http.OutgoingHttpHeaders = {}) => {
+      res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', ...headers });
+      res.end(body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'only GET', { allow: 'GET, HEAD' });
+    if (!authorized)
+      return text(
+        401,
+        'A valid dashboard token is required: open the URL that `causeway dashboard` printed.\n',
+      );
+    if (tokenInUrl && url.pathname === '/')
+      return text(303, '', {
+        location: '/',
+        'set-cookie': `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+      });
+    const file = page?.get(url.pathname);
+    if (!page)
+      return text(503, 'The dashboard page is not built: run `npm run build` in the Causeway package.\n');
+    if (!file) return text(404, 'no such page\n');
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': file.type });
+    res.end(req.method === 'HEAD' ? undefined : file.body);
+  }
+
+  async function handle(req: http.IncomingMessage, url: URL): Promise<{ status: number; json: unknown }> {
     let path: string[];
     try {
       path = url.pathname.slice(5).split('/').map(decodeURIComponent);
@@ -106,6 +145,7 @@ export async function startDashboardServer(
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const { address, port } = server.address() as AddressInfo;
+  cookieName = `causeway_dashboard_${port}`;
   const host = address.includes(':') ? `[${address}]` : address;
   return {
     url: `http://${host}:${port}/?token=${token}`,
@@ -117,6 +157,51 @@ export async function startDashboardServer(
         server.closeAllConnections();
       }),
   };
+}
+
+const SECURITY_HEADERS: http.OutgoingHttpHeaders = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy':
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+};
+
+/** The built page (see scripts/build-dashboard.mjs) by URL path, or null when it was not built. */
+function readPage(): Map<string, { type: string; body: Buffer }> | null {
+  const dir = new URL('../../../dist/dashboard/', import.meta.url);
+  const files: [string, string, string][] = [
+    ['/', 'index.html', 'text/html; charset=utf-8'],
+    ['/assets/app.js', 'assets/app.js', 'text/javascript; charset=utf-8'],
+    ['/assets/app.css', 'assets/app.css', 'text/css; charset=utf-8'],
+  ];
+  try {
+    return new Map(
+      files.map(([path, file, type]) => [path, { type, body: fs.readFileSync(new URL(file, dir)) }]),
+    );
+  } catch {
+    return null;
+  }
+}
+
+function cookieOf(req: http.IncomingMessage, name: string): string | undefined {
+  for (const part of req.headers.cookie?.split(';') ?? []) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return undefined;
+}
+
+/** A POST from the page itself: browsers send `Origin` on cross-site requests, and it must name this host. */
+function sameOrigin(req: http.IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
 }
 
 /** A POST's JSON body (at most {@link MAX_BODY} bytes), or why it cannot be read. */

@@ -122,11 +122,23 @@ export function buildStatements(t: Tables, dialect: Dialect) {
     undeliveredByQueue: `SELECT pt.queue,
          SUM(CASE WHEN pt.next_seq - 1 > pr.acked_seq THEN pt.next_seq - 1 - pr.acked_seq ELSE 0 END) AS n,
          SUM(CASE WHEN pr.acked_seq > pt.next_seq - 1 THEN 1 ELSE 0 END) AS ahead,
-         SUM(CASE WHEN pr.attempts > 0 THEN 1 ELSE 0 END) AS retrying, MIN(o.created_at) AS oldest
+         SUM(CASE WHEN pr.attempts > 0 THEN 1 ELSE 0 END) AS retrying, MIN(o.created_at) AS oldest,
+         SUM(pr.acked_seq) AS acked
        FROM ${t.partitions} pt
        JOIN ${t.processors} pr ON pr.partition_id = pt.id
        LEFT JOIN ${t.outgoing} o ON o.partition_id = pt.id AND o.seq = pr.acked_seq + 1
        GROUP BY pt.queue`,
+    /** One queue's partitions from a part number on, each with its cursor, lease and oldest messages. */
+    partitionStates: `SELECT pt.part, pt.next_seq, pr.acked_seq, pr.lease_owner,
+         pr.lease_expires_at - ${now} AS lease_left, pr.attempts, pr.retry_at - ${now} AS retry_left,
+         pr.last_error, o.created_at AS head_created,
+         (SELECT COUNT(*) FROM ${t.incoming} i WHERE i.partition_id = pt.id) AS pending,
+         (SELECT MIN(i.created_at) FROM ${t.incoming} i WHERE i.partition_id = pt.id) AS pending_created
+       FROM ${t.partitions} pt
+       JOIN ${t.processors} pr ON pr.partition_id = pt.id
+       LEFT JOIN ${t.outgoing} o ON o.partition_id = pt.id AND o.seq = pr.acked_seq + 1
+       WHERE pt.queue = ? AND pt.part >= ?
+       ORDER BY pt.part LIMIT ?`,
   };
 }
 

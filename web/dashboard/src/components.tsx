@@ -1,0 +1,47 @@
+/** Small pieces the panels share. */
+import type { ComponentChildren } from 'preact';
+
+export function Panel(props: {
+  title: string;
+  id?: string;
+  actions?: ComponentChildren;
+  children: ComponentChildren;
+}) {
+  return (
+    <section class="panel" id={props.id}>
+      <header>
+        <h2>{props.title}</h2>
+        <div class="actions">{props.actions}</div>
+      </header>
+      {props.children}
+    </section>
+  );
+}
+
+export function ErrorLine(props: { error: string | null }) {
+  return props.error ? (
+    <p class="error" role="alert">
+      {props.error}
+    </p>
+  ) : null;
+}
+
+export function Figure(props: { label: string; value: string; testId?: string; warn?: boolean }) {
+  return (
+    <div class={props.warn ? 'figure warn' : 'figure'}>
+      <span class="label">{props.label}</span>
+      <span class="value" data-testid={props.testId}>
+        {props.value}
+      </span>
+    </div>
+  );
+}
+
+/** A JSON value, pretty-printed. */
+export function Json(props: { value: unknown; testId?: string }) {
+  return (
+    <pre class="json" data-testid={props.testId}>
+      {JSON.stringify(props.value, null, 2) ?? 'undefined'}
+    </pre>
+  );
+}

@@ -1,0 +1,104 @@
+/** Streams by entity prefix, and one stream's events page by page. */
+import { useState } from 'preact/hooks';
+import { get } from '../api.js';
+import { ErrorLine, Panel } from '../components.js';
+import { count, time } from '../format.js';
+import { usePoll } from '../hooks.js';
+import type { StoredEvent, StreamSummary } from '../types.js';
+
+const PAGE = 50;
+
+export function StreamsPanel(props: {
+  entity: string | null;
+  onStream: (entity: string) => void;
+  onEvent: (id: string) => void;
+}) {
+  const [prefix, setPrefix] = useState('');
+  const streams = usePoll(() => get<StreamSummary[]>('journal/streams', { prefix, limit: 200 }), 0, [prefix]);
+  return (
+    <Panel title="Streams" id="streams">
+      <form class="filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Entity prefix{' '}
+          <input
+            name="prefix"
+            placeholder="order"
+            value={prefix}
+            onInput={(e) => setPrefix((e.target as HTMLInputElement).value)}
+          />
+        </label>
+      </form>
+      <ErrorLine error={streams.error} />
+      <div class="split">
+        <table class="grid" data-testid="streams">
+          <thead>
+            <tr>
+              <th>Entity</th>
+              <th>Scope</th>
+              <th class="n">Events</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(streams.value ?? []).map((s) => (
+              <tr
+                key={s.entity}
+                data-entity={s.entity}
+                class={props.entity === s.entity ? 'selected clickable' : 'clickable'}
+                onClick={() => props.onStream(s.entity)}
+              >
+                <td>{s.entity}</td>
+                <td>{s.scope}</td>
+                <td class="n">{count(s.events)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {props.entity !== null && <StreamEvents entity={props.entity} onEvent={props.onEvent} />}
+      </div>
+    </Panel>
+  );
+}
+
+function StreamEvents(props: { entity: string; onEvent: (id: string) => void }) {
+  const [from, setFrom] = useState(1);
+  const events = usePoll(
+    () => get<StoredEvent[]>(`journal/streams/${encodeURIComponent(props.entity)}`, { from, limit: PAGE }),
+    0,
+    [props.entity, from],
+  );
+  const list = events.value ?? [];
+  return (
+    <div class="stream">
+      <h3>{props.entity}</h3>
+      <ErrorLine error={events.error} />
+      <table class="grid" data-testid="stream-events">
+        <thead>
+          <tr>
+            <th class="n">Version</th>
+            <th>Type</th>
+            <th class="n">Position</th>
+            <th>Time</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((e) => (
+            <tr key={e.id} data-event={e.id} class="clickable" onClick={() => props.onEvent(e.id)}>
+              <td class="n">{e.streamVersion}</td>
+              <td>{e.type}</td>
+              <td class="n">{count(e.position)}</td>
+              <td>{time(e.timestamp)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div class="pager">
+        <button type="button" disabled={from <= 1} onClick={() => setFrom(Math.max(1, from - PAGE))}>
+          Earlier
+        </button>
+        <button type="button" disabled={list.length < PAGE} onClick={() => setFrom(from + PAGE)}>
+          Later
+        </button>
+      </div>
+    </div>
+  );
+}
