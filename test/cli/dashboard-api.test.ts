@@ -1,8 +1,19 @@
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDashboardServer } from '../../src/cli/dashboard/server.js';
-import { coordinate, leased, type Message, Outbox, Result } from '../../src/index.js';
-import { freshJournal, recordingLogger, tempDir } from '../helpers.js';
+import type { SourceJournal } from '../../src/cli/journal-source.js';
+import {
+  coordinate,
+  generateReceiptKey,
+  leased,
+  type Message,
+  Outbox,
+  openPostgresJournal,
+  type PartitionState,
+  Result,
+} from '../../src/index.js';
+import { freshJournal, recordingLogger } from '../helpers.js';
+import { journalSchemas } from '../journal/postgres/schemas.js';
+import { ALL_KINDS, type DatabaseKind, PG_URL, requireOrSkip, sqliteKind } from '../outbox/databases.js';
 import { eventually } from '../sinks/brokers.js';
 
 const closers: (() => Promise<void>)[] = [];
@@ -11,10 +22,13 @@ afterEach(async () => {
 });
 
 /** An outbox whose `mail` queue dead-letters `Bad` messages and delivers the rest; `fixed` heals it. */
-async function outboxWithDeadLetters() {
+async function outboxWithDeadLetters(kind: DatabaseKind = sqliteKind) {
   const delivered: Message[] = [];
   const healed = { fixed: false };
-  const outbox = await Outbox.start(`sqlite:${path.join(tempDir(), 'outbox.db')}`, {
+  const db = await kind.create();
+  closers.push(() => db.close());
+  const outbox = await Outbox.start(db.url, {
+    prefix: db.prefix,
     queues: {
       mail: {
         partitions: 2,
@@ -66,25 +80,6 @@ describe('dashboard API', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
   });
 
-  it('shows the queues as stats() has them, and the dead letters by filter', async () => {
-    const { outbox } = await outboxWithDeadLetters();
-    const { call } = await serve({ outbox });
-    const overview = await call('GET', 'overview');
-    expect(overview.status).toBe(200);
-    const queues = (
-      overview.json.outbox as { queues: { queue: string; deadLetters: number; depth: number }[] }
-    ).queues;
-    const stats = await outbox.stats();
-    expect(queues.map((q) => [q.queue, q.deadLetters, q.depth])).toEqual(
-      stats.map((q) => [q.queue, q.deadLetters, q.depth]),
-    );
-    expect(overview.json.journal).toBeNull();
-    const letters = await call('GET', 'dead-letters?queue=mail&type=Bad&limit=2');
-    expect(letters.json).toHaveLength(2);
-    expect(letters.json[0]).toMatchObject({ queue: 'mail', type: 'Bad', lastError: 'bad address' });
-    expect((await call('GET', 'dead-letters?queue=archive')).json).toEqual([]);
-  });
-
   it('keeps the queue figures over time for the charts, dropping the oldest', async () => {
     const { outbox } = await outboxWithDeadLetters();
     const { call } = await serve({ outbox }, { history: { intervalMs: 40, keepMs: 400 } });
@@ -98,32 +93,6 @@ describe('dashboard API', () => {
     expect(history.samples.length).toBeLessThanOrEqual(12);
     expect(history.samples.at(-1)!.at - history.samples[0].at).toBeLessThanOrEqual(400);
     expect(history.samples.at(-1)!.queues.find((q) => q.queue === 'mail')?.deadLetters).toBe(3);
-  });
-
-  it('redrives a dead letter, which is then delivered, discards and purges, and logs each action', async () => {
-    const { outbox, delivered, healed } = await outboxWithDeadLetters();
-    const { logger, infos } = recordingLogger();
-    const { call } = await serve({ outbox }, { logger });
-    const letters = (await call('GET', 'dead-letters?queue=mail')).json as {
-      deadLetterId: number;
-      id: string;
-    }[];
-    healed.fixed = true;
-    expect((await call('POST', 'dead-letters/redrive', { ids: [letters[0].deadLetterId] })).json).toEqual({
-      redriven: 1,
-    });
-    await eventually(() => delivered.some((m) => m.id === letters[0].id), 10_000, 'the redriven message');
-    expect((await call('POST', 'dead-letters/discard', { ids: [letters[1].deadLetterId] })).json).toEqual({
-      discarded: 1,
-    });
-    expect((await call('POST', 'dead-letters/purge', {})).status).toBe(400); // a purge needs a filter
-    expect((await call('POST', 'dead-letters/purge', { queue: 'mail' })).json).toEqual({ purged: 1 });
-    expect((await outbox.stats()).find((q) => q.queue === 'mail')?.deadLetters).toBe(0);
-    expect(infos.filter((i) => i.msg === 'dashboard action').map((i) => i.obj.action)).toEqual([
-      'dead-letters/redrive',
-      'dead-letters/discard',
-      'dead-letters/purge',
-    ]);
   });
 
   it('refuses actions when read-only, and malformed input with a typed error, changing nothing', async () => {
@@ -150,27 +119,114 @@ describe('dashboard API', () => {
     expect((await call('GET', 'journal/streams')).status).toBe(404); // no journal given
     expect((await outbox.stats()).find((q) => q.queue === 'mail')?.deadLetters).toBe(3);
   });
+});
 
-  it('shows journal counts, streams by prefix, a stream, an event with its checked receipt, and its causal graph', async () => {
-    const { journal } = freshJournal();
-    const placed = journal.append(coordinate('order:1', 'shop'), { type: 'OrderPlaced', data: { total: 5 } });
-    const paid = journal.append(
+const reachable: DatabaseKind[] = [];
+for (const kind of ALL_KINDS) if (await requireOrSkip(kind)) reachable.push(kind);
+
+describe.each(reachable)('dashboard API on an outbox in $dialect', (kind) => {
+  it('shows the queues as stats() has them, and the dead letters by filter', async () => {
+    const { outbox } = await outboxWithDeadLetters(kind);
+    const { call } = await serve({ outbox });
+    const overview = await call('GET', 'overview');
+    expect(overview.status).toBe(200);
+    const queues = (
+      overview.json.outbox as { queues: { queue: string; deadLetters: number; depth: number }[] }
+    ).queues;
+    const stats = await outbox.stats();
+    expect(queues.map((q) => [q.queue, q.deadLetters, q.depth])).toEqual(
+      stats.map((q) => [q.queue, q.deadLetters, q.depth]),
+    );
+    expect(overview.json.journal).toBeNull();
+    const letters = await call('GET', 'dead-letters?queue=mail&type=Bad&limit=2');
+    expect(letters.json).toHaveLength(2);
+    expect(letters.json[0]).toMatchObject({ queue: 'mail', type: 'Bad', lastError: 'bad address' });
+    expect((await call('GET', 'dead-letters?queue=archive')).json).toEqual([]);
+    // As outbox.partitions() has them, but for the clock-driven fields.
+    const timeless = ({ leaseExpiresInMs, retryInMs, oldestAgeMs, ...rest }: Partial<PartitionState>) => rest;
+    const partitions = (await call('GET', 'partitions?queue=mail')).json as unknown as {
+      partition: number;
+      acknowledged: number;
+    }[];
+    expect(partitions.map(timeless)).toEqual((await outbox.partitions('mail')).map(timeless));
+    expect(partitions.reduce((n, p) => n + p.acknowledged, 0)).toBe(4);
+    expect((await call('GET', 'partitions')).status).toBe(400);
+  });
+
+  it('redrives a dead letter, which is then delivered, discards and purges, and logs each action', async () => {
+    const { outbox, delivered, healed } = await outboxWithDeadLetters(kind);
+    const { logger, infos } = recordingLogger();
+    const { call } = await serve({ outbox }, { logger });
+    const letters = (await call('GET', 'dead-letters?queue=mail')).json as {
+      deadLetterId: number;
+      id: string;
+    }[];
+    healed.fixed = true;
+    expect((await call('POST', 'dead-letters/redrive', { ids: [letters[0].deadLetterId] })).json).toEqual({
+      redriven: 1,
+    });
+    await eventually(() => delivered.some((m) => m.id === letters[0].id), 10_000, 'the redriven message');
+    expect((await call('POST', 'dead-letters/discard', { ids: [letters[1].deadLetterId] })).json).toEqual({
+      discarded: 1,
+    });
+    expect((await call('POST', 'dead-letters/purge', {})).status).toBe(400); // a purge needs a filter
+    expect((await call('POST', 'dead-letters/purge', { queue: 'mail' })).json).toEqual({ purged: 1 });
+    expect((await outbox.stats()).find((q) => q.queue === 'mail')?.deadLetters).toBe(0);
+    expect(infos.filter((i) => i.msg === 'dashboard action').map((i) => i.obj.action)).toEqual([
+      'dead-letters/redrive',
+      'dead-letters/discard',
+      'dead-letters/purge',
+    ]);
+  });
+});
+
+const pg = await journalSchemas();
+
+/** The journals the dashboard shows: a directory's and PostgreSQL's, each with its receipt key. */
+const journals: { name: string; open(key: string): Promise<SourceJournal> }[] = [
+  { name: 'a directory', open: async (key) => freshJournal({ receiptKeys: [key] }).journal.async },
+  ...(pg.available
+    ? [
+        {
+          name: 'PostgreSQL',
+          open: async (key: string) => {
+            const journal = await openPostgresJournal(PG_URL, {
+              schema: pg.newSchema(`dash${Date.now() % 100_000}`),
+              receiptKeys: [key],
+            });
+            closers.push(() => journal.close());
+            return journal;
+          },
+        },
+      ]
+    : []),
+];
+
+describe.each(journals)('dashboard API on a journal in $name', ({ open }) => {
+  it('shows counts, streams by prefix, a stream, an event with its signed receipt, and its causal graph', async () => {
+    const key = generateReceiptKey();
+    const journal = await open(key.privateKeyPem);
+    const placed = await journal.append(coordinate('order:1', 'shop'), {
+      type: 'OrderPlaced',
+      data: { total: 5 },
+    });
+    const paid = await journal.append(
       coordinate('order:1', 'shop'),
       { type: 'OrderPaid', data: {} },
       { causedBy: placed.id },
     );
-    const shipped = journal.append(
+    const shipped = await journal.append(
       coordinate('ship:1', 'shop'),
       { type: 'Shipped', data: {} },
       { causedBy: paid.id },
     );
-    journal.append(
+    await journal.append(
       coordinate('invoice:1', 'billing'),
       { type: 'Invoiced', data: {} },
       { causedBy: placed.id },
     );
-    journal.append(coordinate('other:1', 'shop'), { type: 'Unrelated', data: {} });
-    const { call } = await serve({ journal: journal.async });
+    await journal.append(coordinate('other:1', 'shop'), { type: 'Unrelated', data: {} });
+    const { call } = await serve({ journal });
     const overview = await call('GET', 'overview');
     expect((overview.json.journal as { stats: { events: number } }).stats.events).toBe(5);
     expect((await call('GET', 'journal/streams?prefix=order')).json).toEqual([
@@ -183,7 +239,8 @@ describe('dashboard API', () => {
     const event = await call('GET', `journal/events/${paid.id}`);
     expect(event.json).toMatchObject({
       event: { id: paid.id, causationId: placed.id },
-      verification: { status: 'unsigned' },
+      receipt: { id: paid.id, hash: paid.hash },
+      verification: { status: 'signed', keyId: key.keyId },
     });
     const graph = (await call('GET', `journal/events/${paid.id}/graph`)).json as unknown as {
       nodes: { id: string }[];

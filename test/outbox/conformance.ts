@@ -953,6 +953,69 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       });
     });
 
+    it('lists each partition with its positions, lease holder, retries and whether it is stuck', async () => {
+      const p = await producer({ queues: { q: { partitions: 3 } } });
+      await db.transaction((tx) =>
+        p.enqueueBatch(tx, 'q', [
+          { type: 'Good', payload: 1, partition: 0 },
+          { type: 'Good', payload: 2, partition: 0 },
+          { type: 'Bad', payload: 3, partition: 1 },
+          { type: 'Good', payload: 4, partition: 1 },
+        ]),
+      );
+      expect((await p.partitions('q')).map((x) => [x.partition, x.pending, x.sequenced])).toEqual([
+        [0, 2, 0],
+        [1, 2, 0],
+        [2, 0, 0],
+      ]);
+      await sleep(30);
+      expect((await p.partitions('q', { stuckAfterMs: 10 })).map((x) => x.stuck)).toEqual([
+        'waiting',
+        'waiting',
+        null,
+      ]);
+      const o = await start({
+        owner: 'dashboard-test',
+        queues: {
+          q: {
+            partitions: 3,
+            delivery: leased(
+              async (m) =>
+                m.type === 'Bad' ? Result.retry({ delayMs: 60_000, reason: 'not yet' }) : Result.ok(),
+              {
+                batchSize: 1,
+              },
+            ),
+          },
+        },
+      });
+      await waitFor(async () => {
+        const [a, b] = await o.partitions('q');
+        return a.acknowledged === 2 && b.attempts === 1;
+      });
+      const [first, second, idle] = await o.partitions('q');
+      expect(first).toMatchObject({ sequenced: 2, acknowledged: 2, pending: 0, undelivered: 0, stuck: null });
+      expect(first.oldestAgeMs).toBe(0);
+      expect(second).toMatchObject({
+        sequenced: 2,
+        acknowledged: 0,
+        undelivered: 2,
+        attempts: 1,
+        stuck: 'retrying',
+        lastError: 'not yet',
+      });
+      expect(second.retryInMs).toBeGreaterThan(50_000);
+      expect(idle).toMatchObject({ sequenced: 0, acknowledged: 0, undelivered: 0, stuck: null });
+      // A partition this process delivered holds its lease until it stops.
+      expect(first.leaseOwner).toBe('dashboard-test');
+      expect(first.leaseExpiresInMs).toBeGreaterThan(0);
+      expect((await o.partitions('q', { from: 1, limit: 1 })).map((x) => x.partition)).toEqual([1]);
+      expect(await o.partitions('no-such-queue')).toEqual([]);
+      await expect(o.partitions('q', { limit: 0 })).rejects.toThrow(InvalidArgument);
+      const [s] = await o.stats();
+      expect(s.acknowledgedPosition).toBe(2);
+    });
+
     it('shows a cursor moved past its messages in stats and the log, never as negative lag', async () => {
       const { logger, errors } = recordingLogger();
       const r = recorder();

@@ -438,9 +438,9 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
     }
   }
 
-  async verify(_options?: VerifyOptions): Promise<VerifyResult> {
+  async verify(options?: VerifyOptions): Promise<VerifyResult> {
     this.open();
-    return this.reads.verify(await this.head());
+    return this.reads.verify(await this.head(), options?.onProgress);
   }
 
   async verifyReceipt(receipt: SignableReceipt): Promise<ReceiptVerification> {

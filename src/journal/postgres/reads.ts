@@ -152,7 +152,10 @@ export class JournalReads {
    * Checks every stream's hash chain from the first event, in position order: positions dense,
    * versions contiguous, each hash matching its event and each `prevHash` its predecessor's hash.
    */
-  async verify(visible: number): Promise<VerifyResult> {
+  async verify(
+    visible: number,
+    onProgress?: (checked: number, total: number) => void,
+  ): Promise<VerifyResult> {
     const chain = new ChainChecker();
     for (let after = 0; after < visible; ) {
       const page = await this.recordsAfter(after, visible, 2000);
@@ -175,7 +178,9 @@ export class JournalReads {
           };
       }
       after = page[page.length - 1].position;
+      if (after < visible) onProgress?.(chain.checked, visible);
     }
+    onProgress?.(chain.checked, visible);
     return { ok: true, events: chain.checked, streams: chain.streams, firstBreak: null };
   }
 

@@ -146,7 +146,11 @@ export function defineJournalConformance(backend: JournalBackend): void {
             { coordinate: order(1), event: { type: 'Paid', data: {} } },
             { coordinate: order(2), event: { type: 'Placed', data: {} } },
           ]);
-          expect(await j.verify()).toMatchObject({ ok: true, events: 3, streams: 2, firstBreak: null });
+          const progress: [number, number][] = [];
+          expect(
+            await j.verify({ onProgress: (checked, total) => progress.push([checked, total]) }),
+          ).toMatchObject({ ok: true, events: 3, streams: 2, firstBreak: null });
+          expect(progress.at(-1)).toEqual([3, 3]); // progress is reported, at least once at the end
           expect((await j.verifyReceipt(r)).status).toBe('signed');
           expect((await j.receiptFor(r.id)).hash).toBe(r.hash);
         },
