@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = `${root}dist/dashboard`;
 
-export async function buildDashboard() {
+/** Builds into `out` (default dist/dashboard; tests build into a directory of their own). */
+export async function buildDashboard(out = `${root}dist/dashboard`) {
   fs.rmSync(out, { recursive: true, force: true });
   await build({
     entryPoints: { app: `${root}web/dashboard/src/main.tsx` },
@@ -24,4 +24,4 @@ export async function buildDashboard() {
   fs.copyFileSync(`${root}web/dashboard/index.html`, `${out}/index.html`);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await buildDashboard();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildDashboard(process.argv[2]);

@@ -7,6 +7,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { journalJson } from '../../journal/json.js';
 import { type Logger, silentLogger } from '../../logger.js';
 import { type ApiRequest, answer, type DashboardSources } from './api.js';
@@ -24,6 +26,8 @@ export interface DashboardServerOptions {
   readonly logger?: Logger;
   /** How the outbox's figures are sampled for the charts. */
   readonly history?: QueueHistoryOptions;
+  /** The built page (scripts/build-dashboard.mjs). Default: the package's `dist/dashboard`. */
+  readonly pageDir?: string;
 }
 
 export interface DashboardServer {
@@ -45,7 +49,7 @@ export async function startDashboardServer(
   const history = sources.outbox && new QueueHistory(sources.outbox, logger, options.history);
   const verifier = sources.journal && new Verifier(sources.journal, logger);
   const served: DashboardSources = { ...sources, history, verifier };
-  const page = readPage();
+  const page = readPage(options.pageDir);
   const expected = Buffer.from(token);
   const same = (given: string | undefined) => {
     const b = Buffer.from(given ?? '');
@@ -169,8 +173,8 @@ const SECURITY_HEADERS: http.OutgoingHttpHeaders = {
 };
 
 /** The built page (see scripts/build-dashboard.mjs) by URL path, or null when it was not built. */
-function readPage(): Map<string, { type: string; body: Buffer }> | null {
-  const dir = new URL('../../../dist/dashboard/', import.meta.url);
+function readPage(pageDir?: string): Map<string, { type: string; body: Buffer }> | null {
+  const dir = pageDir ?? fileURLToPath(new URL('../../../dist/dashboard/', import.meta.url));
   const files: [string, string, string][] = [
     ['/', 'index.html', 'text/html; charset=utf-8'],
     ['/assets/app.js', 'assets/app.js', 'text/javascript; charset=utf-8'],
@@ -178,7 +182,7 @@ function readPage(): Map<string, { type: string; body: Buffer }> | null {
   ];
   try {
     return new Map(
-      files.map(([path, file, type]) => [path, { type, body: fs.readFileSync(new URL(file, dir)) }]),
+      files.map(([url, file, type]) => [url, { type, body: fs.readFileSync(path.join(dir, file)) }]),
     );
   } catch {
     return null;

@@ -78,6 +78,7 @@ export function CausalGraphView(props: { id: string; onOpen: (id: string) => voi
       },
     });
     cy.on('tap', 'node', (e) => onOpen.current(e.target.id()));
+    host.current.dataset.drawn = String(cy.nodes().length); // what was drawn, for tests to read
     return () => cy.destroy();
   }, [graph]);
 

@@ -53,14 +53,14 @@ export function StreamsPanel(props: {
             ))}
           </tbody>
         </table>
-        {props.entity !== null && <StreamEvents entity={props.entity} onEvent={props.onEvent} />}
+        {props.entity !== null && <StreamEvents key={props.entity} entity={props.entity} onEvent={props.onEvent} />}
       </div>
     </Panel>
   );
 }
 
 function StreamEvents(props: { entity: string; onEvent: (id: string) => void }) {
-  const [from, setFrom] = useState(1);
+  const [from, setFrom] = useState(0); // stream versions start at 0
   const events = usePoll(
     () => get<StoredEvent[]>(`journal/streams/${encodeURIComponent(props.entity)}`, { from, limit: PAGE }),
     0,
@@ -92,7 +92,7 @@ function StreamEvents(props: { entity: string; onEvent: (id: string) => void }) 
         </tbody>
       </table>
       <div class="pager">
-        <button type="button" disabled={from <= 1} onClick={() => setFrom(Math.max(1, from - PAGE))}>
+        <button type="button" disabled={from <= 0} onClick={() => setFrom(Math.max(0, from - PAGE))}>
           Earlier
         </button>
         <button type="button" disabled={list.length < PAGE} onClick={() => setFrom(from + PAGE)}>

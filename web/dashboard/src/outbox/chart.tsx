@@ -30,8 +30,7 @@ export function QueueChart(props: { title: string; field: Field; samples: QueueS
         series: [{}, ...queues.map((q, i) => ({ label: q, stroke: COLORS[i % COLORS.length], width: 2 }))],
         axes: [{}, { size: 60 }],
         scales: {
-          // At least a minute wide: a lone first sample would otherwise stretch the axis over years.
-          x: { time: true, range: (_u, min, max) => [Math.min(min, max - 60), max] },
+          x: { time: true, auto: false },
           y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
         },
       },
@@ -50,7 +49,13 @@ export function QueueChart(props: { title: string; field: Field; samples: QueueS
   }, [key]);
 
   useEffect(() => {
-    plot.current?.setData(data());
+    const chart = plot.current;
+    if (!chart) return;
+    chart.setData(data(), false);
+    // The samples kept, at least a minute wide (a lone first sample would stretch the axis over years).
+    const xs = props.samples.map((s) => s.at / 1000);
+    const max = xs.length > 0 ? xs[xs.length - 1] : Date.now() / 1000;
+    chart.setScale('x', { min: Math.min(xs[0] ?? max, max - 60), max });
   });
 
   return <div class="chart" ref={host} data-testid={props.testId} data-points={props.samples.length} />;
