@@ -2,7 +2,7 @@
  * The package as a user installs it: packed from this checkout, installed into fresh folders from
  * the registry, and used from ES modules, CommonJS and TypeScript. Also attw and publint on the tarball.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coordinate, open } from '../../src/index.js';
 import { PG_URL } from '../outbox/databases.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -50,6 +51,7 @@ async function pack(): Promise<string> {
     'bin',
     'src',
     'scripts',
+    'web',
     'tsconfig.json',
     'tsconfig.build.json',
   ])
@@ -81,6 +83,8 @@ describe('the packed package', () => {
     expect(files).toContain('package/bin/causeway.js');
     expect(files).toContain('package/dist/index.js');
     expect(files).toContain('package/dist/index.d.ts');
+    for (const page of ['index.html', 'assets/app.js', 'assets/app.css'])
+      expect(files).toContain(`package/dist/dashboard/${page}`); // the dashboard's page, built
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toEqual([]);
   });
@@ -93,6 +97,30 @@ describe('the packed package', () => {
     expect(out).toContain('journal 1 true');
     expect(out).toContain('sqlite outbox delivered {"n":1}');
     expect(out).toContain('postgres without pg: DRIVER_MISSING PostgreSQL needs the pg package');
+  });
+
+  it("serves the dashboard's page from the installed package", async () => {
+    const journal = path.join(consumer, 'journal');
+    const j = open(journal);
+    j.append(coordinate('order:1', 'shop'), { type: 'OrderPlaced', data: {} });
+    j.close();
+    const bin = path.join(consumer, 'node_modules/causewayjs/bin/causeway.js');
+    const child = spawn(process.execPath, [bin, 'dashboard', '--journal', journal], { cwd: consumer });
+    try {
+      let out = '';
+      child.stdout.on('data', (b) => {
+        out += b;
+      });
+      for (let i = 0; i < 300 && !/token: /.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+      const url = out.match(/Causeway dashboard: (\S+)/)?.[1];
+      expect(url, out).toBeDefined();
+      const cookie = (await fetch(url!, { redirect: 'manual' })).headers.get('set-cookie')!.split(';')[0];
+      const base = url!.replace(/\?token=.*/, '');
+      for (const page of ['', 'assets/app.js', 'assets/app.css'])
+        expect((await fetch(`${base}${page}`, { headers: { cookie } })).status, page).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('is usable from CommonJS through require()', async () => {

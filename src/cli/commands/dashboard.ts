@@ -66,6 +66,7 @@ Examples:
         throw new InvalidArgument(
           `--db takes a database URL (${DATABASE_SYNTAX}), not ${JSON.stringify(redactUrl(outboxUrl))}`,
         );
+      const receiptKeys = opts.receiptKey.map(readKeyFile);
       const logger = stderrLogger();
       const closers: (() => Promise<void> | void)[] = [];
       try {
@@ -74,7 +75,6 @@ Examples:
             ? undefined
             : await Outbox.producer(outboxUrl, { prefix: opts.prefix, migrate: 'verify', logger });
         if (outbox) closers.push(() => outbox.stop());
-        const receiptKeys = opts.receiptKey.map(readKeyFile);
         const source =
           opts.journal === undefined ? undefined : await openJournal(opts.journal, opts.schema, receiptKeys);
         if (source) closers.push(() => source.close());
