@@ -45,3 +45,28 @@ export function Json(props: { value: unknown; testId?: string }) {
     </pre>
   );
 }
+
+/** A labelled input that reports its text as it is typed. */
+export function Field(props: {
+  label: string;
+  name: string;
+  value: string;
+  onValue: (value: string) => void;
+  type?: 'text' | 'number';
+  placeholder?: string;
+}) {
+  const kind =
+    props.type === 'number' ? ({ type: 'number', min: '0' } as const) : ({ type: 'text' } as const);
+  return (
+    <label>
+      {props.label}{' '}
+      <input
+        {...kind}
+        name={props.name}
+        placeholder={props.placeholder}
+        value={props.value}
+        onInput={(e) => props.onValue((e.target as HTMLInputElement).value)}
+      />
+    </label>
+  );
+}

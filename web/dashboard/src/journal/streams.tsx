@@ -1,7 +1,7 @@
 /** Streams by entity prefix, and one stream's events page by page. */
 import { useState } from 'preact/hooks';
 import { get } from '../api.js';
-import { ErrorLine, Panel } from '../components.js';
+import { ErrorLine, Field, Panel } from '../components.js';
 import { count, time } from '../format.js';
 import { usePoll } from '../hooks.js';
 import type { StoredEvent, StreamSummary } from '../types.js';
@@ -18,15 +18,7 @@ export function StreamsPanel(props: {
   return (
     <Panel title="Streams" id="streams">
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Entity prefix{' '}
-          <input
-            name="prefix"
-            placeholder="order"
-            value={prefix}
-            onInput={(e) => setPrefix((e.target as HTMLInputElement).value)}
-          />
-        </label>
+        <Field label="Entity prefix" name="prefix" placeholder="order" value={prefix} onValue={setPrefix} />
       </form>
       <ErrorLine error={streams.error} />
       <div class="split">
@@ -53,7 +45,9 @@ export function StreamsPanel(props: {
             ))}
           </tbody>
         </table>
-        {props.entity !== null && <StreamEvents key={props.entity} entity={props.entity} onEvent={props.onEvent} />}
+        {props.entity !== null && (
+          <StreamEvents key={props.entity} entity={props.entity} onEvent={props.onEvent} />
+        )}
       </div>
     </Panel>
   );

@@ -1,7 +1,7 @@
 /** Dead letters by filter, each message with its last error; redrive, discard and purge, confirmed. */
 import { useState } from 'preact/hooks';
 import { get, post } from '../api.js';
-import { ErrorLine, Json, Panel } from '../components.js';
+import { ErrorLine, Field, Json, Panel } from '../components.js';
 import { age, count, time } from '../format.js';
 import { usePoll } from '../hooks.js';
 import type { DeadLetter } from '../types.js';
@@ -37,8 +37,8 @@ export function DeadLettersPanel(props: { queues: string[]; readOnly: boolean; o
   );
   const letters = list.value ?? [];
 
-  const set = (field: keyof Filter) => (e: Event) => {
-    setFilter({ ...filter, [field]: (e.target as HTMLInputElement).value });
+  const set = (field: keyof Filter) => (value: string) => {
+    setFilter({ ...filter, [field]: value });
     setSelected(new Set());
   };
   const toggle = (id: number) => {
@@ -90,7 +90,11 @@ export function DeadLettersPanel(props: { queues: string[]; readOnly: boolean; o
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <label>
           Queue
-          <select name="queue" value={filter.queue} onChange={set('queue')}>
+          <select
+            name="queue"
+            value={filter.queue}
+            onChange={(e) => set('queue')((e.target as HTMLSelectElement).value)}
+          >
             <option value="">all</option>
             {props.queues.map((q) => (
               <option key={q} value={q}>
@@ -99,41 +103,31 @@ export function DeadLettersPanel(props: { queues: string[]; readOnly: boolean; o
             ))}
           </select>
         </label>
-        <label>
-          Type <input name="type" value={filter.type} onChange={set('type')} />
-        </label>
-        <label>
-          Partition{' '}
-          <input
-            name="partition"
-            type="number"
-            min="0"
-            value={filter.partition}
-            onChange={set('partition')}
-          />
-        </label>
-        <label>
-          Older than (min){' '}
-          <input
-            name="olderThan"
-            type="number"
-            min="0"
-            value={filter.olderThanMin}
-            onChange={set('olderThanMin')}
-          />
-        </label>
+        <Field label="Type" name="type" value={filter.type} onValue={set('type')} />
+        <Field
+          label="Partition"
+          name="partition"
+          type="number"
+          value={filter.partition}
+          onValue={set('partition')}
+        />
+        <Field
+          label="Older than (min)"
+          name="olderThan"
+          type="number"
+          value={filter.olderThanMin}
+          onValue={set('olderThanMin')}
+        />
       </form>
       {!props.readOnly && (
         <div class="toolbar">
-          <label>
-            Redrive to queue{' '}
-            <input
-              name="toQueue"
-              placeholder="(their own)"
-              value={toQueue}
-              onInput={(e) => setToQueue((e.target as HTMLInputElement).value)}
-            />
-          </label>
+          <Field
+            label="Redrive to queue"
+            name="toQueue"
+            placeholder="(their own)"
+            value={toQueue}
+            onValue={setToQueue}
+          />
           <button type="button" data-action="redrive" disabled={ids.length === 0} onClick={redrive}>
             Redrive selected
           </button>
