@@ -259,9 +259,11 @@ export class Outbox {
 
   /**
    * One queue's partitions, in order: how far each is sequenced and delivered, who holds its lease,
-   * its retries and last error, and whether it is stuck. An unknown queue lists none.
+   * its retries and last error, and whether it is stuck. A queue nobody registered is an
+   * {@link UnknownQueue}.
    */
-  partitions(queue: string, options?: PartitionStateOptions): Promise<PartitionState[]> {
+  async partitions(queue: string, options?: PartitionStateOptions): Promise<PartitionState[]> {
+    await this.rt.registry.resolve(this.rt.conn.executor, queue);
     return partitionStates(this.rt.conn, this.rt.sql, queue, options);
   }
 

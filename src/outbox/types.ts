@@ -293,7 +293,11 @@ export interface PartitionState {
   readonly pending: number;
   /** Sequenced, not yet acknowledged. */
   readonly undelivered: number;
-  /** The process holding the partition's lease (leased delivery), or null when none holds it. */
+  /**
+   * The process holding the partition's lease, or null when none holds it. Leased delivery (and
+   * any delivery on SQLite) takes leases; transactional delivery on PostgreSQL and MySQL holds a
+   * partition with a row lock for one handler transaction instead, which no other session sees.
+   */
   readonly leaseOwner: string | null;
   /** How long the lease has left, by the database clock; null when none is held. */
   readonly leaseExpiresInMs: number | null;

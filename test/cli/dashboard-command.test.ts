@@ -69,6 +69,15 @@ describe('causeway dashboard', () => {
     };
     expect(overview.outbox.queues[0]).toMatchObject({ queue: 'mail', deadLetters: 1 });
     expect(overview.journal.stats.events).toBe(1);
+    // The directory's writer goes on; the page follows it.
+    const writer = open(journal);
+    writer.append(coordinate('order:2', 'shop'), { type: 'OrderPlaced', data: {} });
+    writer.close();
+    const events = async () =>
+      ((await (await api('overview')).json()) as { journal: { stats: { events: number } } }).journal.stats
+        .events;
+    await waitFor(async () => (await events()) === 2, 5000, 'the new event shown');
+    expect(((await (await api('journal/stream?entity=order%3A2')).json()) as unknown[]).length).toBe(1);
     const purged = await api('dead-letters/purge', {
       method: 'POST',
       body: JSON.stringify({ queue: 'mail' }),

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SourceJournal } from '../../src/cli/journal-source.js';
 import { coordinate, generateReceiptKey, openPostgresJournal, type PartitionState } from '../../src/index.js';
@@ -18,6 +19,28 @@ describe('dashboard API', () => {
     );
     expect((await fetch(`${base}/api/overview?token=${server.token}`)).status).toBe(200);
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+    const withHeaders = (headers: Record<string, string>, method = 'GET') =>
+      fetch(`${base}/api/overview`, { method, headers });
+    // The scheme is case-insensitive, and needed.
+    expect((await withHeaders({ authorization: `bearer ${server.token}` })).status).toBe(200);
+    expect((await withHeaders({ authorization: server.token })).status).toBe(401);
+    // A page of another host name that resolves here (DNS rebinding) is refused.
+    const auth = { authorization: `Bearer ${server.token}` };
+    const withHost = (host: string) =>
+      new Promise<number>((resolve, reject) =>
+        http
+          .get(`${base}/api/overview`, { headers: { ...auth, host } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', reject),
+      );
+    expect(await withHost('evil.example')).toBe(403);
+    expect(await withHost(`evil.example:${new URL(base).port}`)).toBe(403);
+    expect(await withHost(`localhost:${new URL(base).port}`)).toBe(200);
+    // A known route asked with another method.
+    expect((await withHeaders(auth, 'HEAD')).status).toBe(405);
+    expect((await call('DELETE', 'dead-letters/purge')).json.code).toBe('METHOD_NOT_ALLOWED');
   });
 
   it('keeps the queue figures over time for the charts, dropping the oldest', async () => {
@@ -55,6 +78,10 @@ describe('dashboard API', () => {
       expect(r.status, `${method} ${route} ${JSON.stringify(body)}`).toBe(400);
       expect(r.json.code).toBe('INVALID_ARGUMENT');
     }
+    expect((await call('POST', 'dead-letters/redrive', {})).status).toBe(400); // all of them needs a filter
+    const unknown = await call('POST', 'dead-letters/redrive', { queue: 'mail', toQueue: 'brandnew' });
+    expect([unknown.status, unknown.json.code]).toEqual([404, 'UNKNOWN_QUEUE']);
+    expect((await call('GET', 'partitions?queue=nosuch')).status).toBe(404);
     expect((await call('GET', 'no/such/route')).status).toBe(404);
     expect((await call('GET', 'journal/streams')).status).toBe(404); // no journal given
     expect((await outbox.stats()).find((q) => q.queue === 'mail')?.deadLetters).toBe(3);
@@ -172,7 +199,7 @@ describe.each(journals)('dashboard API on a journal in $name', ({ open }) => {
     expect((await call('GET', 'journal/streams?prefix=order')).json).toEqual([
       { entity: 'order:1', scope: 'shop', events: 2 },
     ]);
-    const stream = (await call('GET', `journal/streams/${encodeURIComponent('order:1')}`)).json as {
+    const stream = (await call('GET', `journal/stream?entity=${encodeURIComponent('order:1')}`)).json as {
       type: string;
     }[];
     expect(stream.map((e) => e.type)).toEqual(['OrderPlaced', 'OrderPaid']);
@@ -214,5 +241,43 @@ describe.each(journals)('dashboard API on a journal in $name', ({ open }) => {
       result: { ok: true, events: 5 },
     });
     expect((await call('GET', 'journal/events/0190a7d8-0000-7000-8000-000000000000')).status).toBe(404);
+    expect((await call('GET', 'journal/stream?entity=a:')).json.code).toBe('INVALID_COORDINATE');
+    expect((await call('GET', 'journal/stream?entity=a:')).status).toBe(400);
+    expect((await call('GET', 'journal/stream')).status).toBe(400);
+  });
+
+  it("draws an event's causes from any stream, not its own stream's unrelated events, and streams named '..'", async () => {
+    const journal = await open(generateReceiptKey().privateKeyPem);
+    const placed = await journal.append(coordinate('order:1', 'shop'), { type: 'OrderPlaced', data: {} });
+    await journal.append(coordinate('order:1', 'shop'), { type: 'NoteAdded', data: {} });
+    const shipped = await journal.append(
+      coordinate('ship:1', 'shop'),
+      { type: 'Shipped', data: {} },
+      { causedBy: placed.id },
+    );
+    const closed = await journal.append(
+      coordinate('order:1', 'shop'),
+      { type: 'OrderClosed', data: {} },
+      { causedBy: shipped.id },
+    );
+    const dots = await journal.append(coordinate('..', 'shop'), { type: 'Dotted', data: {} });
+    const { call } = await serve({ journal });
+    const graph = (await call('GET', `journal/events/${closed.id}/graph`)).json as unknown as {
+      nodes: { id: string }[];
+      edges: { from: string; to: string }[];
+      truncated: boolean;
+    };
+    expect(graph.nodes.map((n) => n.id).sort()).toEqual([placed.id, shipped.id, closed.id].sort());
+    expect(graph.edges).toEqual(
+      expect.arrayContaining([
+        { from: placed.id, to: shipped.id },
+        { from: shipped.id, to: closed.id },
+      ]),
+    );
+    expect(graph.truncated).toBe(false);
+    const capped = (await call('GET', `journal/events/${closed.id}/graph?limit=2`)).json;
+    expect(capped).toMatchObject({ truncated: true, nodes: [{ id: closed.id }, { id: shipped.id }] });
+    const stream = (await call('GET', 'journal/stream?entity=..')).json as { id: string }[];
+    expect(stream.map((e) => e.id)).toEqual([dots.id]);
   });
 });

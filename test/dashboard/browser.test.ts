@@ -98,6 +98,10 @@ describe.skipIf(!installed)('dashboard in a browser', () => {
     await expect.poll(() => page.locator('table[data-testid="partitions"] tbody tr').count()).toBe(2);
     expect(page.url()).toMatch(/#\/outbox\/mail$/);
     await shoot(page, 'queues');
+    // A malformed link shows the queues, not a broken page.
+    await page.evaluate("location.hash = '#/outbox/%E0'");
+    await page.click('tr[data-queue="archive"]');
+    await expect.poll(() => page.locator('table[data-testid="partitions"] tbody tr').count()).toBe(1);
     expect(problemsOf(page)).toEqual([]);
   });
 

@@ -1010,7 +1010,7 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       expect(first.leaseOwner).toBe('dashboard-test');
       expect(first.leaseExpiresInMs).toBeGreaterThan(0);
       expect((await o.partitions('q', { from: 1, limit: 1 })).map((x) => x.partition)).toEqual([1]);
-      expect(await o.partitions('no-such-queue')).toEqual([]);
+      await expect(o.partitions('no-such-queue')).rejects.toThrow(UnknownQueue);
       await expect(o.partitions('q', { limit: 0 })).rejects.toThrow(InvalidArgument);
       const [s] = await o.stats();
       expect(s.acknowledgedPosition).toBe(2);

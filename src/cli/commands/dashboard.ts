@@ -79,7 +79,12 @@ Examples:
           opts.journal === undefined ? undefined : await openJournal(opts.journal, opts.schema, receiptKeys);
         if (source) closers.push(() => source.close());
         const server = await startDashboardServer(
-          { outbox, journal: source?.journal, readOnly: opts.readOnly === true },
+          {
+            outbox,
+            journal: source?.journal,
+            catchUp: source?.embedded ? () => source.embedded?.catchUp() : undefined,
+            readOnly: opts.readOnly === true,
+          },
           { host: opts.host, port: opts.port, logger },
         );
         closers.push(() => server.close());

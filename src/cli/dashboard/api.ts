@@ -2,7 +2,13 @@
  * The dashboard's JSON API: what the page reads and the actions it takes, each through the same
  * library calls as the CLI. Every parameter is checked here; no SQL is built from a request.
  */
-import { CausewayError, EventNotFound, InvalidArgument } from '../../errors.js';
+import {
+  CausewayError,
+  EventNotFound,
+  InvalidArgument,
+  InvalidCoordinate,
+  UnknownQueue,
+} from '../../errors.js';
 import type { StoredEvent } from '../../journal/index.js';
 import type { DeadLetterFilter, Outbox } from '../../outbox/index.js';
 import type { SourceJournal } from '../journal-source.js';
@@ -17,6 +23,11 @@ export interface DashboardSources {
   /** Verification of the journal's hash chains, one at a time. */
   readonly verifier?: Verifier;
   readonly journal?: SourceJournal;
+  /**
+   * Called before the journal is read, so a journal directory opened read-only follows its writer
+   * (`journal.catchUp()`).
+   */
+  readonly catchUp?: () => void;
   /** Refuse the actions (redrive, discard, purge). */
   readonly readOnly?: boolean;
 }
@@ -44,14 +55,24 @@ const MAX_GRAPH = 500;
 /** Answers one API request; failures become `{ code, message }` with a fitting status. */
 export async function answer(sources: DashboardSources, req: ApiRequest): Promise<ApiResponse> {
   try {
-    const route = ROUTES.find((r) => r.method === req.method && matches(r.path, req.path));
+    const onPath = ROUTES.filter((r) => matches(r.path, req.path));
+    const route = onPath.find((r) => r.method === req.method);
+    if (!route && onPath.length > 0)
+      return {
+        status: 405,
+        json: {
+          code: 'METHOD_NOT_ALLOWED',
+          message: `${req.path.join('/')} takes ${onPath.map((r) => r.method).join(' or ')}`,
+        },
+      };
     if (!route) return { status: 404, json: { code: 'NOT_FOUND', message: 'no such API route' } };
     if (route.action && sources.readOnly)
       return { status: 403, json: { code: 'READ_ONLY', message: 'the dashboard was started read-only' } };
     return { status: 200, json: await route.run(sources, req) };
   } catch (err) {
-    if (err instanceof InvalidArgument) return failure(400, err);
-    if (err instanceof EventNotFound || err instanceof Missing) return failure(404, err);
+    if (err instanceof InvalidArgument || err instanceof InvalidCoordinate) return failure(400, err);
+    if (err instanceof EventNotFound || err instanceof UnknownQueue || err instanceof Missing)
+      return failure(404, err);
     if (err instanceof CausewayError) return failure(500, err);
     throw err;
   }
@@ -83,6 +104,7 @@ const outboxOf = (s: DashboardSources): Outbox => {
 };
 const journalOf = (s: DashboardSources): SourceJournal => {
   if (!s.journal) throw new Missing('this dashboard shows no journal');
+  s.catchUp?.();
   return s.journal;
 };
 
@@ -99,7 +121,7 @@ const ROUTES: readonly Route[] = [
       readOnly: s.readOnly === true,
       outbox: s.outbox ? { queues: await s.outbox.stats() } : null,
       journal: s.journal
-        ? { stats: await s.journal.stats(), watermarks: await s.journal.watermarks() }
+        ? { stats: await journalOf(s).stats(), watermarks: await s.journal.watermarks() }
         : null,
     }),
   },
@@ -139,7 +161,10 @@ const ROUTES: readonly Route[] = [
     action: true,
     run: async (s, req) => {
       const b = body(req.body, ['queue', 'type', 'partition', 'olderThanMs', 'ids', 'toQueue']);
-      const redriven = await outboxOf(s).deadLetters.redrive({ ...filterOf(b), toQueue: b.text('toQueue') });
+      const filter = filterOf(b);
+      if (Object.keys(filter).length === 0)
+        throw new InvalidArgument('redrive needs ids or a filter (queue, type, partition or olderThanMs)');
+      const redriven = await outboxOf(s).deadLetters.redrive({ ...filter, toQueue: b.text('toQueue') });
       return { redriven };
     },
   },
@@ -177,11 +202,14 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
+    // The entity is a parameter, not a path segment: `..` and `.` are entities too.
     method: 'GET',
-    path: ['journal', 'streams', ':entity'],
+    path: ['journal', 'stream'],
     run: async (s, req) => {
-      const q = params(req.query, ['from', 'limit']);
-      return journalOf(s).readStream(req.path[2], {
+      const q = params(req.query, ['entity', 'from', 'limit']);
+      const entity = q.text('entity');
+      if (entity === undefined) throw new InvalidArgument('stream needs an entity');
+      return journalOf(s).readStream(entity, {
         from: q.integer('from', 0, Number.MAX_SAFE_INTEGER),
         limit: q.integer('limit', 1, MAX_LIMIT) ?? 100,
       });
@@ -229,7 +257,7 @@ export interface CausalGraph {
   readonly truncated: boolean;
 }
 
-/** The event, what caused it (its ancestors) and what it caused (its effects), breadth first. */
+/** The event, its causes (nearest first) and what it caused (its effects, breadth first). */
 async function causalGraph(journal: SourceJournal, id: string, limit: number): Promise<CausalGraph> {
   const root = await journal.get(id);
   if (!root) throw new EventNotFound(id);
@@ -244,7 +272,7 @@ async function causalGraph(journal: SourceJournal, id: string, limit: number): P
     nodes.set(e.id, e);
     return true;
   };
-  for (const ancestor of await journal.walkAncestors(id, { limit })) if (!add(ancestor)) break;
+  for (const cause of await journal.causes(id)) if (!add(cause)) break;
   const queue = [(await journal.effects(id)).effects];
   while (queue.length > 0 && !truncated)
     for (const tree of queue.shift()!) {

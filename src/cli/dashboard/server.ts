@@ -56,12 +56,12 @@ export async function startDashboardServer(
     return b.length === expected.length && timingSafeEqual(b, expected);
   };
   let cookieName = 'causeway_dashboard'; // with the port once listening: one cookie per dashboard
+  let hostAllowed = (_host: string | undefined) => false; // set once listening
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://dashboard');
     const viaQuery = same(url.searchParams.get('token') ?? undefined);
-    const authorized =
-      viaQuery || same(req.headers.authorization?.replace(/^Bearer /, '')) || same(cookieOf(req, cookieName));
+    const authorized = viaQuery || same(bearerOf(req)) || same(cookieOf(req, cookieName));
     if (!url.pathname.startsWith('/api/'))
       return servePage(req, res, url, authorized && viaQuery, authorized);
     const send = (status: number, json: unknown) => {
@@ -71,6 +71,13 @@ export async function startDashboardServer(
     if (!authorized) {
       req.resume();
       return send(401, { code: 'UNAUTHORIZED', message: 'a valid dashboard token is required' });
+    }
+    if (!hostAllowed(req.headers.host)) {
+      req.resume();
+      return send(403, {
+        code: 'FORBIDDEN',
+        message: `not served to host ${JSON.stringify(req.headers.host)}`,
+      });
     }
     if (req.method === 'POST' && !sameOrigin(req)) {
       req.resume();
@@ -117,9 +124,9 @@ export async function startDashboardServer(
   }
 
   async function handle(req: http.IncomingMessage, url: URL): Promise<{ status: number; json: unknown }> {
-    let path: string[];
+    let segments: string[];
     try {
-      path = url.pathname.slice(5).split('/').map(decodeURIComponent);
+      segments = url.pathname.slice(5).split('/').map(decodeURIComponent);
     } catch {
       return { status: 400, json: { code: 'INVALID_ARGUMENT', message: 'malformed path' } };
     }
@@ -128,14 +135,14 @@ export async function startDashboardServer(
     url.searchParams.delete('token');
     const request: ApiRequest = {
       method: req.method ?? 'GET',
-      path,
+      path: segments,
       query: url.searchParams,
       body: parsed.body,
     };
     const response = await answer(served, request);
     if (req.method === 'POST' && response.status === 200)
       logger.info(
-        { action: path.join('/'), request: parsed.body, result: response.json },
+        { action: segments.join('/'), request: parsed.body, result: response.json },
         'dashboard action',
       );
     return response;
@@ -150,6 +157,11 @@ export async function startDashboardServer(
   });
   const { address, port } = server.address() as AddressInfo;
   cookieName = `causeway_dashboard_${port}`;
+  // Bound to one address, the API answers only the names of this machine: a page of another site
+  // whose name resolves here (DNS rebinding) is refused. Bound to all, any name may be the machine's.
+  const names = ['127.0.0.1', 'localhost', '[::1]', address.includes(':') ? `[${address}]` : address];
+  const wildcard = address === '0.0.0.0' || address === '::';
+  hostAllowed = (host) => wildcard || names.some((n) => host === `${n}:${port}`);
   const host = address.includes(':') ? `[${address}]` : address;
   return {
     url: `http://${host}:${port}/?token=${token}`,
@@ -187,6 +199,12 @@ function readPage(pageDir?: string): Map<string, { type: string; body: Buffer }>
   } catch {
     return null;
   }
+}
+
+/** The token of an `Authorization: Bearer <token>` header (the scheme in any case). */
+function bearerOf(req: http.IncomingMessage): string | undefined {
+  const match = /^bearer +(\S+)$/i.exec(req.headers.authorization ?? '');
+  return match?.[1];
 }
 
 function cookieOf(req: http.IncomingMessage, name: string): string | undefined {

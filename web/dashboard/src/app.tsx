@@ -19,11 +19,19 @@ interface Route {
   event: string | null;
 }
 
+/** Decoded, or null when absent or malformed (a hand-edited link). */
+function decode(text: string | undefined): string | null {
+  try {
+    return text ? decodeURIComponent(text) : null;
+  } catch {
+    return null;
+  }
+}
+
 function parseHash(hash: string): Route {
   const [tab, kind, ...rest] = hash.replace(/^#\/?/, '').split('/');
-  const arg = rest.length > 0 ? decodeURIComponent(rest.join('/')) : null;
-  if (tab === 'outbox')
-    return { tab, queue: kind ? decodeURIComponent(kind) : null, entity: null, event: null };
+  const arg = decode(rest.join('/'));
+  if (tab === 'outbox') return { tab, queue: decode(kind), entity: null, event: null };
   if (tab === 'journal')
     return {
       tab,

@@ -56,7 +56,7 @@ export function StreamsPanel(props: {
 function StreamEvents(props: { entity: string; onEvent: (id: string) => void }) {
   const [from, setFrom] = useState(0); // stream versions start at 0
   const events = usePoll(
-    () => get<StoredEvent[]>(`journal/streams/${encodeURIComponent(props.entity)}`, { from, limit: PAGE }),
+    () => get<StoredEvent[]>('journal/stream', { entity: props.entity, from, limit: PAGE }),
     0,
     [props.entity, from],
   );

@@ -29,7 +29,9 @@ export function PartitionsPanel(props: { queue: string }) {
             <th class="n">Pending</th>
             <th class="n">Undelivered</th>
             <th class="n">Oldest</th>
-            <th>Lease holder</th>
+            <th title="Leased delivery, and any on SQLite. Transactional delivery on PostgreSQL and MySQL holds a partition with a row lock, which is not shown.">
+              Lease holder
+            </th>
             <th class="n">Attempts</th>
             <th>Stuck</th>
             <th>Last error</th>
