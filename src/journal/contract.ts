@@ -17,6 +17,7 @@ import type {
   BatchItem,
   BatchOptions,
   Coordinate,
+  EffectsOptions,
   EffectTree,
   EventOfType,
   JournalEvent,
@@ -52,7 +53,7 @@ export interface AsyncJournal<E extends JournalEvent = JournalEvent> {
   readStream<Sub extends E = E>(entity: string, options?: ReadStreamOptions): Promise<StoredEventOf<Sub>[]>;
   readAll<T extends E['type'] = E['type']>(options?: ReadAllOptions<T>): Promise<ReadPage<EventOfType<E, T>>>;
   causes(id: string): Promise<StoredEventOf<E>[]>;
-  effects(id: string): Promise<EffectTree<E>>;
+  effects(id: string, options?: EffectsOptions): Promise<EffectTree<E>>;
   correlated(correlationId: string): Promise<StoredEventOf<E>[]>;
   walkAncestors<Sub extends E = E>(id: string, options?: { limit?: number }): Promise<StoredEventOf<Sub>[]>;
   streams(options?: { entityPrefix?: string }): Promise<StreamSummary[]>;
@@ -90,7 +91,7 @@ export interface SyncJournalMethods<E extends JournalEvent> {
   readStream<Sub extends E = E>(entity: string, options?: ReadStreamOptions): StoredEventOf<Sub>[];
   readAll<T extends E['type'] = E['type']>(options?: ReadAllOptions<T>): ReadPage<EventOfType<E, T>>;
   causes(id: string): StoredEventOf<E>[];
-  effects(id: string): EffectTree<E>;
+  effects(id: string, options?: EffectsOptions): EffectTree<E>;
   correlated(correlationId: string): StoredEventOf<E>[];
   walkAncestors<Sub extends E = E>(id: string, options?: { limit?: number }): StoredEventOf<Sub>[];
   streams(options?: { entityPrefix?: string }): StreamSummary[];
@@ -131,7 +132,7 @@ export function asyncView<E extends JournalEvent>(j: SyncJournalMethods<E>): Asy
       j.readAll(options as ReadAllOptions<E['type']>),
     ) as AsyncJournal<E>['readAll'],
     causes: later((id: string) => j.causes(id)),
-    effects: later((id: string) => j.effects(id)),
+    effects: later((id: string, options?: EffectsOptions) => j.effects(id, options)),
     correlated: later((id: string) => j.correlated(id)),
     walkAncestors: later((id: string, options?: { limit?: number }) =>
       j.walkAncestors(id, options),

@@ -55,7 +55,7 @@ import { scanRegion } from './index/region-scan.js';
 import { loadIndex, refuseOrphanSnapshot } from './open-index.js';
 import { PayloadVersions } from './payload-versions.js';
 import { EventReader } from './read/event-reader.js';
-import { checkLimit, readAllOptions, readStreamOptions } from './read/read-options.js';
+import { checkEffectsLimit, checkLimit, readAllOptions, readStreamOptions } from './read/read-options.js';
 import { ReceiptSigner, receiptOf, verifyAgainstRecord } from './receipts.js';
 import { scanSegments } from './recovery.js';
 import { validateRegion } from './region.js';
@@ -78,6 +78,7 @@ import type {
   BatchItem,
   BatchOptions,
   Coordinate,
+  EffectsOptions,
   EffectTree,
   EventOfType,
   JournalEvent,
@@ -698,24 +699,32 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
     return this.events(slots);
   }
 
-  /** An event and everything it caused, transitively, as a tree (effects in global order). */
-  effects(id: string): EffectTree<E> {
-    const root = this.slotOf(id);
-    const children = new Map<number, number[]>();
-    const order = [root];
-    for (let i = 0; i < order.length; i++) {
-      const kids = this.index.effectSlots(order[i]);
-      children.set(order[i], kids);
-      order.push(...kids);
-    }
-    const sorted = [...order].sort((a, b) => a - b);
+  /**
+   * An event and everything it caused, transitively, as a tree (effects in global order), or its
+   * first `limit` events breadth first.
+   */
+  effects(id: string, options: EffectsOptions = {}): EffectTree<E> {
+    checkOptions(options, LIMIT_OPTION, 'effects option');
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    checkEffectsLimit(limit);
+    // Breadth first, without recursion: a chain thousands deep or a fan-out of thousands is fine.
+    const order = [this.slotOf(id)];
+    const parent = [-1];
+    for (let i = 0; i < order.length && order.length < limit; i++)
+      for (const kid of this.index.effectSlots(order[i])) {
+        if (order.length >= limit) break;
+        order.push(kid);
+        parent.push(i);
+      }
+    const sorted = [...order].sort((a, b) => a - b); // read in file order
     const read = this.events(sorted);
     const events = new Map(sorted.map((slot, i) => [slot, read[i]]));
-    const build = (slot: number): EffectTree<E> => ({
+    const trees: { event: StoredEventOf<E>; effects: EffectTree<E>[] }[] = order.map((slot) => ({
       event: events.get(slot)!,
-      effects: children.get(slot)!.map(build),
-    });
-    return build(root);
+      effects: [],
+    }));
+    for (let i = 1; i < order.length; i++) trees[parent[i]].effects.push(trees[i]);
+    return trees[0];
   }
 
   /** Every event carrying this correlation id, in global order. */

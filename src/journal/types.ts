@@ -298,6 +298,15 @@ export interface ReadPage<out E extends JournalEvent = JournalEvent> {
 }
 
 /** A node of {@link Journal.effects}: an event and what it caused, transitively. */
+/** Options of {@link Journal.effects}. */
+export interface EffectsOptions {
+  /**
+   * Most events in the tree, the event itself included: effects are taken breadth first (an
+   * event's effects in position order), so a cut tree keeps every event's cause. Default: all.
+   */
+  limit?: number;
+}
+
 export interface EffectTree<out E extends JournalEvent = JournalEvent> {
   readonly event: StoredEventOf<E>;
   readonly effects: EffectTree<E>[];

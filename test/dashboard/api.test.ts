@@ -280,4 +280,33 @@ describe.each(journals)('dashboard API on a journal in $name', ({ open }) => {
     const stream = (await call('GET', 'journal/stream?entity=..')).json as { id: string }[];
     expect(stream.map((e) => e.id)).toEqual([dots.id]);
   });
+
+  it('shares the graph limit between causes and effects, so an event deep in a chain shows what it caused', async () => {
+    const journal = await open(generateReceiptKey().privateKeyPem);
+    const chain: { id: string }[] = [];
+    for (let i = 0; i < 40; i++)
+      chain.push(
+        await journal.append(
+          coordinate(`step:${i}`, 'shop'),
+          { type: 'Step', data: { i } },
+          i === 0 ? {} : { causedBy: chain[i - 1].id },
+        ),
+      );
+    const { call } = await serve({ journal });
+    const graph = (await call('GET', `journal/events/${chain[20].id}/graph?limit=11`)).json as unknown as {
+      nodes: { id: string }[];
+      truncated: boolean;
+    };
+    const ids = new Set(graph.nodes.map((n) => n.id));
+    expect(graph.truncated).toBe(true);
+    expect(ids.size).toBe(11);
+    for (let i = 15; i <= 25; i++) expect(ids.has(chain[i].id), `step ${i}`).toBe(true); // 5 causes, 5 effects
+    // A lone event with fewer effects than its half leaves the rest to its causes, and the other way round.
+    const end = (await call('GET', `journal/events/${chain[38].id}/graph?limit=11`)).json as {
+      nodes: unknown[];
+    };
+    expect(end.nodes).toHaveLength(11);
+    const whole = (await call('GET', `journal/events/${chain[0].id}/graph?limit=40`)).json;
+    expect(whole).toMatchObject({ truncated: false });
+  });
 });

@@ -257,32 +257,32 @@ export interface CausalGraph {
   readonly truncated: boolean;
 }
 
-/** The event, its causes (nearest first) and what it caused (its effects, breadth first). */
+/**
+ * The event, its causes (nearest first) and what it caused (its effects, breadth first), at most
+ * `limit` events: causes and effects share the room, each taking what the other leaves.
+ */
 async function causalGraph(journal: SourceJournal, id: string, limit: number): Promise<CausalGraph> {
-  const root = await journal.get(id);
-  if (!root) throw new EventNotFound(id);
-  const nodes = new Map<string, StoredEvent>([[root.id, root]]);
-  let truncated = false;
-  const add = (e: StoredEvent) => {
-    if (nodes.has(e.id)) return true;
-    if (nodes.size >= limit) {
-      truncated = true;
-      return false;
-    }
-    nodes.set(e.id, e);
-    return true;
-  };
-  for (const cause of await journal.causes(id)) if (!add(cause)) break;
-  const queue = [(await journal.effects(id)).effects];
-  while (queue.length > 0 && !truncated)
-    for (const tree of queue.shift()!) {
-      if (!add(tree.event)) break;
-      queue.push(tree.effects);
-    }
-  const edges = [...nodes.values()]
-    .filter((e) => e.causationId !== null && nodes.has(e.causationId))
+  const tree = await journal.effects(id, { limit: limit + 1 }); // one more: is there more?
+  const root = tree.event;
+  const effects: StoredEvent[] = [];
+  for (let level = tree.effects; level.length > 0; level = level.flatMap((t) => t.effects))
+    effects.push(...level.map((t) => t.event));
+  const causes = await journal.causes(id);
+  const room = limit - 1;
+  const causesTaken = Math.min(causes.length, Math.max(Math.floor(room / 2), room - effects.length));
+  const effectsTaken = Math.min(effects.length, room - causesTaken);
+  const nodes = [root, ...causes.slice(0, causesTaken), ...effects.slice(0, effectsTaken)];
+  const ids = new Set(nodes.map((e) => e.id));
+  const edges = nodes
+    .filter((e) => e.causationId !== null && ids.has(e.causationId))
     .map((e) => ({ from: e.causationId!, to: e.id }));
-  return { root: root.id, correlationId: root.correlationId, nodes: [...nodes.values()], edges, truncated };
+  return {
+    root: root.id,
+    correlationId: root.correlationId,
+    nodes,
+    edges,
+    truncated: causesTaken < causes.length || effectsTaken < effects.length,
+  };
 }
 
 // ---------------------------------------------------------------- parameters

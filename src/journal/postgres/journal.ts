@@ -39,6 +39,7 @@ import type {
 } from '../delivery/types.js';
 import { idFromString, idToString, tryIdFromString } from '../ids.js';
 import { PayloadVersions } from '../payload-versions.js';
+import { checkEffectsLimit } from '../read/read-options.js';
 import { ReceiptSigner, receiptOf, verifyAgainstRecord } from '../receipts.js';
 import { regionMatches } from '../region.js';
 import type {
@@ -47,6 +48,7 @@ import type {
   BatchItem,
   BatchOptions,
   Coordinate,
+  EffectsOptions,
   EffectTree,
   EventOfType,
   JournalEvent,
@@ -123,6 +125,8 @@ const OPTIONS = keys(
 const WAIT_POLL_MS = 50;
 
 /** The journal kept in PostgreSQL. `E` is the application's event union, as for `Journal<E>`. */
+const LIMIT_OPTION = keys('limit');
+
 export class PostgresJournal<E extends JournalEvent = JournalEvent> implements AsyncJournal<E> {
   private readonly ex: SqlExecutor;
   private readonly reads: JournalReads;
@@ -368,9 +372,11 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
     return (await this.reads.causes(id)) as StoredEventOf<E>[];
   }
 
-  async effects(id: string): Promise<EffectTree<E>> {
+  async effects(id: string, options: EffectsOptions = {}): Promise<EffectTree<E>> {
     this.open();
-    return (await this.reads.effects(id)) as EffectTree<E>;
+    checkOptions(options, LIMIT_OPTION, 'effects option');
+    checkEffectsLimit(options.limit ?? Number.POSITIVE_INFINITY);
+    return (await this.reads.effects(id, options.limit)) as EffectTree<E>;
   }
 
   async correlated(correlationId: string): Promise<StoredEventOf<E>[]> {

@@ -125,13 +125,24 @@ export class JournalReads {
     return this.events(chain);
   }
 
-  async effects(id: string): Promise<EffectTree> {
-    const root = await this.mustGet(id);
-    const build = async (record: EventRecord): Promise<EffectTree> => {
-      const kids = await this.records(this.st.causedBy, [idToString(record.id)]);
-      return { event: this.events([record])[0], effects: await Promise.all(kids.map(build)) };
+  /** The event and its effects, breadth first, one query per level, at most `limit` events. */
+  async effects(id: string, limit = Number.MAX_SAFE_INTEGER): Promise<EffectTree> {
+    const root: { event: StoredEvent; effects: EffectTree[] } = {
+      event: this.events([await this.mustGet(id)])[0],
+      effects: [],
     };
-    return build(root);
+    let count = 1;
+    for (let level = [root]; level.length > 0 && count < limit; ) {
+      const byId = new Map(level.map((t) => [t.event.id, t]));
+      const ids = [...byId.keys()];
+      const kids = await this.records(this.st.causedByAny, [ids, ids, limit - count]);
+      // In the parents' order, each parent's effects by position: the next level, breadth first.
+      const next = this.events(kids).map((event) => ({ event, effects: [] as EffectTree[] }));
+      for (const kid of next) byId.get(kid.event.causationId!)!.effects.push(kid);
+      count += next.length;
+      level = next;
+    }
+    return root;
   }
 
   async correlated(correlationId: string): Promise<StoredEvent[]> {

@@ -103,8 +103,10 @@ export function journalStatements(t: JournalTables) {
         AND (?::text IS NULL OR l.scope = ?)
         AND (?::text IS NULL OR l.entity = ? OR starts_with(l.entity, ? || ':'))
       ORDER BY l.position LIMIT ?`,
-    causedBy: `SELECT ${READ_COLUMNS} FROM ${t.log} l JOIN ${t.events} e ON e.pk = l.event_pk
-      WHERE e.causation_id = ? ORDER BY l.position`,
+    /** The direct effects of these events (given twice), by cause in the order given, then position; at most `?`. */
+    causedByAny: `SELECT ${READ_COLUMNS} FROM ${t.log} l JOIN ${t.events} e ON e.pk = l.event_pk
+      WHERE e.causation_id = ANY(?::uuid[])
+      ORDER BY array_position(?::uuid[], e.causation_id), l.position LIMIT ?`,
     correlated: `SELECT ${READ_COLUMNS} FROM ${t.log} l JOIN ${t.events} e ON e.pk = l.event_pk
       WHERE e.correlation_id = ? ORDER BY l.position`,
     streams: `SELECT entity, scope, count(*)::bigint AS events FROM ${t.log}

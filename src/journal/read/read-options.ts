@@ -41,3 +41,10 @@ export function checkLimit(limit: unknown): void {
   if (limit !== Number.POSITIVE_INFINITY && !(Number.isSafeInteger(limit) && (limit as number) >= 0))
     throw new InvalidArgument('limit must be a non-negative integer', { limit });
 }
+
+/** An effects tree's `limit`: a whole number of at least 1 (the event itself), or unbounded. */
+export function checkEffectsLimit(limit: unknown): void {
+  checkLimit(limit);
+  if (limit === 0)
+    throw new InvalidArgument('effects: limit must be at least 1 (the event itself)', { limit });
+}

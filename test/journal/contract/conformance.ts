@@ -8,6 +8,7 @@ import {
   type AsyncJournal,
   CursorWorkerAction,
   coordinate,
+  type EffectTree,
   generateReceiptKey,
   type Logger,
   RestartPolicy,
@@ -135,6 +136,51 @@ export function defineJournalConformance(backend: JournalBackend): void {
         ];
         for (const call of bad) await expect(call()).rejects.toHaveProperty('code');
         expect((await j.stats()).events).toBe(0);
+      }));
+
+    it('builds the effects of a deep chain and of a wide fan-out, and cuts them breadth first at a limit', () =>
+      withJournal(async (j) => {
+        const [root] = await j.appendBatch([{ coordinate: order(1), event: { type: 'Root', data: {} } }]);
+        // A chain 5,000 deep (each caused by the one before), in batches.
+        let cause = root.id;
+        for (let b = 0; b < 5; b++) {
+          const receipts = await j.appendBatch(
+            Array.from({ length: 1000 }, (_, i) => ({
+              coordinate: coordinate(`chain:${b * 1000 + i}`, 'shop'),
+              event: { type: 'Next', data: {} },
+              options: i === 0 ? { causedBy: cause } : { causedByItem: i - 1 },
+            })),
+          );
+          cause = receipts[receipts.length - 1].id;
+        }
+        let depth = 0;
+        for (let t = await j.effects(root.id); t.effects.length > 0; t = t.effects[0]) depth++;
+        expect(depth).toBe(5000);
+        // A hub with 3 direct effects, each with 2 of its own: breadth first, parents before children.
+        const [hub] = await j.appendBatch([{ coordinate: order(2), event: { type: 'Hub', data: {} } }]);
+        const kids = await j.appendBatch(
+          [0, 1, 2].map((i) => ({
+            coordinate: coordinate(`kid:${i}`, 'shop'),
+            event: { type: 'Kid', data: {} },
+            options: { causedBy: hub.id },
+          })),
+        );
+        for (const kid of kids)
+          await j.appendBatch(
+            [0, 1].map((i) => ({
+              coordinate: coordinate(`grandkid:${kid.position}:${i}`, 'shop'),
+              event: { type: 'Grandkid', data: {} },
+              options: { causedBy: kid.id },
+            })),
+          );
+        const count = (t: EffectTree): number => 1 + t.effects.reduce((n, e) => n + count(e), 0);
+        expect(count(await j.effects(hub.id))).toBe(10);
+        const cut = await j.effects(hub.id, { limit: 5 });
+        expect(count(cut)).toBe(5);
+        expect(cut.effects.map((e) => e.event.id)).toEqual(kids.map((k) => k.id));
+        expect(cut.effects.map((e) => e.effects.length)).toEqual([1, 0, 0]);
+        expect(count(await j.effects(root.id, { limit: 3 }))).toBe(3);
+        await expect(j.effects(hub.id, { limit: 0 })).rejects.toHaveProperty('code', 'INVALID_ARGUMENT');
       }));
 
     it('verifies every hash chain, and signs receipts that verify', async () => {
