@@ -301,8 +301,8 @@ describe.each(journals)('dashboard API on a journal in $name', ({ open }) => {
     expect(graph.truncated).toBe(true);
     expect(ids.size).toBe(11);
     for (let i = 15; i <= 25; i++) expect(ids.has(chain[i].id), `step ${i}`).toBe(true); // 5 causes, 5 effects
-    // A lone event with fewer effects than its half leaves the rest to its causes, and the other way round.
-    const end = (await call('GET', `journal/events/${chain[38].id}/graph?limit=11`)).json as {
+    // Near the end of the chain, the causes take the room the few effects leave.
+    const end = (await call('GET', `journal/events/${chain[38].id}/graph?limit=11`)).json as unknown as {
       nodes: unknown[];
     };
     expect(end.nodes).toHaveLength(11);
