@@ -98,7 +98,7 @@ export interface SyncJournalMethods<E extends JournalEvent> {
   stats(): JournalStats;
   watermarks(): Watermarks;
   waitFor(mark: Watermark, position: number, options?: { timeoutMs?: number }): Promise<void>;
-  verify(options?: VerifyOptions): VerifyResult;
+  verifyYielding(options?: VerifyOptions): Promise<VerifyResult>;
   verifyReceipt(receipt: SignableReceipt): ReceiptVerification;
   receiptFor(id: string): AppendReceipt;
   cursorWorker: AsyncJournal<E>['cursorWorker'];
@@ -141,7 +141,7 @@ export function asyncView<E extends JournalEvent>(j: SyncJournalMethods<E>): Asy
     stats: later(() => j.stats()),
     watermarks: later(() => j.watermarks()),
     waitFor: (mark, position, options) => j.waitFor(mark, position, options),
-    verify: later((options?: VerifyOptions) => j.verify(options)),
+    verify: (options?: VerifyOptions) => j.verifyYielding(options), // a server goes on answering
     verifyReceipt: later((receipt: SignableReceipt) => j.verifyReceipt(receipt)),
     receiptFor: later((id: string) => j.receiptFor(id)),
     cursorWorker: (region, config, handler) => j.cursorWorker(region, config, handler),

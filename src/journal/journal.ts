@@ -100,7 +100,7 @@ import type {
   Watermark,
   Watermarks,
 } from './types.js';
-import { breakOf, verifyJournal } from './verify.js';
+import { breakOf, verifyJournal, verifyJournalYielding } from './verify.js';
 import { WatermarkTracker } from './watermarks.js';
 import type { Grant } from './write/guard.js';
 import { AppendPlanner, type PreparedEvent, validateBatch } from './write/prepare.js';
@@ -1158,17 +1158,30 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
 
   /** Checks every stream's hash chain from the first event; reports the first break. */
   verify(options: VerifyOptions = {}): VerifyResult {
+    const unreadable = this.beforeVerify(options);
+    return withUnreadable(verifyJournal(this.dir, this.index.count, options), unreadable);
+  }
+
+  /**
+   * {@link verify}, giving the event loop a turn after each megabyte read, so a server verifying a
+   * large journal goes on answering: what `journal.async.verify` runs.
+   */
+  async verifyYielding(options: VerifyOptions = {}): Promise<VerifyResult> {
+    const unreadable = this.beforeVerify(options);
+    return withUnreadable(await verifyJournalYielding(this.dir, this.index.count, options), unreadable);
+  }
+
+  /** Catches up first (a reader verifies as far as the files go); a file unreadable there is kept as the break. */
+  private beforeVerify(options: VerifyOptions): CorruptData | null {
     this.readable();
     checkOptions(options, VERIFY_OPTIONS, 'verify option');
-    let unreadable: CorruptData | null = null;
     try {
-      this.catchUp(); // a reader verifies as far as the files go, not as far as it had looked
+      this.catchUp();
+      return null;
     } catch (err) {
       if (!(err instanceof CorruptData)) throw err;
-      unreadable = err;
+      return err;
     }
-    const result = verifyJournal(this.dir, this.index.count, options);
-    return result.ok && unreadable ? { ...result, ok: false, firstBreak: breakOf(unreadable) } : result;
   }
 
   /** Flushes, snapshots the index and releases the directory. Calling it again does nothing. */
@@ -1287,3 +1300,8 @@ export const openReadOnly = <E extends JournalEvent = JournalEvent>(
   dir: string,
   options?: ReadOnlyOptions,
 ): Journal<E> => Journal.openReadOnly<E>(dir, options);
+
+/** A verification's result, failed at `unreadable` when the catch-up before it could not read on. */
+function withUnreadable(result: VerifyResult, unreadable: CorruptData | null): VerifyResult {
+  return result.ok && unreadable ? { ...result, ok: false, firstBreak: breakOf(unreadable) } : result;
+}

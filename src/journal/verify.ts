@@ -8,6 +8,8 @@ import { io, listSegments, SEGMENT_HEADER_BYTES, segmentPath } from './storage/s
 import type { ChainBreak, VerifyOptions, VerifyResult } from './types.js';
 
 const CHUNK_BYTES = 16 << 20;
+/** Chunks of {@link verifyJournalYielding}: small, so each turn of the event loop stays short. */
+const YIELDING_CHUNK_BYTES = 1 << 20;
 const PROGRESS_EVERY = 10_000;
 
 /**
@@ -16,6 +18,34 @@ const PROGRESS_EVERY = 10_000;
  * hash, and that each `prevHash` is the hash of the stream's event before it.
  */
 export function verifyJournal(dir: string, visible: number, options: VerifyOptions): VerifyResult {
+  const steps = verifySteps(dir, visible, options, CHUNK_BYTES);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** {@link verifyJournal}, giving the event loop a turn after each megabyte read. */
+export async function verifyJournalYielding(
+  dir: string,
+  visible: number,
+  options: VerifyOptions,
+): Promise<VerifyResult> {
+  const steps = verifySteps(dir, visible, options, YIELDING_CHUNK_BYTES);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The verification, one chunk of a segment per step. */
+function* verifySteps(
+  dir: string,
+  visible: number,
+  options: VerifyOptions,
+  minChunkBytes: number,
+): Generator<void, VerifyResult> {
   const chain = new ChainChecker();
   let firstBreak: ChainBreak | null = null;
   const progress = options.onProgress;
@@ -27,7 +57,7 @@ export function verifyJournal(dir: string, visible: number, options: VerifyOptio
     try {
       let size = fs.fstatSync(fd).size;
       let read = SEGMENT_HEADER_BYTES;
-      let chunkBytes = CHUNK_BYTES;
+      let chunkBytes = minChunkBytes;
       const broke = (
         reason: ChainBreak['reason'],
         offset: number,
@@ -64,8 +94,9 @@ export function verifyJournal(dir: string, visible: number, options: VerifyOptio
           // Past the last visible event lies zero-filled space or a write in progress, not damage.
           if (stop && chain.checked < visible) broke('corrupt-frame', stop.offset, stop.reason);
           if (stop) break;
-          chunkBytes = Math.max(CHUNK_BYTES, needBytes);
+          chunkBytes = Math.max(minChunkBytes, needBytes);
           read = next;
+          yield;
         }
       } catch (err) {
         if (err !== STOP) throw err;

@@ -219,3 +219,27 @@ describe('causal graph', () => {
     }
   });
 });
+
+describe('verify through journal.async', () => {
+  it('gives the event loop turns while it reads a large journal, and finds the same result', async () => {
+    const { journal } = freshJournal();
+    const padding = 'x'.repeat(200);
+    for (let b = 0; b < 20; b++)
+      journal.appendBatch(
+        Array.from({ length: 1000 }, (_, i) => ({
+          coordinate: coordinate(`acct:${i % 50}`, 'bank'),
+          event: { type: 'Deposited', data: { padding, n: b * 1000 + i } },
+        })),
+      );
+    let turns = 0;
+    const timer = setInterval(() => turns++, 0);
+    try {
+      const result = await journal.async.verify();
+      expect(result).toEqual(journal.verify());
+      expect(result).toMatchObject({ ok: true, events: 20_000 });
+    } finally {
+      clearInterval(timer);
+    }
+    expect(turns).toBeGreaterThan(0); // timers ran while it verified (>4 MiB read a megabyte at a time)
+  });
+});
