@@ -1,10 +1,16 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SourceJournal } from '../../src/cli/journal-source.js';
-import { coordinate, generateReceiptKey, openPostgresJournal, type PartitionState } from '../../src/index.js';
+import {
+  coordinate,
+  generateReceiptKey,
+  Outbox,
+  openPostgresJournal,
+  type PartitionState,
+} from '../../src/index.js';
 import { freshJournal, recordingLogger } from '../helpers.js';
 import { journalSchemas } from '../journal/postgres/schemas.js';
-import { ALL_KINDS, type DatabaseKind, PG_URL, requireOrSkip } from '../outbox/databases.js';
+import { ALL_KINDS, type DatabaseKind, PG_URL, requireOrSkip, sqliteKind } from '../outbox/databases.js';
 import { eventually } from '../sinks/brokers.js';
 import { closeAll, closers, outboxWithDeadLetters, serve } from './fixtures.js';
 
@@ -36,10 +42,20 @@ describe('dashboard API', () => {
           .on('error', reject),
       );
     expect(await withHost('evil.example')).toBe(403);
+    const page = await new Promise<number>((resolve, reject) =>
+      http
+        .get(`${base}/?token=${server.token}`, { headers: { host: 'evil.example' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject),
+    );
+    expect(page).toBe(403); // the page too
     expect(await withHost(`evil.example:${new URL(base).port}`)).toBe(403);
     expect(await withHost(`localhost:${new URL(base).port}`)).toBe(200);
     // A known route asked with another method.
-    expect((await withHeaders(auth, 'HEAD')).status).toBe(405);
+    const head = await withHeaders(auth, 'HEAD');
+    expect([head.status, head.headers.get('allow')]).toEqual([405, 'GET']);
     expect((await call('DELETE', 'dead-letters/purge')).json.code).toBe('METHOD_NOT_ALLOWED');
   });
 
@@ -58,11 +74,43 @@ describe('dashboard API', () => {
     expect(history.samples.at(-1)!.queues.find((q) => q.queue === 'mail')?.deadLetters).toBe(3);
   });
 
+  it("counts and pages a wide queue's partitions, the stuck ones first", async () => {
+    const db = await sqliteKind.create();
+    closers.push(() => db.close());
+    const outbox = await Outbox.producer(db.url, {
+      prefix: db.prefix,
+      queues: { wide: { partitions: 2500 } },
+    });
+    closers.push(() => outbox.stop());
+    // Waiting messages in 1,300 partitions, from partition 1,000 on: past the first page.
+    await outbox.enqueueAndCommit(
+      'wide',
+      Array.from({ length: 1300 }, (_, i) => ({ type: 'T', payload: i, partition: 1000 + i })),
+    );
+    const { call } = await serve({ outbox });
+    type Page = { total: number; stuck: number; partitions: PartitionState[] };
+    const get = async (query: string) =>
+      (await call('GET', `partitions?queue=wide&${query}`)).json as unknown as Page;
+    const first = await get('stuckAfterMs=0&limit=1000');
+    expect(first).toMatchObject({ total: 2500, stuck: 1300 });
+    expect(first.partitions).toHaveLength(1000);
+    expect(first.partitions.every((p) => p.stuck === 'waiting')).toBe(true); // stuck first
+    const rest = await get('stuckAfterMs=0&limit=1000&offset=2000');
+    expect(rest.partitions).toHaveLength(500);
+    const stuckOnly = await get('stuckAfterMs=0&limit=1000&offset=1000&stuckOnly=true');
+    expect(stuckOnly).toMatchObject({ total: 1300, stuck: 1300 });
+    expect(stuckOnly.partitions.map((p) => p.partition)).toEqual(
+      Array.from({ length: 300 }, (_, i) => 2000 + i),
+    );
+    expect((await call('GET', 'partitions?queue=wide&stuckOnly=yes')).status).toBe(400);
+  });
+
   it('refuses actions when read-only, and malformed input with a typed error, changing nothing', async () => {
     const { outbox } = await outboxWithDeadLetters();
+    const { logger, warnings, errors } = recordingLogger();
     const readOnly = await serve({ outbox, readOnly: true });
     expect((await readOnly.call('POST', 'dead-letters/purge', { queue: 'mail' })).status).toBe(403);
-    const { call } = await serve({ outbox });
+    const { call } = await serve({ outbox }, { logger });
     for (const [method, route, body] of [
       ['GET', 'dead-letters?limit=0'],
       ['GET', 'dead-letters?limit=abc'],
@@ -83,8 +131,13 @@ describe('dashboard API', () => {
     expect([unknown.status, unknown.json.code]).toEqual([404, 'UNKNOWN_QUEUE']);
     expect((await call('GET', 'partitions?queue=nosuch')).status).toBe(404);
     expect((await call('GET', 'no/such/route')).status).toBe(404);
+    expect(warnings.filter((w) => w.msg === 'dashboard action refused').length).toBeGreaterThan(5);
     expect((await call('GET', 'journal/streams')).status).toBe(404); // no journal given
     expect((await outbox.stats()).find((q) => q.queue === 'mail')?.deadLetters).toBe(3);
+    // A failure the dashboard cannot answer is logged: here the outbox has been stopped.
+    await outbox.stop();
+    expect((await call('GET', 'overview')).status).toBe(500);
+    expect(errors.map((e) => e.msg)).toContain('dashboard request failed');
   });
 });
 
@@ -111,10 +164,13 @@ describe.each(reachable)('dashboard API on an outbox in $dialect', (kind) => {
     expect((await call('GET', 'dead-letters?queue=archive')).json).toEqual([]);
     // As outbox.partitions() has them, but for the clock-driven fields.
     const timeless = ({ leaseExpiresInMs, retryInMs, oldestAgeMs, ...rest }: Partial<PartitionState>) => rest;
-    const partitions = (await call('GET', 'partitions?queue=mail')).json as unknown as {
-      partition: number;
-      acknowledged: number;
-    }[];
+    const answer = (await call('GET', 'partitions?queue=mail')).json as unknown as {
+      total: number;
+      stuck: number;
+      partitions: (PartitionState & { acknowledged: number })[];
+    };
+    const partitions = answer.partitions;
+    expect(answer).toMatchObject({ total: 2, stuck: 0 });
     expect(partitions.map(timeless)).toEqual((await outbox.partitions('mail')).map(timeless));
     expect(partitions.reduce((n, p) => n + p.acknowledged, 0)).toBe(4);
     expect((await call('GET', 'partitions')).status).toBe(400);

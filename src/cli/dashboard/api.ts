@@ -45,6 +45,7 @@ export interface ApiRequest {
 export interface ApiResponse {
   readonly status: number;
   readonly json: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Most dead letters, streams or events one request returns. */
@@ -60,6 +61,7 @@ export async function answer(sources: DashboardSources, req: ApiRequest): Promis
     if (!route && onPath.length > 0)
       return {
         status: 405,
+        headers: { allow: onPath.map((r) => r.method).join(', ') },
         json: {
           code: 'METHOD_NOT_ALLOWED',
           message: `${req.path.join('/')} takes ${onPath.map((r) => r.method).join(' or ')}`,
@@ -134,17 +136,26 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
+    // Every partition is read (a queue has at most 10,000), so the stuck count and the stuck-first
+    // order cover the whole queue; the page gets one slice.
     method: 'GET',
     path: ['partitions'],
     run: async (s, req) => {
-      const q = params(req.query, ['queue', 'from', 'limit', 'stuckAfterMs']);
+      const q = params(req.query, ['queue', 'offset', 'limit', 'stuckAfterMs', 'stuckOnly']);
       const queue = q.text('queue');
       if (queue === undefined) throw new InvalidArgument('partitions needs a queue');
-      return outboxOf(s).partitions(queue, {
-        from: q.integer('from', 0, 10_000),
-        limit: q.integer('limit', 1, MAX_LIMIT) ?? 200,
+      const all = await outboxOf(s).partitions(queue, {
+        limit: 10_000,
         stuckAfterMs: q.integer('stuckAfterMs', 0, Number.MAX_SAFE_INTEGER),
       });
+      const stuck = all.filter((p) => p.stuck !== null);
+      const listed = q.flag('stuckOnly') ? stuck : [...stuck, ...all.filter((p) => p.stuck === null)];
+      const offset = q.integer('offset', 0, 10_000) ?? 0;
+      return {
+        total: listed.length,
+        stuck: stuck.length,
+        partitions: listed.slice(offset, offset + (q.integer('limit', 1, MAX_LIMIT) ?? 200)),
+      };
     },
   },
   {
@@ -290,6 +301,8 @@ async function causalGraph(journal: SourceJournal, id: string, limit: number): P
 /** Typed reads of request parameters; anything unknown or malformed is an `InvalidArgument`. */
 interface Params {
   text(name: string): string | undefined;
+  /** `true` or `false` (or absent: false). */
+  flag(name: string): boolean;
   integer(name: string, min: number, max: number): number | undefined;
   ids(name: string): number[] | undefined;
 }
@@ -319,6 +332,12 @@ function reader(get: (name: string) => unknown): Params {
       if (typeof v !== 'string' || v.length > 1000)
         throw new InvalidArgument(`${name} must be a string of at most 1,000 characters`);
       return v;
+    },
+    flag: (name) => {
+      const v = get(name);
+      if (v === undefined || v === '' || v === 'false' || v === false) return false;
+      if (v === 'true' || v === true) return true;
+      throw new InvalidArgument(`${name} must be true or false`);
     },
     integer: (name, min, max) => {
       const v = get(name);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { journalJson } from '../../journal/json.js';
 import { type Logger, silentLogger } from '../../logger.js';
-import { type ApiRequest, answer, type DashboardSources } from './api.js';
+import { type ApiRequest, type ApiResponse, answer, type DashboardSources } from './api.js';
 import { QueueHistory, type QueueHistoryOptions } from './history.js';
 import { Verifier } from './verifier.js';
 
@@ -64,8 +64,12 @@ export async function startDashboardServer(
     const authorized = viaQuery || same(bearerOf(req)) || same(cookieOf(req, cookieName));
     if (!url.pathname.startsWith('/api/'))
       return servePage(req, res, url, authorized && viaQuery, authorized);
-    const send = (status: number, json: unknown) => {
-      res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8' });
+    const send = (status: number, json: unknown, headers: Readonly<Record<string, string>> = {}) => {
+      res.writeHead(status, {
+        ...SECURITY_HEADERS,
+        'content-type': 'application/json; charset=utf-8',
+        ...headers,
+      });
       res.end(journalJson(json));
     };
     if (!authorized) {
@@ -84,7 +88,7 @@ export async function startDashboardServer(
       return send(403, { code: 'FORBIDDEN', message: 'a request from another site' });
     }
     handle(req, url)
-      .then(({ status, json }) => send(status, json))
+      .then(({ status, json, headers }) => send(status, json, headers))
       .catch((err) => {
         logger.error({ err, url: url.pathname }, 'dashboard request failed');
         send(500, { code: 'UNEXPECTED', message: (err as Error)?.message ?? String(err) });
@@ -110,6 +114,8 @@ export async function startDashboardServer(
         401,
         'A valid dashboard token is required: open the URL that `causeway dashboard` printed.\n',
       );
+    if (!hostAllowed(req.headers.host))
+      return text(403, `Not served to host ${JSON.stringify(req.headers.host)}.\n`);
     if (tokenInUrl && url.pathname === '/')
       return text(303, '', {
         location: '/',
@@ -123,7 +129,7 @@ export async function startDashboardServer(
     res.end(req.method === 'HEAD' ? undefined : file.body);
   }
 
-  async function handle(req: http.IncomingMessage, url: URL): Promise<{ status: number; json: unknown }> {
+  async function handle(req: http.IncomingMessage, url: URL): Promise<ApiResponse> {
     let segments: string[];
     try {
       segments = url.pathname.slice(5).split('/').map(decodeURIComponent);
@@ -140,11 +146,13 @@ export async function startDashboardServer(
       body: parsed.body,
     };
     const response = await answer(served, request);
+    const action = segments.join('/');
     if (req.method === 'POST' && response.status === 200)
-      logger.info(
-        { action: segments.join('/'), request: parsed.body, result: response.json },
-        'dashboard action',
-      );
+      logger.info({ action, request: parsed.body, result: response.json }, 'dashboard action');
+    else if (response.status >= 500)
+      logger.error({ route: action, method: req.method, error: response.json }, 'dashboard request failed');
+    else if (req.method === 'POST')
+      logger.warn({ action, request: parsed.body, error: response.json }, 'dashboard action refused');
     return response;
   }
 
@@ -161,7 +169,10 @@ export async function startDashboardServer(
   // whose name resolves here (DNS rebinding) is refused. Bound to all, any name may be the machine's.
   const names = ['127.0.0.1', 'localhost', '[::1]', address.includes(':') ? `[${address}]` : address];
   const wildcard = address === '0.0.0.0' || address === '::';
-  hostAllowed = (host) => wildcard || names.some((n) => host === `${n}:${port}`);
+  // Browsers leave out the default port.
+  const withPort = (n: string) => (port === 80 ? [n, `${n}:80`] : [`${n}:${port}`]);
+  const allowed = new Set(names.flatMap(withPort));
+  hostAllowed = (host) => wildcard || (host !== undefined && allowed.has(host));
   const host = address.includes(':') ? `[${address}]` : address;
   return {
     url: `http://${host}:${port}/?token=${token}`,

@@ -18,10 +18,15 @@ export function Panel(props: {
   );
 }
 
-export function ErrorLine(props: { error: string | null }) {
+export function ErrorLine(props: { error: string | null; onDismiss?: () => void }) {
   return props.error ? (
     <p class="error" role="alert">
-      {props.error}
+      {props.error}{' '}
+      {props.onDismiss && (
+        <button type="button" class="link" onClick={props.onDismiss}>
+          dismiss
+        </button>
+      )}
     </p>
   ) : null;
 }

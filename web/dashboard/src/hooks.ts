@@ -7,8 +7,10 @@ export function usePoll<T>(load: () => Promise<T>, everyMs: number, deps: unknow
   const latest = useRef(load);
   latest.current = load;
   const generation = useRef(0);
+  const pending = useRef(false);
   const refresh = useCallback(async () => {
     const mine = ++generation.current;
+    pending.current = true;
     try {
       const v = await latest.current();
       if (mine !== generation.current) return; // an older answer arriving late
@@ -16,12 +18,15 @@ export function usePoll<T>(load: () => Promise<T>, everyMs: number, deps: unknow
       setError(null);
     } catch (err) {
       if (mine === generation.current) setError((err as Error).message);
+    } finally {
+      if (mine === generation.current) pending.current = false;
     }
   }, []);
   useEffect(() => {
     void refresh();
     if (everyMs <= 0) return;
-    const timer = setInterval(() => void refresh(), everyMs);
+    // A poll waits for the one before: a slow server is not sent a pile of requests.
+    const timer = setInterval(() => pending.current || void refresh(), everyMs);
     return () => clearInterval(timer);
   }, deps);
   return { value, error, refresh };

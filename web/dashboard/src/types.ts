@@ -54,6 +54,12 @@ export interface PartitionState {
   stuck: 'retrying' | 'waiting' | 'ahead' | null;
 }
 
+export interface PartitionPage {
+  total: number;
+  stuck: number;
+  partitions: PartitionState[];
+}
+
 export interface DeadLetter {
   deadLetterId: number;
   id: string;

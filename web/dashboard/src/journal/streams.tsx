@@ -7,6 +7,7 @@ import { usePoll } from '../hooks.js';
 import type { StoredEvent, StreamSummary } from '../types.js';
 
 const PAGE = 50;
+const SHOWN = 200;
 
 export function StreamsPanel(props: {
   entity: string | null;
@@ -14,13 +15,26 @@ export function StreamsPanel(props: {
   onEvent: (id: string) => void;
 }) {
   const [prefix, setPrefix] = useState('');
-  const streams = usePoll(() => get<StreamSummary[]>('journal/streams', { prefix, limit: 200 }), 0, [prefix]);
+  // One more than shown: is there more?
+  const streams = usePoll(() => get<StreamSummary[]>('journal/streams', { prefix, limit: SHOWN + 1 }), 5000, [
+    prefix,
+  ]);
+  const list = (streams.value ?? []).slice(0, SHOWN);
   return (
     <Panel title="Streams" id="streams">
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <Field label="Entity prefix" name="prefix" placeholder="order" value={prefix} onValue={setPrefix} />
+        <Field
+          label="Entity prefix (whole segments: order, order:1)"
+          name="prefix"
+          placeholder="order"
+          value={prefix}
+          onValue={setPrefix}
+        />
       </form>
       <ErrorLine error={streams.error} />
+      {(streams.value?.length ?? 0) > SHOWN && (
+        <p class="status">The first {SHOWN} streams are shown: a longer prefix narrows them.</p>
+      )}
       <div class="split">
         <table class="grid" data-testid="streams">
           <thead>
@@ -31,7 +45,7 @@ export function StreamsPanel(props: {
             </tr>
           </thead>
           <tbody>
-            {(streams.value ?? []).map((s) => (
+            {list.map((s) => (
               <tr
                 key={s.entity}
                 data-entity={s.entity}
@@ -57,7 +71,7 @@ function StreamEvents(props: { entity: string; onEvent: (id: string) => void }) 
   const [from, setFrom] = useState(0); // stream versions start at 0
   const events = usePoll(
     () => get<StoredEvent[]>('journal/stream', { entity: props.entity, from, limit: PAGE }),
-    0,
+    5000,
     [props.entity, from],
   );
   const list = events.value ?? [];

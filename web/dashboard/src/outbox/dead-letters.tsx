@@ -151,7 +151,8 @@ export function DeadLettersPanel(props: { queues: string[]; readOnly: boolean; o
           {status}
         </p>
       )}
-      <ErrorLine error={actionError ?? list.error} />
+      <ErrorLine error={actionError} onDismiss={() => setActionError(null)} />
+      <ErrorLine error={list.error} />
       <table class="grid" data-testid="dead-letters">
         <thead>
           <tr>

@@ -1,23 +1,51 @@
 /** One queue's partitions: position, lease holder, retries; stuck ones first. */
+import { useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { ErrorLine, Panel } from '../components.js';
 import { age, count } from '../format.js';
 import { usePoll } from '../hooks.js';
-import type { PartitionState } from '../types.js';
+import type { PartitionPage } from '../types.js';
 
+const PAGE = 200;
+
+/** The stuck partitions of the whole queue come first; a page of them at a time. */
 export function PartitionsPanel(props: { queue: string }) {
+  const [offset, setOffset] = useState(0);
+  const [stuckOnly, setStuckOnly] = useState(false);
   const { value, error } = usePoll(
-    () => get<PartitionState[]>('partitions', { queue: props.queue, limit: 1000 }),
+    () =>
+      get<PartitionPage>('partitions', {
+        queue: props.queue,
+        offset,
+        limit: PAGE,
+        stuckOnly: String(stuckOnly),
+      }),
     3000,
-    [props.queue],
+    [props.queue, offset, stuckOnly],
   );
-  const rows = [...(value ?? [])].sort((a, b) => Number(b.stuck !== null) - Number(a.stuck !== null));
-  const stuck = rows.filter((p) => p.stuck !== null).length;
+  const rows = value?.partitions ?? [];
+  const total = value?.total ?? 0;
   return (
     <Panel
       title={`Partitions of ${props.queue}`}
       id="partitions"
-      actions={<span data-testid="stuck-count">{count(stuck)} stuck</span>}
+      actions={
+        <>
+          <span data-testid="stuck-count">{count(value?.stuck)} stuck</span>{' '}
+          <label>
+            <input
+              type="checkbox"
+              name="stuckOnly"
+              checked={stuckOnly}
+              onChange={() => {
+                setStuckOnly(!stuckOnly);
+                setOffset(0);
+              }}
+            />{' '}
+            stuck only
+          </label>
+        </>
+      }
     >
       <ErrorLine error={error} />
       <table class="grid" data-testid="partitions">
@@ -59,6 +87,17 @@ export function PartitionsPanel(props: { queue: string }) {
           ))}
         </tbody>
       </table>
+      <div class="pager">
+        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+          Earlier
+        </button>
+        <button type="button" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
+          Later
+        </button>
+        <span class="status" data-testid="partitions-shown">
+          {total === 0 ? 'none' : `${count(offset + 1)}–${count(offset + rows.length)} of ${count(total)}`}
+        </span>
+      </div>
     </Panel>
   );
 }
