@@ -203,6 +203,16 @@ describe.each(reachable)('dashboard API on an outbox in $dialect', (kind) => {
   });
 });
 
+/** What the graph route answers for an event. */
+async function graphOf(call: Awaited<ReturnType<typeof serve>>['call'], id: string, limit?: number) {
+  const r = await call('GET', `journal/events/${id}/graph${limit === undefined ? '' : `?limit=${limit}`}`);
+  return r.json as unknown as {
+    nodes: { id: string }[];
+    edges: { from: string; to: string }[];
+    truncated: boolean;
+  };
+}
+
 const pg = await journalSchemas();
 
 /** The journals the dashboard shows: a directory's and PostgreSQL's, each with its receipt key. */
@@ -265,11 +275,7 @@ describe.each(journals)('dashboard API on a journal in $name', ({ open }) => {
       receipt: { id: paid.id, hash: paid.hash },
       verification: { status: 'signed', keyId: key.keyId },
     });
-    const graph = (await call('GET', `journal/events/${paid.id}/graph`)).json as unknown as {
-      nodes: { id: string }[];
-      edges: { from: string; to: string }[];
-      truncated: boolean;
-    };
+    const graph = await graphOf(call, paid.id);
     expect(graph.nodes.map((n) => n.id).sort()).toEqual([placed.id, paid.id, shipped.id].sort());
     expect(graph.edges).toEqual(
       expect.arrayContaining([
@@ -277,10 +283,7 @@ describe.each(journals)('dashboard API on a journal in $name', ({ open }) => {
         { from: paid.id, to: shipped.id },
       ]),
     );
-    const small = (await call('GET', `journal/events/${placed.id}/graph?limit=2`)).json as unknown as {
-      nodes: unknown[];
-      truncated: boolean;
-    };
+    const small = await graphOf(call, placed.id, 2);
     expect(small).toMatchObject({ truncated: true });
     expect(small.nodes).toHaveLength(2);
     expect((await call('GET', 'journal/events/not-an-id')).status).toBe(400);
@@ -318,11 +321,7 @@ describe.each(journals)('dashboard API on a journal in $name', ({ open }) => {
     );
     const dots = await journal.append(coordinate('..', 'shop'), { type: 'Dotted', data: {} });
     const { call } = await serve({ journal });
-    const graph = (await call('GET', `journal/events/${closed.id}/graph`)).json as unknown as {
-      nodes: { id: string }[];
-      edges: { from: string; to: string }[];
-      truncated: boolean;
-    };
+    const graph = await graphOf(call, closed.id);
     expect(graph.nodes.map((n) => n.id).sort()).toEqual([placed.id, shipped.id, closed.id].sort());
     expect(graph.edges).toEqual(
       expect.arrayContaining([
@@ -331,7 +330,7 @@ describe.each(journals)('dashboard API on a journal in $name', ({ open }) => {
       ]),
     );
     expect(graph.truncated).toBe(false);
-    const capped = (await call('GET', `journal/events/${closed.id}/graph?limit=2`)).json;
+    const capped = await graphOf(call, closed.id, 2);
     expect(capped).toMatchObject({ truncated: true, nodes: [{ id: closed.id }, { id: shipped.id }] });
     const stream = (await call('GET', 'journal/stream?entity=..')).json as { id: string }[];
     expect(stream.map((e) => e.id)).toEqual([dots.id]);
@@ -349,20 +348,15 @@ describe.each(journals)('dashboard API on a journal in $name', ({ open }) => {
         ),
       );
     const { call } = await serve({ journal });
-    const graph = (await call('GET', `journal/events/${chain[20].id}/graph?limit=11`)).json as unknown as {
-      nodes: { id: string }[];
-      truncated: boolean;
-    };
+    const graph = await graphOf(call, chain[20].id, 11);
     const ids = new Set(graph.nodes.map((n) => n.id));
     expect(graph.truncated).toBe(true);
     expect(ids.size).toBe(11);
     for (let i = 15; i <= 25; i++) expect(ids.has(chain[i].id), `step ${i}`).toBe(true); // 5 causes, 5 effects
     // Near the end of the chain, the causes take the room the few effects leave.
-    const end = (await call('GET', `journal/events/${chain[38].id}/graph?limit=11`)).json as unknown as {
-      nodes: unknown[];
-    };
+    const end = await graphOf(call, chain[38].id, 11);
     expect(end.nodes).toHaveLength(11);
-    const whole = (await call('GET', `journal/events/${chain[0].id}/graph?limit=40`)).json;
+    const whole = await graphOf(call, chain[0].id, 40);
     expect(whole).toMatchObject({ truncated: false });
   });
 });
