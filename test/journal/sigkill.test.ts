@@ -96,8 +96,9 @@ describe('crash safety under SIGKILL', () => {
   }, async () => {
     // Two kill loops at once: one per core.
     const acknowledged = await Promise.all([1, 2].map((seed) => killLoop(tempDir(), seed, 50)));
-    // The kills landed while the writer was busy, not before it started.
-    for (const n of acknowledged) expect(n).toBeGreaterThan(1000);
+    // The kills landed while the writer was busy, not before it started (a few events per kill on
+    // average; fewer on a loaded machine, where the writer gets less of the time before each kill).
+    for (const n of acknowledged) expect(n).toBeGreaterThan(250);
   });
 
   it('gives a second writer in another process JournalLocked naming the holder, until the holder dies', {
