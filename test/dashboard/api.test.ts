@@ -53,6 +53,7 @@ describe('dashboard API', () => {
     expect(page).toBe(403); // the page too
     expect(await withHost(`evil.example:${new URL(base).port}`)).toBe(403);
     expect(await withHost(`localhost:${new URL(base).port}`)).toBe(200);
+    expect(await withHost(`LocalHost:${new URL(base).port}`)).toBe(200); // host names in any case
     // A known route asked with another method.
     const head = await withHeaders(auth, 'HEAD');
     expect([head.status, head.headers.get('allow')]).toEqual([405, 'GET']);

@@ -172,7 +172,7 @@ export async function startDashboardServer(
   // Browsers leave out the default port.
   const withPort = (n: string) => (port === 80 ? [n, `${n}:80`] : [`${n}:${port}`]);
   const allowed = new Set(names.flatMap(withPort));
-  hostAllowed = (host) => wildcard || (host !== undefined && allowed.has(host));
+  hostAllowed = (host) => wildcard || (host !== undefined && allowed.has(host.toLowerCase()));
   const host = address.includes(':') ? `[${address}]` : address;
   return {
     url: `http://${host}:${port}/?token=${token}`,

@@ -375,8 +375,9 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
   async effects(id: string, options: EffectsOptions = {}): Promise<EffectTree<E>> {
     this.open();
     checkOptions(options, LIMIT_OPTION, 'effects option');
-    checkEffectsLimit(options.limit ?? Number.POSITIVE_INFINITY);
-    return (await this.reads.effects(id, options.limit)) as EffectTree<E>;
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    checkEffectsLimit(limit);
+    return (await this.reads.effects(id, Math.min(limit, Number.MAX_SAFE_INTEGER))) as EffectTree<E>;
   }
 
   async correlated(correlationId: string): Promise<StoredEventOf<E>[]> {

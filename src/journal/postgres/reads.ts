@@ -134,8 +134,7 @@ export class JournalReads {
     let count = 1;
     for (let level = [root]; level.length > 0 && count < limit; ) {
       const byId = new Map(level.map((t) => [t.event.id, t]));
-      const ids = [...byId.keys()];
-      const kids = await this.records(this.st.causedByAny, [ids, ids, limit - count]);
+      const kids = await this.records(this.st.causedByAny, [[...byId.keys()], limit - count]);
       // In the parents' order, each parent's effects by position: the next level, breadth first.
       const next = this.events(kids).map((event) => ({ event, effects: [] as EffectTree[] }));
       for (const kid of next) byId.get(kid.event.causationId!)!.effects.push(kid);

@@ -103,10 +103,17 @@ export function journalStatements(t: JournalTables) {
         AND (?::text IS NULL OR l.scope = ?)
         AND (?::text IS NULL OR l.entity = ? OR starts_with(l.entity, ? || ':'))
       ORDER BY l.position LIMIT ?`,
-    /** The direct effects of these events (given twice), by cause in the order given, then position; at most `?`. */
-    causedByAny: `SELECT ${READ_COLUMNS} FROM ${t.log} l JOIN ${t.events} e ON e.pk = l.event_pk
-      WHERE e.causation_id = ANY(?::uuid[])
-      ORDER BY array_position(?::uuid[], e.causation_id), l.position LIMIT ?`,
+    /**
+     * The direct effects of these events: by cause in the order given, then by position; at most
+     * `?`. Each cause is looked up on its own (a lateral join on the causation index), so the plan
+     * stays an index lookup per cause whatever the table's size.
+     */
+    causedByAny: `SELECT x.* FROM unnest(?::uuid[]) WITH ORDINALITY AS p(cause, n)
+      CROSS JOIN LATERAL (
+        SELECT ${READ_COLUMNS} FROM ${t.events} e JOIN ${t.log} l ON l.event_pk = e.pk
+        WHERE e.causation_id = p.cause ORDER BY l.position
+      ) x
+      ORDER BY p.n, x.position LIMIT ?`,
     correlated: `SELECT ${READ_COLUMNS} FROM ${t.log} l JOIN ${t.events} e ON e.pk = l.event_pk
       WHERE e.correlation_id = ? ORDER BY l.position`,
     streams: `SELECT entity, scope, count(*)::bigint AS events FROM ${t.log}

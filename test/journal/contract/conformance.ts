@@ -175,6 +175,7 @@ export function defineJournalConformance(backend: JournalBackend): void {
           );
         const count = (t: EffectTree): number => 1 + t.effects.reduce((n, e) => n + count(e), 0);
         expect(count(await j.effects(hub.id))).toBe(10);
+        expect(count(await j.effects(hub.id, { limit: Number.POSITIVE_INFINITY }))).toBe(10);
         const cut = await j.effects(hub.id, { limit: 5 });
         expect(count(cut)).toBe(5);
         expect(cut.effects.map((e) => e.event.id)).toEqual(kids.map((k) => k.id));
