@@ -1171,7 +1171,10 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
     return withUnreadable(await verifyJournalYielding(this.dir, this.index.count, options), unreadable);
   }
 
-  /** Catches up first (a reader verifies as far as the files go); a file unreadable there is kept as the break. */
+  /**
+   * Catches up first, so a reader verifies as far as the files go; returns the damage that stopped
+   * the catch-up, if any, to report as the break.
+   */
   private beforeVerify(options: VerifyOptions): CorruptData | null {
     this.readable();
     checkOptions(options, VERIFY_OPTIONS, 'verify option');

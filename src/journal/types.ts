@@ -297,7 +297,6 @@ export interface ReadPage<out E extends JournalEvent = JournalEvent> {
   readonly done: boolean;
 }
 
-/** A node of {@link Journal.effects}: an event and what it caused, transitively. */
 /** Options of {@link Journal.effects}. */
 export interface EffectsOptions {
   /**
@@ -307,6 +306,7 @@ export interface EffectsOptions {
   limit?: number;
 }
 
+/** A node of {@link Journal.effects}: an event and what it caused, transitively. */
 export interface EffectTree<out E extends JournalEvent = JournalEvent> {
   readonly event: StoredEventOf<E>;
   readonly effects: EffectTree<E>[];

@@ -124,9 +124,9 @@ const OPTIONS = keys(
 /** How long a wait for a round looks again at the latest, should its announcement be missed. */
 const WAIT_POLL_MS = 50;
 
-/** The journal kept in PostgreSQL. `E` is the application's event union, as for `Journal<E>`. */
 const LIMIT_OPTION = keys('limit');
 
+/** The journal kept in PostgreSQL. `E` is the application's event union, as for `Journal<E>`. */
 export class PostgresJournal<E extends JournalEvent = JournalEvent> implements AsyncJournal<E> {
   private readonly ex: SqlExecutor;
   private readonly reads: JournalReads;
