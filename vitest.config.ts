@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Two files at a time on a 2-core machine (the default leaves one core idle): most tests wait
+    // on databases, brokers and child processes rather than compute.
+    maxWorkers: 2,
   },
 });
