@@ -55,7 +55,7 @@ import { scanRegion } from './index/region-scan.js';
 import { loadIndex, refuseOrphanSnapshot } from './open-index.js';
 import { PayloadVersions } from './payload-versions.js';
 import { EventReader } from './read/event-reader.js';
-import { checkEffectsLimit, checkLimit, readAllOptions, readStreamOptions } from './read/read-options.js';
+import { checkLimit, effectsOptions, readAllOptions, readStreamOptions } from './read/read-options.js';
 import { ReceiptSigner, receiptOf, verifyAgainstRecord } from './receipts.js';
 import { scanSegments } from './recovery.js';
 import { validateRegion } from './region.js';
@@ -704,9 +704,7 @@ export class Journal<out E extends JournalEvent = JournalEvent> {
    * first `limit` events breadth first.
    */
   effects(id: string, options: EffectsOptions = {}): EffectTree<E> {
-    checkOptions(options, LIMIT_OPTION, 'effects option');
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    checkEffectsLimit(limit);
+    const { limit } = effectsOptions(options);
     // Breadth first, without recursion: a chain thousands deep or a fan-out of thousands is fine.
     const order = [this.slotOf(id)];
     const parent = [-1];

@@ -39,7 +39,7 @@ import type {
 } from '../delivery/types.js';
 import { idFromString, idToString, tryIdFromString } from '../ids.js';
 import { PayloadVersions } from '../payload-versions.js';
-import { checkEffectsLimit } from '../read/read-options.js';
+import { effectsOptions } from '../read/read-options.js';
 import { ReceiptSigner, receiptOf, verifyAgainstRecord } from '../receipts.js';
 import { regionMatches } from '../region.js';
 import type {
@@ -123,8 +123,6 @@ const OPTIONS = keys(
 );
 /** How long a wait for a round looks again at the latest, should its announcement be missed. */
 const WAIT_POLL_MS = 50;
-
-const LIMIT_OPTION = keys('limit');
 
 /** The journal kept in PostgreSQL. `E` is the application's event union, as for `Journal<E>`. */
 export class PostgresJournal<E extends JournalEvent = JournalEvent> implements AsyncJournal<E> {
@@ -374,9 +372,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
 
   async effects(id: string, options: EffectsOptions = {}): Promise<EffectTree<E>> {
     this.open();
-    checkOptions(options, LIMIT_OPTION, 'effects option');
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    checkEffectsLimit(limit);
+    const { limit } = effectsOptions(options);
     return (await this.reads.effects(id, Math.min(limit, Number.MAX_SAFE_INTEGER))) as EffectTree<E>;
   }
 

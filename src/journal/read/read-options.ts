@@ -1,10 +1,11 @@
 import { InvalidArgument } from '../../errors.js';
 import { checkOptions, keys } from '../../validation.js';
 import { validateRegion } from '../region.js';
-import type { ReadAllOptions, ReadStreamOptions, Region } from '../types.js';
+import type { EffectsOptions, ReadAllOptions, ReadStreamOptions, Region } from '../types.js';
 
 const READ_STREAM_OPTIONS = keys('from', 'limit', 'backwards');
 const READ_ALL_OPTIONS = keys('after', 'limit', 'region');
+const EFFECTS_OPTIONS = keys('limit');
 
 /** `readStream`'s options checked, with their defaults (every backend reads them alike). */
 export function readStreamOptions(options: ReadStreamOptions): {
@@ -42,9 +43,12 @@ export function checkLimit(limit: unknown): void {
     throw new InvalidArgument('limit must be a non-negative integer', { limit });
 }
 
-/** An effects tree's `limit`: a whole number of at least 1 (the event itself), or unbounded. */
-export function checkEffectsLimit(limit: unknown): void {
+/** `effects`' options checked: the most events in the tree, at least 1 (the event itself), or no limit. */
+export function effectsOptions(options: EffectsOptions): { limit: number } {
+  checkOptions(options, EFFECTS_OPTIONS, 'effects option');
+  const { limit = Number.POSITIVE_INFINITY } = options;
   checkLimit(limit);
   if (limit === 0)
     throw new InvalidArgument('effects: limit must be at least 1 (the event itself)', { limit });
+  return { limit };
 }
