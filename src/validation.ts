@@ -40,6 +40,25 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 export const isTimerDelay = (ms: unknown, min = 0): boolean =>
   typeof ms === 'number' && ms >= min && ms <= MAX_TIMER_MS;
 
+/**
+ * `value` when it is a whole number from `min` to `max`; otherwise an {@link InvalidArgument}
+ * naming it (after `context`, when given, as in `partitions: limit must be ...`).
+ */
+export function wholeNumberIn(
+  value: unknown,
+  name: string,
+  min: number,
+  max: number,
+  context?: string,
+): number {
+  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max)
+    throw new InvalidArgument(
+      `${context ? `${context}: ` : ''}${name} must be a whole number from ${min} to ${max}`,
+      { [name]: value },
+    );
+  return value as number;
+}
+
 /** A set of option names, for {@link refuseUnknownKeys}. */
 export const keys = <K extends string>(...names: K[]): ReadonlySet<string> => new Set(names);
 

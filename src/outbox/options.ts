@@ -1,5 +1,5 @@
 import { InvalidArgument } from '../errors.js';
-import { checkOptions, isPlainText, keys, MAX_TIMER_MS } from '../validation.js';
+import { checkOptions, isPlainText, keys, MAX_TIMER_MS, wholeNumberIn } from '../validation.js';
 import { checkPartitionCount, checkPrefix, checkQueueName } from './names.js';
 import { OutboxProfile } from './profiles.js';
 import type { Delivery, OutboxOptions, QueueDeclaration, Tuning } from './types.js';
@@ -17,11 +17,8 @@ export interface ResolvedOptions {
   readonly dedupeRetentionMs: number;
 }
 
-const positiveInt = (value: unknown, what: string, max = Number.MAX_SAFE_INTEGER): number => {
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max)
-    throw new InvalidArgument(`${what} must be a whole number from 1 to ${max}`, { [what]: value });
-  return value as number;
-};
+const positiveInt = (value: unknown, what: string, max = Number.MAX_SAFE_INTEGER): number =>
+  wholeNumberIn(value, what, 1, max);
 
 const OUTBOX_OPTIONS = keys(
   'prefix',

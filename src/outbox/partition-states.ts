@@ -1,4 +1,4 @@
-import { InvalidArgument } from '../errors.js';
+import { wholeNumberIn } from '../validation.js';
 import type { OutboxConnection } from './dialects/dialect.js';
 import type { Statements } from './dialects/statements.js';
 import { num } from './runtime.js';
@@ -11,13 +11,14 @@ export async function partitionStates(
   queue: string,
   options: PartitionStateOptions = {},
 ): Promise<PartitionState[]> {
-  const from = wholeNumber('from', options.from ?? 0, 0, 10_000);
-  const limit = wholeNumber('limit', options.limit ?? 1000, 1, 10_000);
-  const stuckAfterMs = wholeNumber(
-    'stuckAfterMs',
+  const from = wholeNumberIn(options.from ?? 0, 'from', 0, 10_000, 'partitions');
+  const limit = wholeNumberIn(options.limit ?? 1000, 'limit', 1, 10_000, 'partitions');
+  const stuckAfterMs = wholeNumberIn(
     options.stuckAfterMs ?? 60_000,
+    'stuckAfterMs',
     0,
     Number.MAX_SAFE_INTEGER,
+    'partitions',
   );
   const ex = conn.executor;
   const now = num((await ex.query(sql.now)).rows[0]?.now);
@@ -51,12 +52,4 @@ export async function partitionStates(
               : null,
     };
   });
-}
-
-function wholeNumber(name: string, value: number, min: number, max: number): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max)
-    throw new InvalidArgument(`partitions: ${name} must be a whole number from ${min} to ${max}`, {
-      [name]: value,
-    });
-  return value;
 }
