@@ -18,7 +18,8 @@ afterEach(closeAll);
 
 describe('dashboard API', () => {
   it('refuses every request without the token, or with another', async () => {
-    const { call, base, server } = await serve({});
+    const { logger, warnings } = recordingLogger();
+    const { call, base, server } = await serve({}, { logger });
     expect((await call('GET', 'overview', undefined, null)).status).toBe(401);
     expect((await call('GET', 'overview', undefined, 'x'.repeat(server.token.length))).json.code).toBe(
       'UNAUTHORIZED',
@@ -42,6 +43,10 @@ describe('dashboard API', () => {
           .on('error', reject),
       );
     expect(await withHost('evil.example')).toBe(403);
+    expect(warnings.map((w) => [w.msg, w.obj.reason])).toContainEqual([
+      'dashboard request refused',
+      'not served to host "evil.example"',
+    ]);
     const page = await new Promise<number>((resolve, reject) =>
       http
         .get(`${base}/?token=${server.token}`, { headers: { host: 'evil.example' } }, (res) => {

@@ -76,16 +76,16 @@ export async function startDashboardServer(
       req.resume();
       return send(401, { code: 'UNAUTHORIZED', message: 'a valid dashboard token is required' });
     }
-    if (!hostAllowed(req.headers.host)) {
+    // Another host name resolving here (DNS rebinding), or a POST from another site.
+    const refusal = !hostAllowed(req.headers.host)
+      ? `not served to host ${JSON.stringify(req.headers.host)}`
+      : req.method === 'POST' && !sameOrigin(req)
+        ? 'a request from another site'
+        : null;
+    if (refusal) {
       req.resume();
-      return send(403, {
-        code: 'FORBIDDEN',
-        message: `not served to host ${JSON.stringify(req.headers.host)}`,
-      });
-    }
-    if (req.method === 'POST' && !sameOrigin(req)) {
-      req.resume();
-      return send(403, { code: 'FORBIDDEN', message: 'a request from another site' });
+      logger.warn({ route: url.pathname, method: req.method, reason: refusal }, 'dashboard request refused');
+      return send(403, { code: 'FORBIDDEN', message: refusal });
     }
     handle(req, url)
       .then(({ status, json, headers }) => send(status, json, headers))
@@ -167,13 +167,13 @@ export async function startDashboardServer(
   cookieName = `causeway_dashboard_${port}`;
   // Bound to one address, the API answers only the names of this machine: a page of another site
   // whose name resolves here (DNS rebinding) is refused. Bound to all, any name may be the machine's.
-  const names = ['127.0.0.1', 'localhost', '[::1]', address.includes(':') ? `[${address}]` : address];
+  const host = address.includes(':') ? `[${address}]` : address;
+  const names = ['127.0.0.1', 'localhost', '[::1]', host];
   const wildcard = address === '0.0.0.0' || address === '::';
   // Browsers leave out the default port.
   const withPort = (n: string) => (port === 80 ? [n, `${n}:80`] : [`${n}:${port}`]);
   const allowed = new Set(names.flatMap(withPort));
-  hostAllowed = (host) => wildcard || (host !== undefined && allowed.has(host.toLowerCase()));
-  const host = address.includes(':') ? `[${address}]` : address;
+  hostAllowed = (given) => wildcard || (given !== undefined && allowed.has(given.toLowerCase()));
   return {
     url: `http://${host}:${port}/?token=${token}`,
     token,
