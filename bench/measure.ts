@@ -67,39 +67,49 @@ export interface Comparison {
   ratio: number;
   /** Lowest and highest ratio of one round against the baseline round beside it. */
   ratio_range: [number, number];
+  /** The peer's median rate, when one was measured. */
+  peer_ops_per_s?: number;
 }
 
 /**
- * Medians of `subject` and `baseline` rates, measured in alternating rounds (ABBA order) after a
- * warm-up of each, so both see the same machine: this one is shared and its disk is noisy.
+ * Medians of `subject` and `baseline` rates (and a `peer`'s, when given), measured in alternating
+ * rounds (ABBA order) after a warm-up of each, so all see the same machine: this one is shared and
+ * its disk is noisy.
  */
 export async function compareRates(
   subject: Workload,
   baseline: Workload,
   plan: RatePlan = DEFAULT_PLAN,
+  peer?: Workload,
 ): Promise<Comparison> {
-  await baseline(plan.warmupMs);
+  const others = peer ? [baseline, peer] : [baseline];
+  for (const w of others) await w(plan.warmupMs);
   await subject(plan.warmupMs);
   plan.onWarm?.();
   const ours: number[] = [];
-  const theirs: number[] = [];
+  const theirs: number[][] = others.map(() => []);
+  const measureOthers = async (order: number[]) => {
+    for (const i of order) theirs[i].push(await rateOf(others[i], plan.roundMs));
+  };
+  const forward = others.map((_, i) => i);
   for (let r = 0; r < plan.rounds; r++) {
     if (r % 2 === 0) {
-      theirs.push(await rateOf(baseline, plan.roundMs));
+      await measureOthers(forward);
       ours.push(await rateOf(subject, plan.roundMs));
     } else {
       ours.push(await rateOf(subject, plan.roundMs));
-      theirs.push(await rateOf(baseline, plan.roundMs));
+      await measureOthers([...forward].reverse());
     }
   }
-  const ratios = ours.map((o, i) => o / theirs[i]);
+  const ratios = ours.map((o, i) => o / theirs[0][i]);
   const ops = median(ours);
-  const base = median(theirs);
+  const base = median(theirs[0]);
   return {
     ops_per_s: Math.round(ops),
     baseline_ops_per_s: Math.round(base),
     ratio: round2(ops / base),
     ratio_range: [round2(Math.min(...ratios)), round2(Math.max(...ratios))],
+    ...(peer ? { peer_ops_per_s: Math.round(median(theirs[1])) } : {}),
   };
 }
 

@@ -340,8 +340,8 @@ export class Outbox {
       for (let p = 0; p < info.partitions; p++) {
         const id = info.ids[p];
         const notifier = new Notifier();
-        rt.processors.set(id, notifier);
-        const processor = new PartitionProcessor(rt, queue, p, id, declaration.delivery, settings);
+        const processor = new PartitionProcessor(rt, queue, p, id, declaration.delivery, settings, notifier);
+        rt.processors.set(id, processor);
         this.processors.push(processor);
         this.tasks.spawn({
           name: `processor-${queue}-${p}`,

@@ -1,5 +1,4 @@
 import type { Logger } from '../logger.js';
-import type { Notifier } from '../worker/index.js';
 import type { Dialect, OutboxConnection } from './dialects/dialect.js';
 import type { Statements } from './dialects/statements.js';
 import type { SequencerHints } from './hints.js';
@@ -15,8 +14,8 @@ export interface Runtime {
   readonly sql: Statements;
   readonly registry: QueueRegistry;
   readonly hints: SequencerHints;
-  /** In-process wake-ups of this process's partition processors, by partition id. */
-  readonly processors: Map<number, Notifier>;
+  /** This process's partition processors, by partition id. */
+  readonly processors: Map<number, LocalProcessor>;
   readonly counters: Counters;
   readonly tuning: Tuning;
   /** PostgreSQL: the channel for cross-process wake-ups; null elsewhere. */
@@ -24,6 +23,19 @@ export interface Runtime {
   readonly owner: string;
   readonly logger: Logger;
   readonly reporter: Reporter;
+}
+
+/** A partition processor of this process, as the sequencer and the wake-ups see it. */
+export interface LocalProcessor {
+  wake(): void;
+  /**
+   * Reserves the processor's next delivery for messages the sequencer reads while it numbers them,
+   * when the processor is leased, idle, and holds the partition for a while yet: returns the
+   * sequence they must follow and how many it takes; null otherwise.
+   */
+  reserve(): { readonly acked: number; readonly limit: number } | null;
+  /** Ends a reservation with the messages read for it (none when there were none), and wakes it. */
+  handOver(rows: Record<string, unknown>[]): void;
 }
 
 /** A number from a driver value (PostgreSQL returns bigint as a string; NULL is 0). */

@@ -19,10 +19,19 @@ afterEach(() => {
 });
 
 /** Starts a poison consumer; resolves with it once it runs, and its exit as a promise. */
-async function consumer(url: string, prefix: string, mode: string, maxAttempts = 3) {
+async function consumer(url: string, prefix: string, mode: string, maxAttempts = 3, leaseMs = 300) {
   const child = spawn(
     process.execPath,
-    ['--import', TSX_LOADER, fixture('poison-consumer.ts'), url, prefix, mode, String(maxAttempts)],
+    [
+      '--import',
+      TSX_LOADER,
+      fixture('poison-consumer.ts'),
+      url,
+      prefix,
+      mode,
+      String(maxAttempts),
+      String(leaseMs),
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -87,6 +96,52 @@ for (const kind of ALL_KINDS) {
         }
       }, 90_000);
     }
+
+    it('leased: a poison message that reaches a consumer already holding the partition counts each start', async () => {
+      const db = await kind.create();
+      const producer = await Outbox.producer(db.url, {
+        prefix: db.prefix,
+        queues: { work: { partitions: 1 } },
+      });
+      const enqueue = (payload: Record<string, unknown>) =>
+        db.transaction((tx) => producer.enqueueBatch(tx, 'work', [{ type: 'T', payload }]));
+      const delivered = async () =>
+        new Set((await db.query(`SELECT n FROM ${db.prefix}_deliveries`)).map((r) => Number(r.n)));
+      try {
+        await db.query(`CREATE TABLE ${db.prefix}_deliveries (n integer NOT NULL)`);
+        // The first consumer holds the partition (a long lease) and waits when the poison arrives,
+        // so its sequencer may read the message for it: that start must be counted too.
+        const first = await consumer(db.url, db.prefix, 'leased', 3, 5000);
+        await enqueue({ n: 1 });
+        await waitFor(async () => (await delivered()).has(1), 10_000, 'the first message');
+        await enqueue({ n: 2, poison: true });
+        await first.exited;
+        let crashes = 1;
+        for (; crashes < 6; crashes++) {
+          const c = await consumer(db.url, db.prefix, 'leased');
+          const outcome = await Promise.race([
+            c.exited.then(() => 'crashed'),
+            waitFor(
+              async () => (await producer.deadLetters.list()).length === 1,
+              20_000,
+              'the dead letter',
+            ).then(() => 'dead-lettered'),
+          ]);
+          if (outcome === 'dead-lettered') break;
+        }
+        expect(crashes).toBe(3);
+        const [letter] = await producer.deadLetters.list();
+        expect(letter).toMatchObject({ payload: { n: 2, poison: true }, attempts: 3 });
+        await enqueue({ n: 3 });
+        await waitFor(async () => (await delivered()).has(3), 10_000, 'the message after it');
+        expect(await delivered()).toEqual(new Set([1, 3]));
+      } finally {
+        for (const c of running) c.kill('SIGKILL');
+        await producer.stop();
+        await db.query(`DROP TABLE IF EXISTS ${db.prefix}_deliveries`);
+        await db.close();
+      }
+    }, 90_000);
 
     it('transactional, maxAttempts 1: only the message at fault is dead-lettered, not the batch ahead of it', async () => {
       const db = await kind.create();

@@ -69,11 +69,20 @@ export interface DialectStatements {
   /** The names among `?` (as many as given) of tables that exist in the current schema. */
   existingTables(n: number): string;
   /**
-   * Sequences many partitions in one statement, notifying their processors (parameters: partition
-   * ids, how many per partition, notification channel, sender). Returns a row per partition it locked:
-   * `id`, `moved`, `picked`; a partition without a row was busy.
+   * Sequences many partitions in one statement, notifying their processors, and reads the first
+   * messages of those whose processor here waits for them, recording that their delivery begins
+   * (parameters: partition ids, how many per partition; the waiting partitions' ids, acknowledged
+   * sequences and batch sizes; notification channel, sender). Returns rows per partition it locked:
+   * `id`, `moved`, `picked`, and a message read for it (`seq` and the message columns) or none;
+   * a partition without a row was busy.
    */
   readonly sequencePartitions?: string;
+  /**
+   * Reads a partition's next messages and records that their delivery begins, in one statement, for
+   * a holder that knows the start record covers none of them (parameters: partition id, acknowledged
+   * sequence, limit, partition id). Without it, the select and the record run one after the other.
+   */
+  readonly takeMessages?: string;
 }
 
 /**

@@ -64,6 +64,7 @@ export function buildStatements(t: Tables, dialect: Dialect) {
     /** The partition's record of the last delivery that began (see the processor's beginDelivery). */
     readStart: `SELECT seq, started, until_seq FROM ${t.starts} WHERE partition_id = ?`,
     recordStart: d.upsert(t.starts, ['partition_id', 'seq', 'started', 'until_seq']),
+    takeMessages: d.takeMessages,
     selectMessages: `SELECT seq, ${MESSAGE_COLUMNS} FROM ${t.outgoing}
        WHERE partition_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     // Each guarded update changes the token, so MySQL's "changed rows" count is reliable.

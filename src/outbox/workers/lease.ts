@@ -12,6 +12,18 @@ export interface Lease {
   expiresAt: number;
   acked: number;
   attempts: number;
+  /**
+   * The partition's start record as this holder last wrote it (undefined until it has): only the
+   * holder writes it, so it is read once per claim.
+   */
+  start?: StartRecord;
+}
+
+/** The last delivery that began in a partition (see the processor's `beginDelivery`). */
+export interface StartRecord {
+  readonly seq: number;
+  readonly started: number;
+  readonly until: number;
 }
 
 /** Records a successful claim, renewal or acknowledgement that began at `startedAt`. */

@@ -1,8 +1,8 @@
 import { DeliveryEnded, LeaseLost } from '../../errors.js';
 import { type Plan, runPlan, type SqlExecutor } from '../../sql/index.js';
-import { Directive, type WorkerAction } from '../../worker/index.js';
+import { Directive, type Notifier, type WorkerAction } from '../../worker/index.js';
 import { decodeMessage } from '../message.js';
-import { num, type Runtime } from '../runtime.js';
+import { type LocalProcessor, num, type Runtime } from '../runtime.js';
 import type { Delivery, LeasedContext, Message, TransactionalContext } from '../types.js';
 import { type Lease, LeaseKeeper, newToken, renewed } from './lease.js';
 import { watchLockHolding } from './lock-watch.js';
@@ -20,6 +20,12 @@ const unfinished = (earlier: number): Decision => ({
     reason: `delivery started ${earlier} times without an outcome (does its handler end the process?)`,
   },
 });
+
+/** Messages a delivery begins with, and how it begins. */
+type Taken = Started & { readonly rows: Record<string, unknown>[] };
+
+/** True when the holder knows the partition's start record covers nothing it has not acknowledged. */
+const startsFresh = (held: Lease): boolean => held.start !== undefined && held.start.until <= held.acked;
 
 /** A transactional run whose handler ran past its deadline. */
 interface TimedOut {
@@ -71,9 +77,14 @@ interface Applied {
  * locks the partition's cursor row and runs the handler in the transaction that acknowledges:
  * exactly-once for the handler's writes in the same database.
  */
-export class PartitionProcessor implements WorkerAction<ProcessorReport> {
+export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalProcessor {
   /** Leased mode: kept between runs, so a busy partition is not re-claimed per batch. */
   private held: Lease | null = null;
+  private running = false;
+  /** The lease under which the sequencer is reading this processor's next messages. */
+  private reserved: Lease | null = null;
+  /** Messages the sequencer read (their start recorded) under `lease`. */
+  private handed: { readonly lease: Lease; readonly rows: Record<string, unknown>[] } | null = null;
   private readonly where: { queue: string; partition: number };
 
   private readonly delivery: Delivery;
@@ -85,6 +96,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     private readonly partitionId: number,
     delivery: Delivery,
     private readonly settings: ProcessorSettings,
+    private readonly notifier: Notifier,
   ) {
     this.where = { queue, partition };
     this.delivery =
@@ -93,7 +105,29 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
         : delivery;
   }
 
+  wake(): void {
+    this.notifier.wake();
+  }
+
+  reserve(): { acked: number; limit: number } | null {
+    const held = this.held;
+    if (this.delivery.mode !== 'leased' || this.running || this.reserved || this.handed || !held) return null;
+    if (held.expiresAt - this.settings.leaseMs / 2 <= Date.now() || !startsFresh(held)) return null;
+    this.reserved = held;
+    return { acked: held.acked, limit: this.settings.batchSize };
+  }
+
+  handOver(rows: Record<string, unknown>[]): void {
+    const lease = this.reserved;
+    this.reserved = null;
+    if (lease && rows.length > 0) this.handed = { lease, rows };
+    this.notifier.wake();
+  }
+
   async execute(signal: AbortSignal) {
+    // The sequencer is reading this partition's next messages for it, and wakes it when it has.
+    if (this.reserved) return Directive.idle<ProcessorReport>({ delivered: 0 });
+    this.running = true;
     try {
       return this.delivery.mode === 'leased' ? await this.runLeased(signal) : await this.runLocked(signal);
     } catch (e) {
@@ -105,6 +139,8 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
         'outbox lease lost before acknowledgement; another holder redelivers',
       );
       return Directive.idle<ProcessorReport>({ delivered: 0 });
+    } finally {
+      this.running = false;
     }
   }
 
@@ -140,29 +176,31 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
       this.held?.token ?? '',
     ]);
     const cursor = (await conn.executor.query(sql.readCursor, [this.partitionId])).rows[0];
+    const earlier = this.held;
     if (claimed.rowCount === 0) {
       this.held = null;
       return Math.max(1, num(cursor?.retry_left), num(cursor?.lease_left));
     }
-    this.held = {
-      token,
-      expiresAt: startedAt + leaseMs,
-      acked: num(cursor.acked_seq),
-      attempts: num(cursor.attempts),
-    };
+    const acked = num(cursor.acked_seq);
+    // A renewal of a lease that had not run out: nobody else wrote the partition meanwhile.
+    if (earlier && earlier.expiresAt > startedAt && earlier.acked === acked) {
+      renewed(earlier, token, startedAt, leaseMs);
+      earlier.attempts = num(cursor.attempts);
+      return earlier;
+    }
+    this.held = { token, expiresAt: startedAt + leaseMs, acked, attempts: num(cursor.attempts) };
     return this.held;
   }
 
   private async runLeased(signal: AbortSignal) {
-    const { sql, conn } = this.rt;
-    const { leaseMs, batchSize } = this.settings;
+    const { conn } = this.rt;
+    const { leaseMs } = this.settings;
     const held = await this.claim();
     if (typeof held === 'number') return Directive.sleep<ProcessorReport>(held + 5);
-    const rows = (await conn.executor.query(sql.selectMessages, [this.partitionId, held.acked, batchSize]))
-      .rows;
+    const taken = this.handedTo(held) ?? (await this.take(held));
     // Idle: the lease is kept (it lapses unless work comes), so the next message needs no claim.
-    if (rows.length === 0) return Directive.idle<ProcessorReport>({ delivered: 0 });
-    const { earlier, alone } = await this.beginDelivery(conn.executor, rows, held.attempts);
+    if (!taken) return Directive.idle<ProcessorReport>({ delivered: 0 });
+    const { rows, earlier, alone } = taken;
     const messages = this.messages(alone ? rows.slice(0, 1) : rows, earlier);
     let decision: Decision;
     if (earlier >= this.settings.maxAttempts) decision = unfinished(earlier);
@@ -344,6 +382,50 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     return applied.directive;
   }
 
+  /** Messages the sequencer read for this holder, when they are still the next ones. */
+  private handedTo(held: Lease): Taken | null {
+    const handed = this.handed;
+    this.handed = null;
+    if (!handed || handed.lease !== held) return null;
+    const rows = handed.rows;
+    if (num(rows[0].seq) !== held.acked + 1) return null;
+    return { rows, ...this.freshStart(held, rows) };
+  }
+
+  /** What a fresh delivery of `rows` records (see `take`), remembered by the holder. */
+  private freshStart(held: Lease, rows: Record<string, unknown>[]): Started {
+    const alone = rows.length === 1;
+    held.start = { seq: num(rows[0].seq), started: alone ? 1 : 0, until: num(rows.at(-1)!.seq) };
+    return { earlier: held.attempts, alone };
+  }
+
+  /**
+   * Leased mode: the partition's next messages, with their delivery begun (see `beginDelivery`).
+   * When the holder knows the start record ends before them, the record that a fresh delivery
+   * writes needs nothing read first, and takes the same statement as the messages where the
+   * dialect can.
+   */
+  private async take(held: Lease): Promise<Taken | null> {
+    const { sql, conn } = this.rt;
+    const params = [this.partitionId, held.acked, this.settings.batchSize];
+    if (!startsFresh(held)) {
+      const rows = (await conn.executor.query(sql.selectMessages, params)).rows;
+      if (rows.length === 0) return null;
+      const started = await this.beginDelivery(conn.executor, rows, held.attempts, held);
+      return { rows, ...started };
+    }
+    let rows: Record<string, unknown>[];
+    if (sql.takeMessages)
+      rows = (await conn.executor.query(sql.takeMessages, [...params, this.partitionId])).rows;
+    else rows = (await conn.executor.query(sql.selectMessages, params)).rows;
+    if (rows.length === 0) return null;
+    const started = this.freshStart(held, rows);
+    const start = held.start!;
+    if (!sql.takeMessages)
+      await conn.executor.query(sql.recordStart, [this.partitionId, start.seq, start.started, start.until]);
+    return { rows, ...started };
+  }
+
   /**
    * Records, durably and before any handler runs, that a delivery of `rows` (from the partition's
    * first undelivered message) begins, and says how: when an earlier delivery of the same message,
@@ -356,6 +438,8 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     ex: SqlExecutor,
     rows: Record<string, unknown>[],
     failed: number,
+    /** Leased mode: the lease that remembers the record written. */
+    held?: Lease,
   ): Promise<Started> {
     const { sql } = this.rt;
     const head = num(rows[0].seq);
@@ -365,7 +449,9 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport> {
     const alone = again || (record !== undefined && head <= num(record.until_seq)) || rows.length === 1;
     const lone = again ? num(record.started) : 0;
     const until = alone ? Math.max(num(record?.until_seq), head) : last;
-    await ex.query(sql.recordStart, [this.partitionId, head, alone ? lone + 1 : 0, until]);
+    const started = alone ? lone + 1 : 0;
+    await ex.query(sql.recordStart, [this.partitionId, head, started, until]);
+    if (held) held.start = { seq: head, started, until };
     return { earlier: Math.max(lone, failed), alone };
   }
 

@@ -37,9 +37,9 @@ export class Reconciler implements WorkerAction<ReconcilerReport> {
     if (toSequence.length > 0) hints.add(toSequence);
     let toDeliver = 0;
     for (const r of (await conn.executor.query(sql.partitionsWithUndelivered)).rows) {
-      const notifier = processors.get(Number(r.partition_id));
-      if (notifier) {
-        notifier.wake();
+      const processor = processors.get(Number(r.partition_id));
+      if (processor) {
+        processor.wake();
         toDeliver++;
       }
     }

@@ -23,7 +23,8 @@ export const statements = (t: Tables): DialectStatements => ({
      ON CONFLICT (${key}) DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}`,
   // Every step works on what the statement itself deleted, so a row another sequencer moved after
   // this statement's snapshot is simply not counted; a partition whose picked rows vanished like that
-  // reports picked > moved and is looked at again.
+  // reports picked > moved and is looked at again. Partitions whose processor here waits for them get
+  // their first messages in the same statement, with the start of their delivery recorded.
   sequencePartitions: `WITH locked AS (
          SELECT id, next_seq FROM ${t.partitions} WHERE id = ANY(?::integer[]) ORDER BY id FOR UPDATE SKIP LOCKED),
        picked AS (
@@ -36,15 +37,35 @@ export const statements = (t: Tables): DialectStatements => ({
          FROM moved m JOIN locked l ON l.id = m.partition_id),
        inserted AS (
          INSERT INTO ${t.outgoing} (partition_id, seq, ${COLUMNS})
-         SELECT partition_id, seq, ${COLUMNS} FROM numbered RETURNING partition_id),
+         SELECT partition_id, seq, ${COLUMNS} FROM numbered RETURNING partition_id, seq, ${COLUMNS}),
        counts AS (
          SELECT partition_id, COUNT(*) AS n FROM inserted GROUP BY partition_id),
        bumped AS (
          UPDATE ${t.partitions} p SET next_seq = p.next_seq + c.n FROM counts c WHERE p.id = c.partition_id
-         RETURNING p.id, c.n)
+         RETURNING p.id, c.n),
+       handed AS (
+         SELECT i.* FROM inserted i
+         JOIN locked l ON l.id = i.partition_id
+         JOIN unnest(?::integer[], ?::bigint[], ?::integer[]) AS w(id, acked, size) ON w.id = i.partition_id
+         WHERE l.next_seq = w.acked + 1 AND i.seq < l.next_seq + w.size),
+       recorded AS (
+         INSERT INTO ${t.starts} (partition_id, seq, started, until_seq)
+         SELECT partition_id, MIN(seq), CASE WHEN COUNT(*) = 1 THEN 1 ELSE 0 END, MAX(seq)
+         FROM handed GROUP BY partition_id
+         ON CONFLICT (partition_id) DO UPDATE
+           SET seq = excluded.seq, started = excluded.started, until_seq = excluded.until_seq)
      SELECT l.id, COALESCE(b.n, 0) AS moved,
        (SELECT COUNT(*) FROM picked p WHERE p.partition_id = l.id) AS picked,
        (SELECT pg_notify(?, CASE WHEN COUNT(*) > 1000 THEN 'p:*' ELSE 'p:' || string_agg(id::text, ',') END || '@' || ?)
-        FROM bumped HAVING COUNT(*) > 0) AS notified
-     FROM locked l LEFT JOIN bumped b ON b.id = l.id`,
+        FROM bumped HAVING COUNT(*) > 0) AS notified,
+       h.seq, h.message_id, h.msg_key, h.payload, h.payload_kind, h.payload_type, h.headers, h.created_at
+     FROM locked l LEFT JOIN bumped b ON b.id = l.id LEFT JOIN handed h ON h.partition_id = l.id`,
+  takeMessages: `WITH picked AS (
+         SELECT seq, ${COLUMNS} FROM ${t.outgoing} WHERE partition_id = ? AND seq > ? ORDER BY seq LIMIT ?),
+       recorded AS (
+         INSERT INTO ${t.starts} (partition_id, seq, started, until_seq)
+         SELECT ?, MIN(seq), CASE WHEN COUNT(*) = 1 THEN 1 ELSE 0 END, MAX(seq) FROM picked HAVING COUNT(*) > 0
+         ON CONFLICT (partition_id) DO UPDATE
+           SET seq = excluded.seq, started = excluded.started, until_seq = excluded.until_seq)
+     SELECT * FROM picked ORDER BY seq`,
 });
