@@ -40,6 +40,7 @@ import type {
   QueueStats,
 } from './types.js';
 import { WakeupListener } from './wakeups.js';
+import { LeasedAcks } from './workers/acks.js';
 import { handlerScope } from './workers/handler-scope.js';
 import { PartitionProcessor } from './workers/processor.js';
 import { Reconciler } from './workers/reconciler.js';
@@ -152,6 +153,7 @@ export class Outbox {
         registry,
         hints: new SequencerHints(!dialect.capabilities.notifyOnCommit),
         processors: new Map(),
+        acks: sql.ackLeasedMany ? new LeasedAcks(connection.executor, sql.ackLeasedMany) : null,
         counters: new Counters(),
         tuning: resolved.tuning,
         notifyChannel: dialect.capabilities.notifyOnCommit ? `${resolved.prefix}_wake` : null,

@@ -6,6 +6,7 @@ import type { QueueRegistry } from './registry.js';
 import type { Reporter } from './reporter.js';
 import type { Counters } from './stats.js';
 import type { Tuning } from './types.js';
+import type { LeasedAcks } from './workers/acks.js';
 
 /** What the background workers of one outbox share. */
 export interface Runtime {
@@ -16,6 +17,8 @@ export interface Runtime {
   readonly hints: SequencerHints;
   /** This process's partition processors, by partition id. */
   readonly processors: Map<number, LocalProcessor>;
+  /** Where the dialect can: leased acknowledgements of several partitions in one statement. */
+  readonly acks: LeasedAcks | null;
   readonly counters: Counters;
   readonly tuning: Tuning;
   /** PostgreSQL: the channel for cross-process wake-ups; null elsewhere. */

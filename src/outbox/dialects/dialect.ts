@@ -83,6 +83,12 @@ export interface DialectStatements {
    * sequence, limit, partition id). Without it, the select and the record run one after the other.
    */
   readonly takeMessages?: string;
+  /**
+   * Leased acknowledgements of many partitions in one statement (parameters: arrays of partition
+   * ids, sequences, lease tokens, next tokens, lease milliseconds); returns the `partition_id`s
+   * whose lease still held.
+   */
+  readonly ackLeasedMany?: string;
 }
 
 /**

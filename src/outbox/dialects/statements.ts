@@ -74,6 +74,7 @@ export function buildStatements(t: Tables, dialect: Dialect) {
        SET acked_seq = ?, attempts = 0, retry_at = NULL, last_error = NULL,
            lease_token = ?, lease_expires_at = ${now} + ?
        WHERE partition_id = ? AND lease_token = ?`,
+    ackLeasedMany: d.ackLeasedMany,
     releaseLease: `UPDATE ${t.processors} SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
        WHERE partition_id = ? AND lease_token = ?`,
     ackLocked: `UPDATE ${t.processors} SET acked_seq = ?, attempts = 0, retry_at = NULL, last_error = NULL

@@ -488,7 +488,8 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalP
       held.attempts = 0;
     }
     if (!d.next) {
-      if (d.acked > 0) await runPlan(acknowledge(messages[d.acked - 1].seq), ex);
+      if (d.acked > 0 && held && this.rt.acks) await this.ackLeased(held, messages[d.acked - 1].seq);
+      else if (d.acked > 0) await runPlan(acknowledge(messages[d.acked - 1].seq), ex);
       // More is waiting when the read was full, or the first message went alone ahead of the rest.
       const more = d.acked < messages.length || fetched === batchSize || fetched > messages.length;
       const report = { delivered: d.acked };
@@ -544,6 +545,18 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalP
         error: d.error,
       },
     };
+  }
+
+  /** A leased acknowledgement on its own, written with those of other partitions at the same time. */
+  private async ackLeased(held: Lease, seq: number): Promise<void> {
+    const { leaseMs } = this.settings;
+    const nextToken = newToken();
+    const startedAt = Date.now();
+    const ack = { partitionId: this.partitionId, seq, token: held.token, nextToken, leaseMs };
+    if (!(await this.rt.acks!.ack(ack))) throw new LeaseLost(this.where.queue, this.where.partition);
+    renewed(held, nextToken, startedAt, leaseMs);
+    held.acked = seq;
+    held.attempts = 0;
   }
 
   private retryDelay(tries: number): number {

@@ -60,6 +60,12 @@ export const statements = (t: Tables): DialectStatements => ({
         FROM bumped HAVING COUNT(*) > 0) AS notified,
        h.seq, h.message_id, h.msg_key, h.payload, h.payload_kind, h.payload_type, h.headers, h.created_at
      FROM locked l LEFT JOIN bumped b ON b.id = l.id LEFT JOIN handed h ON h.partition_id = l.id`,
+  ackLeasedMany: `UPDATE ${t.processors} p
+       SET acked_seq = a.seq, attempts = 0, retry_at = NULL, last_error = NULL,
+           lease_token = a.next_token, lease_expires_at = ${now} + a.lease_ms
+       FROM unnest(?::integer[], ?::bigint[], ?::text[], ?::text[], ?::bigint[]) AS a(id, seq, token, next_token, lease_ms)
+       WHERE p.partition_id = a.id AND p.lease_token = a.token
+       RETURNING p.partition_id`,
   takeMessages: `WITH picked AS (
          SELECT seq, ${COLUMNS} FROM ${t.outgoing} WHERE partition_id = ? AND seq > ? ORDER BY seq LIMIT ?),
        recorded AS (
