@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { LeaseLost } from '../../errors.js';
 import type { Runtime } from '../runtime.js';
 
-export const newToken = (): string => randomBytes(12).toString('base64url');
+// Tokens need only be unique: this process's random prefix and a counter.
+const TOKEN_PREFIX = randomBytes(9).toString('base64url');
+let tokens = 0;
+export const newToken = (): string => `${TOKEN_PREFIX}${(++tokens).toString(36)}`;
 
 /** A lease a processor holds, with the cursor it owns while holding it. */
 export interface Lease {

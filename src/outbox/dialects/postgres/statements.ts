@@ -24,7 +24,8 @@ export const statements = (t: Tables): DialectStatements => ({
   // Every step works on what the statement itself deleted, so a row another sequencer moved after
   // this statement's snapshot is simply not counted; a partition whose picked rows vanished like that
   // reports picked > moved and is looked at again. Partitions whose processor here waits for them get
-  // their first messages in the same statement, with the start of their delivery recorded.
+  // their first messages in the same statement, with the start of their delivery recorded; the other
+  // processes' processors are told of the rest, since they could not take a partition held here.
   sequencePartitions: `WITH locked AS (
          SELECT id, next_seq FROM ${t.partitions} WHERE id = ANY(?::integer[]) ORDER BY id FOR UPDATE SKIP LOCKED),
        picked AS (
@@ -57,7 +58,7 @@ export const statements = (t: Tables): DialectStatements => ({
      SELECT l.id, COALESCE(b.n, 0) AS moved,
        (SELECT COUNT(*) FROM picked p WHERE p.partition_id = l.id) AS picked,
        (SELECT pg_notify(?, CASE WHEN COUNT(*) > 1000 THEN 'p:*' ELSE 'p:' || string_agg(id::text, ',') END || '@' || ?)
-        FROM bumped HAVING COUNT(*) > 0) AS notified,
+        FROM bumped WHERE id NOT IN (SELECT partition_id FROM handed) HAVING COUNT(*) > 0) AS notified,
        h.seq, h.message_id, h.msg_key, h.payload, h.payload_kind, h.payload_type, h.headers, h.created_at
      FROM locked l LEFT JOIN bumped b ON b.id = l.id LEFT JOIN handed h ON h.partition_id = l.id`,
   ackLeasedMany: `UPDATE ${t.processors} p
