@@ -153,6 +153,7 @@ export class Outbox {
         registry,
         hints: new SequencerHints(!dialect.capabilities.notifyOnCommit),
         processors: new Map(),
+        processorSlots: new Semaphore(resolved.processors),
         acks: sql.ackLeasedMany ? new LeasedAcks(connection.executor, sql.ackLeasedMany) : null,
         counters: new Counters(),
         tuning: resolved.tuning,
@@ -334,7 +335,6 @@ export class Outbox {
         listeners: listener,
       });
 
-    const processorLimit = new Semaphore(options.processors);
     for (const [queue, declaration] of options.queues) {
       if (!declaration.delivery) continue;
       const settings = settingsFor(declaration.delivery, tuning);
@@ -350,7 +350,7 @@ export class Outbox {
           category: 'processor',
           action: availability.guard(processor),
           notifiers: [notifier],
-          limit: { kind: 'fixed', semaphore: processorLimit },
+          limit: { kind: 'fixed', semaphore: rt.processorSlots },
           backoff,
           listeners: listener,
         });

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { Semaphore } from '../worker/index.js';
 import type { Dialect, OutboxConnection } from './dialects/dialect.js';
 import type { Statements } from './dialects/statements.js';
 import type { SequencerHints } from './hints.js';
@@ -17,6 +18,8 @@ export interface Runtime {
   readonly hints: SequencerHints;
   /** This process's partition processors, by partition id. */
   readonly processors: Map<number, LocalProcessor>;
+  /** How many processors may run at once (`OutboxOptions.processors`). */
+  readonly processorSlots: Semaphore;
   /** Where the dialect can: leased acknowledgements of several partitions in one statement. */
   readonly acks: LeasedAcks | null;
   readonly counters: Counters;

@@ -636,6 +636,46 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       expect(Date.now() - t0).toBeGreaterThanOrEqual(600);
     });
 
+    it('delivers a message whose processor waited past its lease for a free slot, counting no start for the wait', async () => {
+      const seen: Message[] = [];
+      const o = await start({
+        processors: 1,
+        queues: {
+          slow: {
+            partitions: 1,
+            delivery: leased(async () => {
+              await sleep(2500);
+              return Result.ok();
+            }),
+          },
+          fast: {
+            partitions: 1,
+            delivery: leased(
+              async (m) => {
+                seen.push(m);
+                return Result.ok();
+              },
+              { maxAttempts: 1, leaseMs: 2000 },
+            ),
+          },
+        },
+      });
+      await db.transaction((tx) => o.enqueue(tx, 'fast', { type: 'T', payload: 1 }));
+      await waitFor(() => seen.length === 1, 10_000, 'the first message');
+      // Both arrive together; the only processor slot goes to the slow handler, so the next fast
+      // message waits for it longer than the lease its processor held when the message arrived.
+      await db.transaction(async (tx) => {
+        await o.enqueue(tx, 'slow', { type: 'T', payload: 0 });
+        await o.enqueue(tx, 'fast', { type: 'T', payload: 2 });
+      });
+      await waitFor(() => seen.length === 2, 10_000, 'the second message');
+      expect(seen.map((m) => [m.payload, m.attempts])).toEqual([
+        [1, 0],
+        [2, 0],
+      ]);
+      expect(await o.deadLetters.list()).toEqual([]);
+    });
+
     it('heartbeats keep a long handler its lease, so no other process takes the message', async () => {
       const seen: { by: string; seq: number }[] = [];
       const slow = (by: string) =>

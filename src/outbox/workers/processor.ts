@@ -4,7 +4,7 @@ import { Directive, type Notifier, type WorkerAction } from '../../worker/index.
 import { decodeMessage } from '../message.js';
 import { type LocalProcessor, num, type Runtime } from '../runtime.js';
 import type { Delivery, LeasedContext, Message, TransactionalContext } from '../types.js';
-import { type Lease, LeaseKeeper, newToken, renewed } from './lease.js';
+import { type Lease, LeaseKeeper, newToken, renewed, type StartRecord } from './lease.js';
 import { watchLockHolding } from './lock-watch.js';
 import { type Decision, decide, HandlerTimedOut } from './outcomes.js';
 
@@ -23,6 +23,16 @@ const unfinished = (earlier: number): Decision => ({
 
 /** Messages a delivery begins with, and how it begins. */
 type Taken = Started & { readonly rows: Record<string, unknown>[] };
+
+/**
+ * The start record of a delivery of `rows` that follows a finished one: a lone message counts its
+ * first start; a batch counts none (should it not end, its first message goes alone next).
+ */
+const freshStart = (rows: Record<string, unknown>[]): StartRecord => ({
+  seq: num(rows[0].seq),
+  started: rows.length === 1 ? 1 : 0,
+  until: num(rows[rows.length - 1].seq),
+});
 
 /** True when the holder knows the partition's start record covers nothing it has not acknowledged. */
 const startsFresh = (held: Lease): boolean => held.start !== undefined && held.start.until <= held.acked;
@@ -197,7 +207,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalP
     const { leaseMs } = this.settings;
     const held = await this.claim();
     if (typeof held === 'number') return Directive.sleep<ProcessorReport>(held + 5);
-    const taken = this.handedTo(held) ?? (await this.take(held));
+    const taken = (await this.handedTo(held)) ?? (await this.take(held));
     // Idle: the lease is kept (it lapses unless work comes), so the next message needs no claim.
     if (!taken) return Directive.idle<ProcessorReport>({ delivered: 0 });
     const { rows, earlier, alone } = taken;
@@ -382,21 +392,29 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalP
     return applied.directive;
   }
 
-  /** Messages the sequencer read for this holder, when they are still the next ones. */
-  private handedTo(held: Lease): Taken | null {
+  /**
+   * Messages the sequencer read for this holder, when they are still the next ones. A lease that
+   * lapsed meanwhile (the processor waited for a slot) may have let another process begin a
+   * delivery: the start the sequencer recorded is this delivery's only while it is still the
+   * partition's record.
+   */
+  private async handedTo(held: Lease): Promise<Taken | null> {
     const handed = this.handed;
     this.handed = null;
-    if (!handed || handed.lease !== held) return null;
-    const rows = handed.rows;
-    if (num(rows[0].seq) !== held.acked + 1) return null;
-    return { rows, ...this.freshStart(held, rows) };
-  }
-
-  /** What a fresh delivery of `rows` records (see `take`), remembered by the holder. */
-  private freshStart(held: Lease, rows: Record<string, unknown>[]): Started {
-    const alone = rows.length === 1;
-    held.start = { seq: num(rows[0].seq), started: alone ? 1 : 0, until: num(rows.at(-1)!.seq) };
-    return { earlier: held.attempts, alone };
+    if (!handed || num(handed.rows[0].seq) !== held.acked + 1) return null;
+    const start = freshStart(handed.rows);
+    if (handed.lease !== held) {
+      const { sql, conn } = this.rt;
+      const record = (await conn.executor.query(sql.readStart, [this.partitionId])).rows[0];
+      const same =
+        record !== undefined &&
+        num(record.seq) === start.seq &&
+        num(record.started) === start.started &&
+        num(record.until_seq) === start.until;
+      if (!same) return null;
+    }
+    held.start = start;
+    return { rows: handed.rows, earlier: held.attempts, alone: handed.rows.length === 1 };
   }
 
   /**
@@ -419,11 +437,11 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalP
       rows = (await conn.executor.query(sql.takeMessages, [...params, this.partitionId])).rows;
     else rows = (await conn.executor.query(sql.selectMessages, params)).rows;
     if (rows.length === 0) return null;
-    const started = this.freshStart(held, rows);
-    const start = held.start!;
+    const start = freshStart(rows);
     if (!sql.takeMessages)
       await conn.executor.query(sql.recordStart, [this.partitionId, start.seq, start.started, start.until]);
-    return { rows, ...started };
+    held.start = start;
+    return { rows, earlier: held.attempts, alone: rows.length === 1 };
   }
 
   /**

@@ -53,11 +53,16 @@ export class Sequencer implements WorkerAction<SequencerReport> {
     return wait === null ? Directive.idle(report) : Directive.sleep(wait, report);
   }
 
-  /** This process's processors of `ids` that wait for messages, where the dialect reads them here. */
+  /**
+   * This process's processors of `ids` that wait for messages, where the dialect reads them here:
+   * no more than may run at once now, since a message handed over counts as begun.
+   */
   private reserve(ids: number[]): Map<number, Waiting> {
     const waiting = new Map<number, Waiting>();
     if (!this.rt.sql.sequencePartitions) return waiting;
+    const room = this.rt.processorSlots.free;
     for (const id of ids) {
+      if (waiting.size === room) break;
       const processor = this.rt.processors.get(id);
       const next = processor?.reserve();
       if (processor && next) waiting.set(id, { processor, ...next });
