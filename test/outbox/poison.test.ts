@@ -10,7 +10,7 @@ import { Outbox } from '../../src/index.js';
 import { fixture } from '../children.js';
 import { TSX_LOADER } from '../helpers.js';
 import { waitFor } from './conformance.js';
-import { ALL_KINDS, requireOrSkip } from './databases.js';
+import { ALL_KINDS, requireOrSkip, type TestDatabase } from './databases.js';
 
 const running = new Set<ChildProcess>();
 afterEach(() => {
@@ -46,6 +46,28 @@ async function consumer(url: string, prefix: string, mode: string, maxAttempts =
   return { child, exited };
 }
 
+/**
+ * Starts poison consumers one after another, `crashed` of them having crashed already, until the
+ * poison is dead-lettered; returns how many crashed in all.
+ */
+async function crashesUntilDeadLettered(db: TestDatabase, producer: Outbox, mode: string, crashed: number) {
+  for (; crashed < 6; crashed++) {
+    const c = await consumer(db.url, db.prefix, mode);
+    const outcome = await Promise.race([
+      c.exited.then(() => 'crashed'),
+      waitFor(async () => (await producer.deadLetters.list()).length === 1, 20_000, 'the dead letter').then(
+        () => 'dead-lettered',
+      ),
+    ]);
+    if (outcome === 'dead-lettered') break;
+  }
+  return crashed;
+}
+
+/** The payloads' `n` that consumers recorded as delivered. */
+const delivered = async (db: TestDatabase) =>
+  new Set((await db.query(`SELECT n FROM ${db.prefix}_deliveries`)).map((r) => Number(r.n)));
+
 for (const kind of ALL_KINDS) {
   const available = await requireOrSkip(kind);
   describe.skipIf(!available)(`a message that kills its consumer, on ${kind.dialect}`, () => {
@@ -65,29 +87,15 @@ for (const kind of ALL_KINDS) {
               { type: 'T', payload: { n: 3 } },
             ]),
           );
-          let crashes = 0;
-          for (; crashes < 6; crashes++) {
-            const c = await consumer(db.url, db.prefix, mode);
-            const outcome = await Promise.race([
-              c.exited.then(() => 'crashed'),
-              waitFor(
-                async () => (await producer.deadLetters.list()).length === 1,
-                20_000,
-                'the dead letter',
-              ).then(() => 'dead-lettered'),
-            ]);
-            if (outcome === 'dead-lettered') break;
-          }
+          const crashes = await crashesUntilDeadLettered(db, producer, mode, 0);
           // Three deliveries of the poison crashed; one more may be the batch it first came in.
           expect(crashes).toBeGreaterThanOrEqual(3);
           expect(crashes).toBeLessThanOrEqual(4);
           const [letter] = await producer.deadLetters.list();
           expect(letter).toMatchObject({ payload: { n: 2, poison: true }, attempts: 3 });
           expect(letter.lastError).toMatch(/started 3 times/);
-          const delivered = async () =>
-            new Set((await db.query(`SELECT n FROM ${db.prefix}_deliveries`)).map((r) => Number(r.n)));
-          await waitFor(async () => (await delivered()).has(3), 10_000, 'the message after it');
-          expect(await delivered()).toEqual(new Set([1, 3]));
+          await waitFor(async () => (await delivered(db)).has(3), 10_000, 'the message after it');
+          expect(await delivered(db)).toEqual(new Set([1, 3]));
         } finally {
           for (const c of running) c.kill('SIGKILL');
           await producer.stop();
@@ -105,36 +113,21 @@ for (const kind of ALL_KINDS) {
       });
       const enqueue = (payload: Record<string, unknown>) =>
         db.transaction((tx) => producer.enqueueBatch(tx, 'work', [{ type: 'T', payload }]));
-      const delivered = async () =>
-        new Set((await db.query(`SELECT n FROM ${db.prefix}_deliveries`)).map((r) => Number(r.n)));
       try {
         await db.query(`CREATE TABLE ${db.prefix}_deliveries (n integer NOT NULL)`);
         // The first consumer holds the partition (a long lease) and waits when the poison arrives,
         // so its sequencer may read the message for it: that start must be counted too.
         const first = await consumer(db.url, db.prefix, 'leased', 3, 5000);
         await enqueue({ n: 1 });
-        await waitFor(async () => (await delivered()).has(1), 10_000, 'the first message');
+        await waitFor(async () => (await delivered(db)).has(1), 10_000, 'the first message');
         await enqueue({ n: 2, poison: true });
         await first.exited;
-        let crashes = 1;
-        for (; crashes < 6; crashes++) {
-          const c = await consumer(db.url, db.prefix, 'leased');
-          const outcome = await Promise.race([
-            c.exited.then(() => 'crashed'),
-            waitFor(
-              async () => (await producer.deadLetters.list()).length === 1,
-              20_000,
-              'the dead letter',
-            ).then(() => 'dead-lettered'),
-          ]);
-          if (outcome === 'dead-lettered') break;
-        }
-        expect(crashes).toBe(3);
+        expect(await crashesUntilDeadLettered(db, producer, 'leased', 1)).toBe(3);
         const [letter] = await producer.deadLetters.list();
         expect(letter).toMatchObject({ payload: { n: 2, poison: true }, attempts: 3 });
         await enqueue({ n: 3 });
-        await waitFor(async () => (await delivered()).has(3), 10_000, 'the message after it');
-        expect(await delivered()).toEqual(new Set([1, 3]));
+        await waitFor(async () => (await delivered(db)).has(3), 10_000, 'the message after it');
+        expect(await delivered(db)).toEqual(new Set([1, 3]));
       } finally {
         for (const c of running) c.kill('SIGKILL');
         await producer.stop();
