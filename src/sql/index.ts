@@ -26,7 +26,7 @@ export {
   schemaSql,
   type VersionedSchema,
 } from './migrations.js';
-export { withPgClient } from './pg-client.js';
+export { listenToEveryClient, withPgClient } from './pg-client.js';
 export { type Plan, runPlan, runPlanSync, type Step } from './plan.js';
 export { redactUrl } from './redact.js';
 export {

@@ -23,3 +23,14 @@ export async function withPgClient<T>(
     client.release(lost);
   }
 }
+
+/**
+ * Gives every client `pool` opens an error listener for its whole life. pg-pool takes its own
+ * listener off a client it hands out before the caller's code can add one, so a session the server
+ * ends in the same network read that says it is ready (a restart, `pg_terminate_backend`) would
+ * raise an unheard 'error' and end the process. The error still reaches the client's user: its next
+ * query fails, and the pool drops the client on release.
+ */
+export function listenToEveryClient(pool: pg.Pool, onError: (err: Error) => void): void {
+  pool.on('connect', (client) => client.on('error', onError));
+}

@@ -10,6 +10,7 @@ import { type Logger, silentLogger } from '../../logger.js';
 import type { Sink } from '../../sink.js';
 import {
   dialectOfUrl,
+  listenToEveryClient,
   loadDriver,
   pgExecutor,
   redactUrl,
@@ -196,6 +197,7 @@ export class PostgresJournal<E extends JournalEvent = JournalEvent> implements A
       pool.on('error', (err) =>
         logger.warn({ err }, 'journal database connection lost while idle; it is replaced'),
       );
+      listenToEveryClient(pool, (err) => logger.debug({ err }, 'journal database connection lost'));
     } else pool = target;
     try {
       await migrateJournal(pool, schema, options.migrate ?? 'auto');

@@ -400,21 +400,28 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalP
    */
   private async handedTo(held: Lease): Promise<Taken | null> {
     const handed = this.handed;
-    this.handed = null;
-    if (!handed || num(handed.rows[0].seq) !== held.acked + 1) return null;
+    if (!handed) return null;
     const start = freshStart(handed.rows);
-    if (handed.lease !== held) {
-      const { sql, conn } = this.rt;
-      const record = (await conn.executor.query(sql.readStart, [this.partitionId])).rows[0];
-      const same =
-        record !== undefined &&
-        num(record.seq) === start.seq &&
-        num(record.started) === start.started &&
-        num(record.until_seq) === start.until;
-      if (!same) return null;
-    }
+    const usable =
+      start.seq === held.acked + 1 && (handed.lease === held || (await this.isStartRecord(start)));
+    // Cleared only after the read: should it fail, the next run looks again, rather than take the
+    // recorded start for an earlier one.
+    this.handed = null;
+    if (!usable) return null;
     held.start = start;
     return { rows: handed.rows, earlier: held.attempts, alone: handed.rows.length === 1 };
+  }
+
+  /** True when the partition's start record is `start`. */
+  private async isStartRecord(start: StartRecord): Promise<boolean> {
+    const { sql, conn } = this.rt;
+    const record = (await conn.executor.query(sql.readStart, [this.partitionId])).rows[0];
+    return (
+      record !== undefined &&
+      num(record.seq) === start.seq &&
+      num(record.started) === start.started &&
+      num(record.until_seq) === start.until
+    );
   }
 
   /**

@@ -1,6 +1,13 @@
 import type pg from 'pg';
 import type { Logger } from '../../../logger.js';
-import { loadDriver, pgExecutor, pgListening, runPlan, withPgClient } from '../../../sql/index.js';
+import {
+  listenToEveryClient,
+  loadDriver,
+  pgExecutor,
+  pgListening,
+  runPlan,
+  withPgClient,
+} from '../../../sql/index.js';
 import { mustDiscard, type OutboxConnection } from '../dialect.js';
 
 /** How long a new session may take to be ready, unless the configuration says otherwise. */
@@ -30,6 +37,7 @@ export function outboxPool(
   pool.on('error', (err) =>
     logger.warn({ err }, 'outbox database connection lost while idle; it is replaced'),
   );
+  listenToEveryClient(pool, (err) => logger.debug({ err }, 'outbox database connection lost'));
   return pool;
 }
 
