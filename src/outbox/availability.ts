@@ -34,6 +34,7 @@ export class Availability {
           return Directive.proceed<R>();
         }
       },
+      takePermit: action.takePermit?.bind(action),
     };
   }
 

@@ -15,11 +15,6 @@ export class Semaphore {
     this.available = permits;
   }
 
-  /** Permits free now. */
-  get free(): number {
-    return this.available;
-  }
-
   /** A permit now, or null. */
   tryAcquire(): Release | null {
     if (this.available === 0) return null;

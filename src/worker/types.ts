@@ -1,7 +1,7 @@
 /**
  * Public types of the worker loop, gathered in one place.
  */
-import type { ConcurrencyLimit } from './limit.js';
+import type { ConcurrencyLimit, Release } from './limit.js';
 import type { Notifier } from './notifier.js';
 
 /** What the action wants next. Build with {@link Directive}'s helpers. */
@@ -22,6 +22,11 @@ export interface WorkerAction<R = unknown> {
    * long work should check it and return early.
    */
   execute(signal: AbortSignal): Promise<Directive<R>> | Directive<R>;
+  /**
+   * A permit of the worker's limit the action took ahead for its next run (it reserved work that
+   * must start at once), used instead of waiting for one; null when it holds none.
+   */
+  takePermit?(): Release | null;
 }
 
 /** Pacing of consecutive `proceed` runs. All in milliseconds. */

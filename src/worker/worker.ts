@@ -124,7 +124,7 @@ export class Worker<R = unknown> {
       let next = await this.subscription.wait(signal);
       const turns = new Turns();
       while (next !== 'aborted' && !signal.aborted) {
-        const release = await acquirePermit(this.limit, signal);
+        const release = this.action.takePermit?.() ?? (await acquirePermit(this.limit, signal));
         if (!release) break;
         let directive: Directive<R>;
         const started = performance.now();

@@ -676,6 +676,36 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       expect(await o.deadLetters.list()).toEqual([]);
     });
 
+    it('a message that arrives as its consumer stops is delivered by the next one, not charged a start', async () => {
+      const seen: Message[] = [];
+      const delivery = leased(
+        async (m) => {
+          seen.push(m);
+          return Result.ok();
+        },
+        { maxAttempts: 1 },
+      );
+      const queues = { q: { partitions: 1, delivery } };
+      const p = await producer({ queues: { q: { partitions: 1 } } });
+      for (let round = 0; round < 5; round++) {
+        const o = await start({ queues });
+        await db.transaction((tx) => p.enqueue(tx, 'q', { type: 'T', payload: round * 2 }));
+        await waitFor(() => seen.length === round * 2 + 1, 10_000, 'the first message');
+        // The consumer holds the partition, idle; the next message may be handed over as it stops.
+        const second = db.transaction((tx) => p.enqueue(tx, 'q', { type: 'T', payload: round * 2 + 1 }));
+        await sleep(round);
+        await o.stop();
+        outboxes.splice(outboxes.indexOf(o), 1);
+        await second;
+        const next = await start({ queues });
+        await waitFor(() => seen.length === round * 2 + 2, 10_000, 'the second message');
+        await next.stop();
+        outboxes.splice(outboxes.indexOf(next), 1);
+      }
+      expect(new Set(seen.map((m) => m.payload))).toEqual(new Set(Array.from({ length: 10 }, (_, i) => i)));
+      expect(seen.every((m) => m.attempts === 0)).toBe(true);
+    });
+
     it('heartbeats keep a long handler its lease, so no other process takes the message', async () => {
       const seen: { by: string; seq: number }[] = [];
       const slow = (by: string) =>

@@ -64,6 +64,9 @@ export function buildStatements(t: Tables, dialect: Dialect) {
     /** The partition's record of the last delivery that began (see the processor's beginDelivery). */
     readStart: `SELECT seq, started, until_seq FROM ${t.starts} WHERE partition_id = ?`,
     recordStart: d.upsert(t.starts, ['partition_id', 'seq', 'started', 'until_seq']),
+    /** Puts back a start that did not happen, unless another delivery's start replaced it since. */
+    withdrawStart: `UPDATE ${t.starts} SET seq = ?, started = 0, until_seq = ?
+       WHERE partition_id = ? AND seq = ? AND started = ? AND until_seq = ?`,
     takeMessages: d.takeMessages,
     selectMessages: `SELECT seq, ${MESSAGE_COLUMNS} FROM ${t.outgoing}
        WHERE partition_id = ? AND seq > ? ORDER BY seq LIMIT ?`,

@@ -1,6 +1,6 @@
 import { DeliveryEnded, LeaseLost } from '../../errors.js';
 import { type Plan, runPlan, type SqlExecutor } from '../../sql/index.js';
-import { Directive, type Notifier, type WorkerAction } from '../../worker/index.js';
+import { Directive, type Notifier, type Release, type WorkerAction } from '../../worker/index.js';
 import { decodeMessage } from '../message.js';
 import { type LocalProcessor, num, type Runtime } from '../runtime.js';
 import type { Delivery, LeasedContext, Message, TransactionalContext } from '../types.js';
@@ -90,9 +90,12 @@ interface Applied {
 export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalProcessor {
   /** Leased mode: kept between runs, so a busy partition is not re-claimed per batch. */
   private held: Lease | null = null;
-  private running = false;
+  /** The last run found nothing to do: the worker waits for a wake. */
+  private waiting = false;
   /** The lease under which the sequencer is reading this processor's next messages. */
   private reserved: Lease | null = null;
+  /** A processor slot taken with the reservation, so what is handed over starts at once. */
+  private permit: Release | null = null;
   /** Messages the sequencer read (their start recorded) under `lease`. */
   private handed: { readonly lease: Lease; readonly rows: Record<string, unknown>[] } | null = null;
   private readonly where: { queue: string; partition: number };
@@ -121,10 +124,21 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalP
 
   reserve(): { acked: number; limit: number } | null {
     const held = this.held;
-    if (this.delivery.mode !== 'leased' || this.running || this.reserved || this.handed || !held) return null;
+    if (this.delivery.mode !== 'leased' || !this.waiting || this.reserved || this.handed || !held)
+      return null;
     if (held.expiresAt - this.settings.leaseMs / 2 <= Date.now() || !startsFresh(held)) return null;
+    this.permit = this.rt.processorSlots.tryAcquire();
+    if (!this.permit) return null;
     this.reserved = held;
     return { acked: held.acked, limit: this.settings.batchSize };
+  }
+
+  takePermit(): Release | null {
+    // A run while the sequencer reads (woken otherwise) returns at once, on a slot of its own.
+    if (this.reserved) return null;
+    const permit = this.permit;
+    this.permit = null;
+    return permit;
   }
 
   handOver(rows: Record<string, unknown>[]): void {
@@ -137,7 +151,13 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalP
   async execute(signal: AbortSignal) {
     // The sequencer is reading this partition's next messages for it, and wakes it when it has.
     if (this.reserved) return Directive.idle<ProcessorReport>({ delivered: 0 });
-    this.running = true;
+    this.waiting = false;
+    const directive = await this.run(signal);
+    this.waiting = directive.kind === 'idle';
+    return directive;
+  }
+
+  private async run(signal: AbortSignal) {
     try {
       return this.delivery.mode === 'leased' ? await this.runLeased(signal) : await this.runLocked(signal);
     } catch (e) {
@@ -149,16 +169,33 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalP
         'outbox lease lost before acknowledgement; another holder redelivers',
       );
       return Directive.idle<ProcessorReport>({ delivered: 0 });
-    } finally {
-      this.running = false;
     }
   }
 
-  /** Gives the lease back (when the outbox stops), so another process can take over at once. */
+  /**
+   * Gives the lease back (when the outbox stops), so another process can take over at once, and
+   * takes back the start recorded for messages handed over that no run delivered.
+   */
   async releaseLease(): Promise<void> {
-    const held = this.held;
+    this.permit?.();
+    this.permit = null;
+    const { held, handed } = this;
     this.held = null;
-    if (held) await this.rt.conn.executor.query(this.rt.sql.releaseLease, [this.partitionId, held.token]);
+    this.handed = null;
+    const { sql, conn } = this.rt;
+    if (handed) {
+      const start = freshStart(handed.rows);
+      const before = start.seq - 1;
+      await conn.executor.query(sql.withdrawStart, [
+        before,
+        before,
+        this.partitionId,
+        start.seq,
+        start.started,
+        start.until,
+      ]);
+    }
+    if (held) await conn.executor.query(sql.releaseLease, [this.partitionId, held.token]);
   }
 
   private messages(rows: Record<string, unknown>[], attempts: number): Message[] {

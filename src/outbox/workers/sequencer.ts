@@ -38,13 +38,12 @@ export class Sequencer implements WorkerAction<SequencerReport> {
         hints.add(ids); // nothing was committed: look again after the backoff
         throw e;
       });
+      for (const [id, w] of waiting) w.processor.handOver(passes.get(id)?.handed ?? []);
       for (const [id, pass] of passes) {
         sequenced += pass.moved;
         if (pass.moved > 0) hints.sequenced(id, pass.moved === tuning.sequencerBatch);
         else hints.retry(id, pass.busy);
-        const w = waiting.get(id);
-        if (w) w.processor.handOver(pass.handed);
-        else if (pass.moved > 0) processors.get(id)?.wake();
+        if (pass.moved > 0 && !waiting.has(id)) processors.get(id)?.wake();
       }
     }
     const report = { sequenced };
@@ -54,15 +53,13 @@ export class Sequencer implements WorkerAction<SequencerReport> {
   }
 
   /**
-   * This process's processors of `ids` that wait for messages, where the dialect reads them here:
-   * no more than may run at once now, since a message handed over counts as begun.
+   * This process's processors of `ids` that wait for messages, where the dialect reads them here;
+   * each takes a processor slot as it reserves, since a message handed over counts as begun.
    */
   private reserve(ids: number[]): Map<number, Waiting> {
     const waiting = new Map<number, Waiting>();
     if (!this.rt.sql.sequencePartitions) return waiting;
-    const room = this.rt.processorSlots.free;
     for (const id of ids) {
-      if (waiting.size === room) break;
       const processor = this.rt.processors.get(id);
       const next = processor?.reserve();
       if (processor && next) waiting.set(id, { processor, ...next });
