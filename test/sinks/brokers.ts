@@ -113,6 +113,9 @@ export async function rabbitQueue(
       });
     },
   );
+  // A consumer whose broker goes away (a test stops its own on purpose) reports it as an 'error'
+  // event, failing its acknowledgements; unheard, that would end the test process. It reconnects.
+  consumer.on('error', () => {});
   return {
     name,
     received,
