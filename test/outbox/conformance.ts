@@ -636,7 +636,7 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       expect(Date.now() - t0).toBeGreaterThanOrEqual(600);
     });
 
-    it('delivers a message whose processor waited past its lease for a free slot, counting no start for the wait', async () => {
+    it('delivers a message that arrives beside a slow one on the only processor slot, charging no start it did not have', async () => {
       const seen: Message[] = [];
       const o = await start({
         processors: 1,
@@ -662,8 +662,8 @@ export async function defineConformance(kind: DatabaseKind): Promise<void> {
       });
       await db.transaction((tx) => o.enqueue(tx, 'fast', { type: 'T', payload: 1 }));
       await waitFor(() => seen.length === 1, 10_000, 'the first message');
-      // Both arrive together; the only processor slot goes to the slow handler, so the next fast
-      // message waits for it longer than the lease its processor held when the message arrived.
+      // Both arrive together and contend for the only processor slot: should the slow handler get
+      // it, the fast message waits longer than the lease its processor held when it arrived.
       await db.transaction(async (tx) => {
         await o.enqueue(tx, 'slow', { type: 'T', payload: 0 });
         await o.enqueue(tx, 'fast', { type: 'T', payload: 2 });

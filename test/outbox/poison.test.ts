@@ -64,6 +64,14 @@ async function crashesUntilDeadLettered(db: TestDatabase, producer: Outbox, mode
   return crashed;
 }
 
+/** Kills the consumers left, and removes what the test made. */
+async function cleanUp(db: TestDatabase, producer: Outbox) {
+  for (const c of running) c.kill('SIGKILL');
+  await producer.stop();
+  await db.query(`DROP TABLE IF EXISTS ${db.prefix}_deliveries`);
+  await db.close();
+}
+
 /** The payloads' `n` that consumers recorded as delivered. */
 const delivered = async (db: TestDatabase) =>
   new Set((await db.query(`SELECT n FROM ${db.prefix}_deliveries`)).map((r) => Number(r.n)));
@@ -97,10 +105,7 @@ for (const kind of ALL_KINDS) {
           await waitFor(async () => (await delivered(db)).has(3), 10_000, 'the message after it');
           expect(await delivered(db)).toEqual(new Set([1, 3]));
         } finally {
-          for (const c of running) c.kill('SIGKILL');
-          await producer.stop();
-          await db.query(`DROP TABLE IF EXISTS ${db.prefix}_deliveries`);
-          await db.close();
+          await cleanUp(db, producer);
         }
       }, 90_000);
     }
@@ -129,10 +134,7 @@ for (const kind of ALL_KINDS) {
         await waitFor(async () => (await delivered(db)).has(3), 10_000, 'the message after it');
         expect(await delivered(db)).toEqual(new Set([1, 3]));
       } finally {
-        for (const c of running) c.kill('SIGKILL');
-        await producer.stop();
-        await db.query(`DROP TABLE IF EXISTS ${db.prefix}_deliveries`);
-        await db.close();
+        await cleanUp(db, producer);
       }
     }, 90_000);
 
@@ -166,10 +168,7 @@ for (const kind of ALL_KINDS) {
         const delivered = (await db.query(`SELECT n FROM ${db.prefix}_deliveries`)).map((r) => Number(r.n));
         expect(delivered.sort()).toEqual([0, 1, 2, 3, 4, 6, 7]);
       } finally {
-        for (const c of running) c.kill('SIGKILL');
-        await producer.stop();
-        await db.query(`DROP TABLE IF EXISTS ${db.prefix}_deliveries`);
-        await db.close();
+        await cleanUp(db, producer);
       }
     }, 90_000);
   });

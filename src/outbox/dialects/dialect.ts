@@ -80,7 +80,7 @@ export interface DialectStatements {
   /**
    * Reads a partition's next messages and records that their delivery begins, in one statement, for
    * a holder that knows the start record covers none of them (parameters: partition id, acknowledged
-   * sequence, limit, partition id). Without it, the select and the record run one after the other.
+   * sequence, limit). Without it, the select and the record run one after the other.
    */
   readonly takeMessages?: string;
   /**

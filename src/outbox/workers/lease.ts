@@ -35,6 +35,19 @@ export function renewed(lease: Lease, token: string, startedAt: number, leaseMs:
   lease.expiresAt = startedAt + leaseMs;
 }
 
+/** Records an acknowledgement up to `seq` that renewed the lease (see {@link renewed}). */
+export function acknowledged(
+  lease: Lease,
+  token: string,
+  startedAt: number,
+  leaseMs: number,
+  seq: number,
+): void {
+  renewed(lease, token, startedAt, leaseMs);
+  lease.acked = seq;
+  lease.attempts = 0;
+}
+
 /**
  * Keeps a lease alive while a leased handler runs: heartbeats every third of the lease, and an
  * abort shortly before the lease would run out unrenewed (or at once when another holder took it).

@@ -4,7 +4,7 @@ import { Directive, type Notifier, type Release, type WorkerAction } from '../..
 import { decodeMessage } from '../message.js';
 import { type LocalProcessor, num, type Runtime } from '../runtime.js';
 import type { Delivery, LeasedContext, Message, TransactionalContext } from '../types.js';
-import { type Lease, LeaseKeeper, newToken, renewed, type StartRecord } from './lease.js';
+import { acknowledged, type Lease, LeaseKeeper, newToken, renewed, type StartRecord } from './lease.js';
 import { watchLockHolding } from './lock-watch.js';
 import { type Decision, decide, HandlerTimedOut } from './outcomes.js';
 
@@ -477,8 +477,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalP
       return { rows, ...started };
     }
     let rows: Record<string, unknown>[];
-    if (sql.takeMessages)
-      rows = (await conn.executor.query(sql.takeMessages, [...params, this.partitionId])).rows;
+    if (sql.takeMessages) rows = (await conn.executor.query(sql.takeMessages, params)).rows;
     else rows = (await conn.executor.query(sql.selectMessages, params)).rows;
     if (rows.length === 0) return null;
     const start = freshStart(rows);
@@ -545,9 +544,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalP
       const startedAt = Date.now();
       const r = yield { sql: sql.ackLeased, params: [seq, next, leaseMs, partitionId, held.token] };
       if (r.rowCount === 0) throw lost();
-      renewed(held, next, startedAt, leaseMs);
-      held.acked = seq;
-      held.attempts = 0;
+      acknowledged(held, next, startedAt, leaseMs, seq);
     }
     if (!d.next) {
       if (d.acked > 0 && held && this.rt.acks) await this.ackLeased(held, messages[d.acked - 1].seq);
@@ -616,9 +613,7 @@ export class PartitionProcessor implements WorkerAction<ProcessorReport>, LocalP
     const startedAt = Date.now();
     const ack = { partitionId: this.partitionId, seq, token: held.token, nextToken, leaseMs };
     if (!(await this.rt.acks!.ack(ack))) throw new LeaseLost(this.where.queue, this.where.partition);
-    renewed(held, nextToken, startedAt, leaseMs);
-    held.acked = seq;
-    held.attempts = 0;
+    acknowledged(held, nextToken, startedAt, leaseMs, seq);
   }
 
   private retryDelay(tries: number): number {

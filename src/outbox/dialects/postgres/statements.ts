@@ -4,6 +4,17 @@ const COLUMNS = 'message_id, msg_key, payload, payload_kind, payload_type, heade
 
 const now = '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint';
 
+/**
+ * Records, per partition of the messages in `source` (a CTE with `partition_id` and `seq`), that a
+ * delivery of them begins after a finished one: a lone message counts its first start, a batch none.
+ */
+const recordFreshStarts = (t: Tables, source: string) =>
+  `INSERT INTO ${t.starts} (partition_id, seq, started, until_seq)
+         SELECT partition_id, MIN(seq), CASE WHEN COUNT(*) = 1 THEN 1 ELSE 0 END, MAX(seq)
+         FROM ${source} GROUP BY partition_id
+         ON CONFLICT (partition_id) DO UPDATE
+           SET seq = excluded.seq, started = excluded.started, until_seq = excluded.until_seq`;
+
 export const statements = (t: Tables): DialectStatements => ({
   now,
   insertIgnore: (table, columns, rows) =>
@@ -49,12 +60,7 @@ export const statements = (t: Tables): DialectStatements => ({
          JOIN locked l ON l.id = i.partition_id
          JOIN unnest(?::integer[], ?::bigint[], ?::integer[]) AS w(id, acked, size) ON w.id = i.partition_id
          WHERE l.next_seq = w.acked + 1 AND i.seq < l.next_seq + w.size),
-       recorded AS (
-         INSERT INTO ${t.starts} (partition_id, seq, started, until_seq)
-         SELECT partition_id, MIN(seq), CASE WHEN COUNT(*) = 1 THEN 1 ELSE 0 END, MAX(seq)
-         FROM handed GROUP BY partition_id
-         ON CONFLICT (partition_id) DO UPDATE
-           SET seq = excluded.seq, started = excluded.started, until_seq = excluded.until_seq)
+       recorded AS (${recordFreshStarts(t, 'handed')})
      SELECT l.id, COALESCE(b.n, 0) AS moved,
        (SELECT COUNT(*) FROM picked p WHERE p.partition_id = l.id) AS picked,
        (SELECT pg_notify(?, CASE WHEN COUNT(*) > 1000 THEN 'p:*' ELSE 'p:' || string_agg(id::text, ',') END || '@' || ?)
@@ -68,11 +74,8 @@ export const statements = (t: Tables): DialectStatements => ({
        WHERE p.partition_id = a.id AND p.lease_token = a.token
        RETURNING p.partition_id`,
   takeMessages: `WITH picked AS (
-         SELECT seq, ${COLUMNS} FROM ${t.outgoing} WHERE partition_id = ? AND seq > ? ORDER BY seq LIMIT ?),
-       recorded AS (
-         INSERT INTO ${t.starts} (partition_id, seq, started, until_seq)
-         SELECT ?, MIN(seq), CASE WHEN COUNT(*) = 1 THEN 1 ELSE 0 END, MAX(seq) FROM picked HAVING COUNT(*) > 0
-         ON CONFLICT (partition_id) DO UPDATE
-           SET seq = excluded.seq, started = excluded.started, until_seq = excluded.until_seq)
+         SELECT partition_id, seq, ${COLUMNS} FROM ${t.outgoing}
+         WHERE partition_id = ? AND seq > ? ORDER BY seq LIMIT ?),
+       recorded AS (${recordFreshStarts(t, 'picked')})
      SELECT * FROM picked ORDER BY seq`,
 });
