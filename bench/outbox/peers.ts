@@ -29,6 +29,14 @@ interface GraphileWorker {
   Logger: new (factory: () => (level: string, message: string) => void) => unknown;
 }
 
+/** graphile-worker's settings in `schema`: its errors on stderr, the bench's signals its own. */
+function graphileSettings(gw: GraphileWorker, url: string, schema: string) {
+  const logger = new gw.Logger(() => (level, message) => {
+    if (level === 'error') process.stderr.write(`graphile-worker: ${message}\n`);
+  });
+  return { connectionString: url, schema, logger, noHandleSignals: true };
+}
+
 /**
  * graphile-worker with 10 concurrent jobs and its LISTEN/NOTIFY wake-ups. Jobs go to no named
  * queue (its fastest mode, with no order between jobs): one `add_job` call per job, `add_jobs` for
@@ -41,11 +49,8 @@ export async function startGraphileWorker(
 ): Promise<PeerQueue & { schema: string }> {
   const gw = await importPeer<GraphileWorker>('graphile-worker');
   const schema = `bench_gw_${randomBytes(4).toString('hex')}`;
-  const logger = new gw.Logger(() => (level, message) => {
-    if (level === 'error') process.stderr.write(`graphile-worker: ${message}\n`);
-  });
   const handled = new Map<string, number>();
-  const settings = { connectionString: url, schema, logger, noHandleSignals: true };
+  const settings = graphileSettings(gw, url, schema);
   let runner: { stop(): Promise<void> } | null = null;
   if (options.migrateOnly) await gw.runMigrations(settings);
   else
@@ -92,11 +97,8 @@ export async function drainGraphileWorker(url: string, schema: string, count: nu
     done = resolve;
   });
   const runner = await gw.run({
-    connectionString: url,
-    schema,
-    noHandleSignals: true,
+    ...graphileSettings(gw, url, schema),
     concurrency: 10,
-    logger: new gw.Logger(() => () => {}),
     taskList: {
       e2e: async () => {
         if (--left === 0) done();
